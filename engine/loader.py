@@ -1,0 +1,387 @@
+"""Loading protocol and school files: schema first, then the semantic checks.
+
+Every problem is collected and reported at once, each with ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import phonenumbers
+
+from .errors import ConfigError, Problem
+from .model import (
+    Action,
+    Actor,
+    ContactKey,
+    DeadlineSpec,
+    FieldDef,
+    Outcome,
+    Protocol,
+    Question,
+    Remap,
+    Role,
+    Rule,
+    SchoolConfig,
+    SchoolContact,
+    Step,
+    consequence_from_data,
+)
+from .source import Document, load_checked, schema_problems
+
+DEFAULT_PROTOCOL = "meldcode-onderwijs"
+
+
+def shipped_dir(package: str) -> Path:
+    return Path(str(resources.files(f"meldroute.{package}")))
+
+
+def shipped_protocol_files() -> list[Path]:
+    return sorted(shipped_dir("rules").glob("*.yaml"))
+
+
+def is_dutch_phone(number: str) -> bool:
+    try:
+        parsed = phonenumbers.parse(number, "NL")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(parsed) and phonenumbers.region_code_for_number(
+        parsed
+    ) == "NL"
+
+
+def _duplicates(doc: Document, section: Iterable[tuple[tuple[Any, ...], Any]], what: str
+                ) -> list[Problem]:
+    seen: dict[Any, tuple[Any, ...]] = {}
+    problems = []
+    for where, value in section:
+        if value in seen:
+            first = doc.locate(seen[value])[0]
+            problems.append(doc.problem(
+                where, f"{what} '{value}' komt dubbel voor (eerder op regel {first})",
+                check="references"))
+        else:
+            seen[value] = where
+    return problems
+
+
+def _suggest(value: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.75)
+    return f"; bedoel je '{close[0]}'?" if close else ""
+
+
+class _Refs:
+    """Checks references in a protocol document and collects the problems."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def check(self, where: tuple[Any, ...], value: Any, known: Iterable[str], what: str) -> None:
+        known = list(known)
+        if value not in known:
+            self.problems.append(self.doc.problem(
+                where,
+                f"onbekende {what} '{value}'{_suggest(str(value), known)} "
+                f"(bekend: {', '.join(known)})",
+                check="references"))
+
+
+def protocol_problems(doc: Document) -> list[Problem]:
+    """Semantic checks of a schema-valid protocol document."""
+    d = doc.data
+    problems: list[Problem] = []
+    for section, key, what in (
+        ("roles", "id", "rol"), ("contacts", "key", "contact"), ("answers", "id", "antwoord"),
+        ("steps", "id", "stap"), ("questions", "id", "vraag"), ("outcomes", "id", "uitkomst"),
+        ("rules", "id", "regel"), ("steps", "number", "stapnummer"),
+    ):
+        items = [((section, i, key), item[key]) for i, item in enumerate(d[section])]
+        problems += _duplicates(doc, items, what)
+
+    fields = [(("steps", si, "fields", fi, "id"), f["id"])
+              for si, s in enumerate(d["steps"]) for fi, f in enumerate(s["fields"])]
+    problems += _duplicates(doc, fields, "veld")
+
+    refs = _Refs(doc)
+    roles = [r["id"] for r in d["roles"]]
+    contacts = [c["key"] for c in d["contacts"]]
+    answers = [a["id"] for a in d["answers"]]
+    steps = [s["id"] for s in d["steps"]]
+    questions = {q["id"]: q for q in d["questions"]}
+    outcomes = [o["id"] for o in d["outcomes"]]
+    field_ids = {f for _, f in fields}
+    conditional = {f["id"]: ("steps", si, "fields", fi)
+                   for si, s in enumerate(d["steps"]) for fi, f in enumerate(s["fields"])
+                   if f.get("conditional")}
+
+    def check_action(where: tuple[Any, ...], action: Mapping[str, Any]) -> None:
+        if "contact" in action:
+            refs.check((*where, "contact"), action["contact"], contacts, "contact")
+        if "role" in action:
+            refs.check((*where, "role"), action["role"], roles, "rol")
+
+    for i, c in enumerate(d["contacts"]):
+        phone = c.get("fallback", {}).get("phone")
+        if phone is not None and not is_dutch_phone(phone):
+            problems.append(doc.problem(("contacts", i, "fallback", "phone"),
+                                        f"'{phone}' is geen geldig Nederlands telefoonnummer",
+                                        check="references"))
+    for si, s in enumerate(d["steps"]):
+        for ai, a in enumerate(s["actors"]):
+            refs.check(("steps", si, "actors", ai, "role"), a["role"], roles, "rol")
+        for ci, c in enumerate(s.get("contacts", ())):
+            refs.check(("steps", si, "contacts", ci), c, contacts, "contact")
+        for fi, f in enumerate(s["fields"]):
+            if "question" in f:
+                refs.check(("steps", si, "fields", fi, "question"), f["question"], questions,
+                           "vraag")
+    for qi, q in enumerate(d["questions"]):
+        refs.check(("questions", qi, "step"), q["step"], steps, "stap")
+        for ai, a in enumerate(q["answers"]):
+            refs.check(("questions", qi, "answers", ai), a, answers, "antwoord")
+        for ri, r in enumerate(q.get("responsible", ())):
+            refs.check(("questions", qi, "responsible", ri), r, roles, "rol")
+    requested: set[str] = set()
+    for oi, o in enumerate(d["outcomes"]):
+        refs.check(("outcomes", oi, "step"), o["step"], steps, "stap")
+        for ai, a in enumerate(o.get("actions", ())):
+            check_action(("outcomes", oi, "actions", ai), a)
+        for ri, r in enumerate(o.get("responsible", ())):
+            refs.check(("outcomes", oi, "responsible", ri), r, roles, "rol")
+        for fi, f in enumerate(o.get("fields", ())):
+            refs.check(("outcomes", oi, "fields", fi), f, sorted(field_ids), "veld")
+            if f in field_ids and f not in conditional:
+                problems.append(doc.problem(
+                    ("outcomes", oi, "fields", fi),
+                    f"veld '{f}' wordt door de uitkomst gevraagd maar is niet 'conditional'",
+                    check="references"))
+            requested.add(f)
+    for fid, where in conditional.items():
+        if fid not in requested:
+            problems.append(doc.problem(
+                where, f"veld '{fid}' is 'conditional' maar geen uitkomst vraagt erom",
+                check="references"))
+
+    starts = 0
+    for ri, r in enumerate(d["rules"]):
+        if not r["when"]:
+            starts += 1
+        for q, value in r["when"].items():
+            if q not in questions:
+                refs.check(("rules", ri, "when", q), q, questions, "vraag")
+                continue
+            allowed = questions[q]["answers"]
+            for v in value if isinstance(value, list) else [value]:
+                if v not in allowed:
+                    problems.append(doc.problem(
+                        ("rules", ri, "when", q),
+                        f"antwoord '{v}' is niet toegestaan bij vraag '{q}' "
+                        f"(toegestaan: {', '.join(allowed)})", check="references"))
+        for ti, item in enumerate(r["then"]):
+            ((kind, value),) = item.items()
+            where = ("rules", ri, "then", ti, kind)
+            if kind in ("ask", "keep_open"):
+                refs.check(where, value, questions, "vraag")
+            elif kind == "outcome":
+                refs.check(where, value, outcomes, "uitkomst")
+            elif kind == "action":
+                check_action(where, value)
+            elif kind == "responsible":
+                for i, role in enumerate(value):
+                    refs.check((*where, i), role, roles, "rol")
+    if starts == 0:
+        problems.append(doc.problem(("rules",), "geen beginregel: één regel heeft 'when: {}'",
+                                    check="references"))
+    return problems + refs.problems
+
+
+def build_protocol(doc: Document) -> Protocol:
+    d = doc.data
+    questions_data = {q["id"]: q for q in d["questions"]}
+    digest = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+    return Protocol(
+        id=d["id"],
+        version=str(d["version"]),
+        title=d["title"],
+        goal=d.get("goal"),
+        roles=MappingProxyType({r["id"]: Role(r["id"], r["name"]) for r in d["roles"]}),
+        contacts=MappingProxyType({
+            c["key"]: ContactKey(c["key"], c["name"], bool(c.get("required", False)),
+                                 c.get("fallback", {}).get("name"),
+                                 c.get("fallback", {}).get("phone"))
+            for c in d["contacts"]}),
+        answer_labels=MappingProxyType({a["id"]: a["label"] for a in d["answers"]}),
+        steps=tuple(
+            Step(
+                id=s["id"], number=s["number"], title=s["title"],
+                actors=tuple(Actor(a["role"], bool(a.get("optional", False)))
+                             for a in s["actors"]),
+                guidance=tuple(s["guidance"]),
+                fields=tuple(FieldDef.from_data(f, questions_data) for f in s["fields"]),
+                contacts=tuple(s.get("contacts", ())),
+                subtitle=s.get("subtitle"),
+            )
+            for s in sorted(d["steps"], key=lambda s: s["number"])
+        ),
+        questions=MappingProxyType({
+            q["id"]: Question(q["id"], q["step"], q["label"], q["text"], tuple(q["answers"]),
+                              tuple(q.get("responsible", ())))
+            for q in d["questions"]}),
+        outcomes=MappingProxyType({
+            o["id"]: Outcome(
+                o["id"], o["step"], o["text"],
+                tuple(Action.from_data(a) for a in o.get("actions", ())),
+                tuple(DeadlineSpec.from_data(x) for x in o.get("deadlines", ())),
+                tuple(o.get("responsible", ())),
+                tuple(o.get("fields", ())))
+            for o in d["outcomes"]}),
+        rules=tuple(
+            Rule(
+                id=r["id"], description=r["description"],
+                when=MappingProxyType({
+                    q: tuple(v) if isinstance(v, list) else (v,) for q, v in r["when"].items()}),
+                then=tuple(consequence_from_data(t) for t in r["then"]),
+                index=i,
+            )
+            for i, r in enumerate(d["rules"])
+        ),
+        digest=digest,
+        source=doc,
+    )
+
+
+def protocol_from_document(doc: Document) -> Protocol:
+    problems = schema_problems(doc, "protocol")
+    if problems:
+        raise ConfigError(problems)
+    problems = protocol_problems(doc)
+    if problems:
+        raise ConfigError(problems)
+    return build_protocol(doc)
+
+
+def load_protocol(path: Path | str | None = None) -> Protocol:
+    """Load and check a protocol file (default: the shipped Meldcode for schools)."""
+    if path is None:
+        path = shipped_dir("rules") / f"{DEFAULT_PROTOCOL}.yaml"
+    doc = load_checked(path, "protocol")
+    problems = protocol_problems(doc)
+    if problems:
+        raise ConfigError(problems)
+    return build_protocol(doc)
+
+
+# --- schools --------------------------------------------------------------------------------
+
+
+def school_problems(doc: Document, protocol: Protocol) -> list[Problem]:
+    """Semantic checks of a schema-valid school document against its protocol."""
+    d = doc.data
+    problems: list[Problem] = []
+
+    def add(where: tuple[Any, ...], message: str, key: bool = False) -> None:
+        problems.append(doc.problem(where, message, key=key, check="references"))
+
+    wanted = d.get("protocol", DEFAULT_PROTOCOL)
+    if wanted != protocol.id:
+        add(("protocol",), f"school volgt protocol '{wanted}', maar het geladen protocol is "
+                           f"'{protocol.id}'")
+    for key, contact in d.get("contacts", {}).items():
+        if key not in protocol.contacts:
+            hint = _suggest(key, protocol.contacts)
+            if hint:  # an own contact is fine; a misspelt protocol contact is not
+                add(("contacts", key), f"onbekend contact '{key}'{hint}", key=True)
+        phone = contact.get("phone")
+        if phone is not None and not is_dutch_phone(phone):
+            add(("contacts", key, "phone"),
+                f"'{phone}' is geen geldig Nederlands telefoonnummer (bijvoorbeeld 0412-673700)")
+    for key in d.get("roles", {}):
+        if key not in protocol.roles:
+            hint = _suggest(key, protocol.roles)
+            if hint:
+                add(("roles", key), f"onbekende rol '{key}'{hint}", key=True)
+    known_roles = list(dict.fromkeys([*protocol.roles, *d.get("roles", {})]))
+    taken: dict[tuple[str, str], int] = {}
+    for i, r in enumerate(d.get("remap", ())):
+        if r["role"] not in protocol.roles:
+            add(("remap", i, "role"), f"onbekende rol '{r['role']}' in de route"
+                                      f"{_suggest(r['role'], protocol.roles)} "
+                                      f"(bekend: {', '.join(protocol.roles)})")
+        if r["to"] not in known_roles:
+            add(("remap", i, "to"), f"onbekende rol '{r['to']}'{_suggest(r['to'], known_roles)}"
+                                    f" (bekend: {', '.join(known_roles)}); "
+                                    "voeg haar toe onder 'roles'")
+        for j, s in enumerate(r.get("steps", ())):
+            if s not in protocol.steps_by_id:
+                add(("remap", i, "steps", j), f"onbekende stap '{s}'"
+                                              f"{_suggest(s, protocol.steps_by_id)}")
+        for s in r.get("steps") or list(protocol.steps_by_id):
+            if (r["role"], s) in taken:
+                add(("remap", i), f"rol '{r['role']}' wordt in stap '{s}' al overgenomen "
+                                  f"(remap {taken[(r['role'], s)] + 1})")
+            taken[(r["role"], s)] = i
+    counts = Counter(r["role"] for r in d.get("remap", ()))
+    for i, r in enumerate(d.get("remap", ())):
+        if r["to"] in counts and r["to"] != r["role"]:
+            add(("remap", i, "to"), f"rol '{r['to']}' neemt zelf al een andere rol over; "
+                                    "wijs de rol direct toe")
+    return problems
+
+
+def school_from_document(doc: Document, protocol: Protocol) -> SchoolConfig:
+    problems = schema_problems(doc, "school")
+    if not problems:
+        problems = school_problems(doc, protocol)
+    if problems:
+        raise ConfigError(problems)
+    d = doc.data
+    return SchoolConfig(
+        id=d["id"],
+        name=d["name"],
+        protocol=d.get("protocol", DEFAULT_PROTOCOL),
+        contacts=MappingProxyType({
+            k: SchoolContact(c["name"], c.get("phone"), c.get("email"), c.get("when"),
+                             c.get("notes"))
+            for k, c in d.get("contacts", {}).items()}),
+        roles=MappingProxyType({k: r["name"] for k, r in d.get("roles", {}).items()}),
+        remap=tuple(Remap(r["role"], r["to"], tuple(r.get("steps", ())))
+                    for r in d.get("remap", ())),
+        source=doc,
+    )
+
+
+def load_school(path: Path | str | None = None, protocol: Protocol | None = None
+                ) -> SchoolConfig:
+    """Load and check a school file (default: the demo school) against its protocol."""
+    if path is None:
+        path = shipped_dir("schools") / "demo.yaml"
+    doc = load_checked(path, "school")
+    if protocol is None:
+        protocol = load_protocol_by_id(doc.data.get("protocol", DEFAULT_PROTOCOL), doc)
+    return school_from_document(doc, protocol)
+
+
+def load_protocol_by_id(protocol_id: str, asked_by: Document | None = None) -> Protocol:
+    for path in shipped_protocol_files():
+        protocol = load_protocol(path)
+        if protocol.id == protocol_id:
+            return protocol
+    where = asked_by.problem(("protocol",), f"onbekend protocol '{protocol_id}'") if asked_by \
+        else Problem("-", 1, 1, f"onbekend protocol '{protocol_id}'")
+    raise ConfigError([where])
+
+
+def neutral_school(protocol: Protocol) -> SchoolConfig:
+    """A school with no configuration of its own: protocol names, fallback numbers."""
+    return SchoolConfig("neutraal", "(geen school)", protocol.id, MappingProxyType({}),
+                        MappingProxyType({}), ())
+

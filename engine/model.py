@@ -1,0 +1,342 @@
+"""The protocol and a school's configuration as immutable objects.
+
+Everything here is built from files that have passed their JSON Schema; the semantic
+checks (references, duplicates, phone numbers) are in ``loader.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from .source import Document
+
+# --- rule consequences ('then'), one small class per kind --------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    text: str
+    contact: str | None = None
+    role: str | None = None
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Action:
+        return cls(data["text"], data.get("contact"), data.get("role"))
+
+
+@dataclass(frozen=True)
+class DeadlineSpec:
+    label: str
+    working_days: int
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> DeadlineSpec:
+        return cls(data["label"], int(data["working_days"]))
+
+
+@dataclass(frozen=True)
+class Ask:
+    """The route goes on with this question."""
+
+    kind: ClassVar[str] = "ask"
+    question: str
+
+    @classmethod
+    def from_data(cls, value: Any) -> Ask:
+        return cls(value)
+
+
+@dataclass(frozen=True)
+class KeepOpen:
+    """This question stays open (is asked again) although it has an answer."""
+
+    kind: ClassVar[str] = "keep_open"
+    question: str
+
+    @classmethod
+    def from_data(cls, value: Any) -> KeepOpen:
+        return cls(value)
+
+
+@dataclass(frozen=True)
+class SetOutcome:
+    kind: ClassVar[str] = "outcome"
+    outcome: str
+
+    @classmethod
+    def from_data(cls, value: Any) -> SetOutcome:
+        return cls(value)
+
+
+@dataclass(frozen=True)
+class AddAction:
+    kind: ClassVar[str] = "action"
+    action: Action
+
+    @classmethod
+    def from_data(cls, value: Any) -> AddAction:
+        return cls(Action.from_data(value))
+
+
+@dataclass(frozen=True)
+class AddDeadline:
+    kind: ClassVar[str] = "deadline"
+    deadline: DeadlineSpec
+
+    @classmethod
+    def from_data(cls, value: Any) -> AddDeadline:
+        return cls(DeadlineSpec.from_data(value))
+
+
+@dataclass(frozen=True)
+class AssignResponsible:
+    kind: ClassVar[str] = "responsible"
+    roles: tuple[str, ...]
+
+    @classmethod
+    def from_data(cls, value: Any) -> AssignResponsible:
+        return cls(tuple(value))
+
+
+Consequence = Ask | KeepOpen | SetOutcome | AddAction | AddDeadline | AssignResponsible
+
+THEN_KINDS: Mapping[str, Any] = MappingProxyType(
+    {k.kind: k for k in (Ask, KeepOpen, SetOutcome, AddAction, AddDeadline, AssignResponsible)}
+)
+
+
+def consequence_from_data(item: Mapping[str, Any]) -> Consequence:
+    ((kind, value),) = item.items()
+    result: Consequence = THEN_KINDS[kind].from_data(value)
+    return result
+
+
+# --- protocol -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ContactKey:
+    key: str
+    name: str
+    required: bool = False
+    fallback_name: str | None = None
+    fallback_phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    id: str
+    type: str
+    label: str
+    help: str | None = None
+    required: bool = False
+    max_length: int | None = None
+    not_future: bool = False
+    not_past: bool = False
+    conditional: bool = False
+    question: str | None = None
+    fields: tuple[FieldDef, ...] = ()
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], questions: Mapping[str, Any]) -> FieldDef:
+        label = data.get("label")
+        if label is None and data.get("question") in questions:
+            label = questions[data["question"]]["label"]
+        return cls(
+            id=data["id"],
+            type=data["type"],
+            label=label or data["id"],
+            help=data.get("help"),
+            required=bool(data.get("required", False)),
+            max_length=data.get("max_length"),
+            not_future=bool(data.get("not_future", False)),
+            not_past=bool(data.get("not_past", False)),
+            conditional=bool(data.get("conditional", False)),
+            question=data.get("question"),
+            fields=tuple(cls.from_data(f, questions) for f in data.get("fields", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    number: int
+    title: str
+    actors: tuple[Actor, ...]
+    guidance: tuple[str, ...]
+    fields: tuple[FieldDef, ...]
+    contacts: tuple[str, ...] = ()
+    subtitle: str | None = None
+
+    @property
+    def required_roles(self) -> tuple[str, ...]:
+        return tuple(a.role for a in self.actors if not a.optional)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    step: str
+    label: str
+    text: str
+    answers: tuple[str, ...]
+    responsible: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    step: str
+    text: str
+    actions: tuple[Action, ...] = ()
+    deadlines: tuple[DeadlineSpec, ...] = ()
+    responsible: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    description: str
+    when: Mapping[str, tuple[str, ...]]
+    then: tuple[Consequence, ...]
+    index: int  # position in the file, for locating it
+
+    @property
+    def is_start(self) -> bool:
+        return not self.when
+
+
+@dataclass(frozen=True, eq=False)
+class Protocol:
+    id: str
+    version: str
+    title: str
+    goal: str | None
+    roles: Mapping[str, Role]
+    contacts: Mapping[str, ContactKey]
+    answer_labels: Mapping[str, str]
+    steps: tuple[Step, ...]
+    questions: Mapping[str, Question]
+    outcomes: Mapping[str, Outcome]
+    rules: tuple[Rule, ...]
+    digest: str
+    source: Document = field(repr=False)
+
+    def step(self, step_id: str) -> Step:
+        return next(s for s in self.steps if s.id == step_id)
+
+    @property
+    def steps_by_id(self) -> Mapping[str, Step]:
+        return {s.id: s for s in self.steps}
+
+    def field_defs(self) -> dict[str, tuple[Step, FieldDef]]:
+        return {f.id: (s, f) for s in self.steps for f in s.fields}
+
+    def where(self, section: str, item_id: str) -> tuple[str, int]:
+        """The path (section, index) of an element with this id, for locating problems."""
+        key = "key" if section == "contacts" else "id"
+        for i, item in enumerate(self.source.data.get(section, ())):
+            if isinstance(item, dict) and item.get(key) == item_id:
+                return section, i
+        return section, 0
+
+
+# --- school ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchoolContact:
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    when: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Remap:
+    role: str
+    to: str
+    steps: tuple[str, ...] = ()  # empty: every step
+
+
+@dataclass(frozen=True, eq=False)
+class SchoolConfig:
+    id: str
+    name: str
+    protocol: str
+    contacts: Mapping[str, SchoolContact]
+    roles: Mapping[str, str]  # role id -> the school's name for it
+    remap: tuple[Remap, ...]
+    source: Document | None = field(default=None, repr=False)
+
+    def assigned_role(self, role: str, step: str | None) -> str:
+        """The school's role that plays ``role`` in ``step`` (itself unless remapped)."""
+        for r in self.remap:
+            if r.role == role and (not r.steps or step in r.steps):
+                return r.to
+        return role
+
+
+@dataclass(frozen=True)
+class ResolvedContact:
+    key: str
+    name: str
+    phone: str | None
+    email: str | None = None
+    when: str | None = None
+    fallback: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "name": self.name, "phone": self.phone, "email": self.email,
+                "when": self.when, "fallback": self.fallback}
+
+
+@dataclass(frozen=True)
+class ResolvedRole:
+    role: str  # the protocol's role
+    assigned: str  # the school's role that plays it here
+    name: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"role": self.role, "assigned": self.assigned, "name": self.name}
+
+
+def resolve_contact(protocol: Protocol, school: SchoolConfig, key: str) -> ResolvedContact:
+    """This school's contact for ``key``; Veilig Thuis falls back to the national number."""
+    spec = protocol.contacts.get(key)
+    own = school.contacts.get(key)
+    if own is not None and own.phone:
+        return ResolvedContact(key, own.name, own.phone, own.email, own.when)
+    if spec is not None and spec.fallback_phone:
+        return ResolvedContact(key, spec.fallback_name or spec.name, spec.fallback_phone,
+                               fallback=True)
+    if own is not None:
+        return ResolvedContact(key, own.name, None, own.email, own.when)
+    return ResolvedContact(key, spec.name if spec else key, None)
+
+
+def resolve_role(protocol: Protocol, school: SchoolConfig, role: str, step: str | None
+                 ) -> ResolvedRole:
+    assigned = school.assigned_role(role, step)
+    name = school.roles.get(assigned)
+    if name is None:
+        spec = protocol.roles.get(assigned)
+        name = spec.name if spec else assigned
+    return ResolvedRole(role, assigned, name)

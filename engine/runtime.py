@@ -1,0 +1,173 @@
+"""The only module that imports durable_rules.
+
+What ../shared/notes/durable-rules.md measured, and how this module answers it:
+
+- the stock ``Host`` starts dispatcher threads that race with the caller (segfaults with
+  several threads): ``_QuietHost`` switches them off;
+- state lives in a fixed table of 1,024 sessions: every evaluation uses a fresh ``uuid4``
+  sid and deletes it in ``finally``; a process-wide lock serialises access;
+- exceptions in actions are swallowed into the session state: the state is read after
+  every evaluation and an ``exception`` becomes an ``EngineError``;
+- a ruleset name cannot be registered twice: the name carries the protocol's digest;
+- the engine mutates the ruleset dict: it gets a deep copy;
+- with facts (not events) every matching rule fires, so overlaps show up as conflicts.
+
+A fact per reached answer is asserted; the rules' ``when`` are durable_rules conditions
+on those facts. Python only feeds facts and records which rule fired.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from durable import engine as durable_engine
+
+from .errors import EngineError
+from .model import Protocol, Rule
+
+_CATCH_ALL = "_seen"  # fires on every answer, so that an answer no rule uses is still handled
+_ACTION_PREFIX = "fire:"
+
+
+def _condition(question: str, answers: tuple[str, ...]) -> dict[str, Any]:
+    answer: dict[str, Any] = (
+        {"a": answers[0]} if len(answers) == 1 else {"$or": [{"a": a} for a in answers]}
+    )
+    return {"$and": [{"t": "answer"}, {"q": question}, answer]}
+
+
+def compile_rule(rule: Rule) -> dict[str, Any]:
+    """A rule's ``when`` as a durable_rules rule definition."""
+    if rule.is_start:
+        terms = [{"m": {"t": "start"}}]
+    else:
+        terms = [{f"c{i}": _condition(q, answers)}
+                 for i, (q, answers) in enumerate(rule.when.items())]
+    return {"all": terms, "run": _ACTION_PREFIX + rule.id}
+
+
+def compile_protocol(protocol: Protocol) -> dict[str, Any]:
+    definition = {rule.id: compile_rule(rule) for rule in protocol.rules}
+    definition[_CATCH_ALL] = {"all": [{"m": {"t": "answer"}}], "run": _CATCH_ALL}
+    return definition
+
+
+def ruleset_name(protocol: Protocol) -> str:
+    return f"meldroute.{protocol.id}.{protocol.version}.{protocol.digest[:16]}"
+
+
+class _QuietHost(durable_engine.Host):  # type: ignore[misc]
+    """A Host without the background dispatcher threads, with a strict action registry."""
+
+    def __init__(self) -> None:
+        self.fired: dict[str, list[str]] = {}
+        super().__init__()
+
+    def _run(self) -> None:  # no threading.Timer dispatchers
+        return
+
+    def get_action(self, action_name: str) -> Callable[[Any], None]:
+        if action_name == _CATCH_ALL:
+            return _ignore
+        if not action_name.startswith(_ACTION_PREFIX):
+            raise EngineError(f"unknown action {action_name!r}")
+        rule_id = action_name[len(_ACTION_PREFIX):]
+        fired = self.fired
+
+        def record(c: Any) -> None:
+            fired[c.s.sid].append(rule_id)
+
+        return record
+
+
+def _ignore(c: Any) -> None:
+    return None
+
+
+_LOCK = threading.Lock()
+_HOST: _QuietHost | None = None
+_REGISTERED: set[str] = set()
+
+
+def _host() -> _QuietHost:
+    global _HOST
+    if _HOST is None:
+        _HOST = _QuietHost()
+    return _HOST
+
+
+def prepare(protocol: Protocol) -> str:
+    """Compile and register the protocol's ruleset once per process; returns its name."""
+    name = ruleset_name(protocol)
+    with _LOCK:
+        if name not in _REGISTERED:
+            _host().register_rulesets({name: copy.deepcopy(compile_protocol(protocol))})
+            _REGISTERED.add(name)
+    return name
+
+
+class Session:
+    """One evaluation's facts in durable_rules. Use only inside ``session()``."""
+
+    def __init__(self, host: _QuietHost, name: str) -> None:
+        self._host, self._name = host, name
+        self.sid = uuid.uuid4().hex
+        self._fired: list[str] = []
+        host.fired[self.sid] = self._fired
+
+    def _assert(self, fact: Mapping[str, Any]) -> list[str]:
+        start = len(self._fired)
+        result = self._host.assert_fact(self._name, {"sid": self.sid, **fact})
+        if result is None:
+            raise EngineError("the rules engine returned no result")
+        if isinstance(result, dict) and "exception" in result:
+            raise EngineError(f"the rules engine failed: {result['exception']}")
+        return self._fired[start:]
+
+    def start(self) -> list[str]:
+        return self._assert({"t": "start"})
+
+    def answer(self, question: str, answer: str) -> list[str]:
+        return self._assert({"t": "answer", "q": question, "a": answer})
+
+    def close(self) -> None:
+        try:
+            state = self._host.get_state(self._name, self.sid)
+        finally:
+            self._host.fired.pop(self.sid, None)
+            self._host.delete_state(self._name, self.sid)
+        if isinstance(state, dict) and "exception" in state:
+            raise EngineError(f"the rules engine failed: {state['exception']}")
+
+
+class session:  # noqa: N801 - used as a context manager, reads as a statement
+    """``with session(protocol) as s:`` — a fresh sid, deleted afterwards, under the lock."""
+
+    def __init__(self, protocol: Protocol) -> None:
+        self._name = prepare(protocol)
+        self._session: Session | None = None
+
+    def __enter__(self) -> Session:
+        _LOCK.acquire()
+        try:
+            self._session = Session(_host(), self._name)
+        except BaseException:
+            _LOCK.release()
+            raise
+        return self._session
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._session is not None:
+                self._session.close()
+        finally:
+            _LOCK.release()
+
+
+def live_sessions() -> int:
+    """How many evaluations have state in durable_rules right now (0 between calls)."""
+    return len(_host().fired)

@@ -1,0 +1,37 @@
+"""Dutch working days: weekends and the holidays of the Algemene termijnenwet do not count.
+
+The Algemene termijnenwet (art. 3) names Nieuwjaarsdag, tweede Paas- en Pinksterdag, beide
+Kerstdagen, Hemelvaartsdag, Koningsdag and 5 mei (every year), and Goede Vrijdag is put on
+a par with them. The ``holidays`` package has these as the Netherlands' public holidays
+plus its optional category (Bevrijdingsdag in the years it is not a national day off).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import holidays
+
+_CATEGORIES = (holidays.PUBLIC, holidays.OPTIONAL)
+
+
+@functools.cache
+def holidays_in(year: int) -> frozenset[dt.date]:
+    return frozenset(holidays.country_holidays("NL", years=year, categories=_CATEGORIES))
+
+
+def is_working_day(day: dt.date) -> bool:
+    return day.weekday() < 5 and day not in holidays_in(day.year)
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """The ``days``-th working day after ``start`` (``start`` itself when ``days`` is 0)."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    day, counted = start, 0
+    while counted < days:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return day
