@@ -1,1 +1,167 @@
-def main(): print('hi')
+"""The engine's commands: ``meldroute check``, ``meldroute decide``, ``meldroute graph``.
+
+Exit status: 0 all well, 1 the check found problems, 2 bad input (files, arguments).
+Messages are Dutch, one line per problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import graph as route_graph
+from .analysis import run_check
+from .errors import AnswerError, ConfigError, Problem, RouteError
+from .evaluate import Evaluation, evaluate
+from .loader import load_protocol, load_protocol_by_id, load_school
+from .report import FORMATS, RENDERERS
+from .source import Document, parse_text, read_document
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is geen datum (JJJJ-MM-DD)") from None
+
+
+def add_engine_commands(sub: Any) -> None:
+    check = sub.add_parser("check", help="controleer protocol, schoolconfiguraties en scenario's")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="bestand of map (standaard: de meegeleverde regels en scholen)")
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--min-coverage", type=float, default=100.0, metavar="PCT",
+                       help="minimale dekking van vraag/antwoord-paren door scenario's "
+                            "(standaard 100)")
+    check.set_defaults(func=cmd_check)
+
+    decide = sub.add_parser("decide", help="reken antwoorden door voor een school")
+    decide.add_argument("--school", type=Path, required=True, metavar="FILE")
+    decide.add_argument("--answers", required=True, metavar="FILE",
+                        help="YAML of JSON: vraag-id: antwoord ('-' leest van standaardinvoer)")
+    decide.add_argument("--protocol", type=Path, metavar="FILE",
+                        help="protocolbestand (standaard: het protocol van de school)")
+    decide.add_argument("--today", type=_date, metavar="JJJJ-MM-DD")
+    decide.add_argument("--json", action="store_true", help="uitvoer als JSON")
+    decide.set_defaults(func=cmd_decide)
+
+    graph = sub.add_parser("graph", help="de route als stroomschema")
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument("--protocol", type=Path, metavar="FILE")
+    graph.set_defaults(func=cmd_graph)
+
+
+def _fail(problems: Sequence[Problem | str]) -> int:
+    for p in problems:
+        print(str(p), file=sys.stderr)
+    return 2
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    report = run_check(args.paths or None, min_coverage=args.min_coverage)
+    print(RENDERERS[args.format](report))
+    return 0 if report.ok else 1
+
+
+def _read_answers(path: str) -> tuple[Document, dict[str, str]]:
+    doc = parse_text(sys.stdin.read(), "<stdin>") if path == "-" else read_document(path)
+    if not isinstance(doc.data, dict):
+        raise ConfigError([doc.problem((), "verwacht een mapping van vraag-id naar antwoord, "
+                                            "bijvoorbeeld {sterk_vermoeden: nee}")])
+    problems = [doc.problem((q,), f"antwoord op '{q}' moet tekst zijn, gevonden {a!r}")
+                for q, a in doc.data.items() if not isinstance(a, str)]
+    if problems:
+        raise ConfigError(problems)
+    return doc, doc.data
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    try:
+        protocol = load_protocol(args.protocol) if args.protocol else None
+        school = load_school(args.school, protocol)
+        if protocol is None:
+            protocol = load_protocol_by_id(school.protocol)
+        doc, answers = _read_answers(args.answers)
+        evaluation = evaluate(protocol, school, answers, args.today)
+    except ConfigError as err:
+        return _fail(err.problems)
+    except AnswerError as err:
+        return _fail([doc.problem((p.question,), p.message, key=p.answer is None)
+                      for p in err.problems])
+    except RouteError as err:
+        return _fail([f"{args.answers}: de route heeft hier een fout: {err}"])
+    if args.json:
+        print(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_evaluation(evaluation))
+    return 0
+
+
+def format_evaluation(e: Evaluation) -> str:
+    lines = []
+    if e.outcome:
+        lines.append(f"Uitkomst: {e.outcome.text}")
+    if e.next_question:
+        lines.append(f"Volgende vraag ({e.next_question.label}): {e.next_question.text}")
+        lines.append(f"  antwoorden: {', '.join(e.next_question.answers)}")
+    lines.append(f"Stap: {e.step}")
+    lines.append("Verantwoordelijk: " + ", ".join(r.name for r in e.responsible))
+    if e.actions:
+        lines.append("Acties:")
+        for a in e.actions:
+            extra = ""
+            if a.contact:
+                extra = f" — {a.contact.name}" + (f", tel. {a.contact.phone}"
+                                                   if a.contact.phone else "")
+            if a.role:
+                extra += f" — {a.role.name}"
+            lines.append(f"  - {a.text}{extra}")
+    if e.contacts:
+        lines.append("Contacten:")
+        for c in e.contacts:
+            lines.append(f"  - {c.name}" + (f": {c.phone}" if c.phone else ""))
+    if e.deadlines:
+        lines.append("Termijnen:")
+        for d in e.deadlines:
+            lines.append(f"  - {d.label}: uiterlijk {d.due.isoformat()} "
+                         f"({d.working_days} werkdagen)")
+    lines.append("Waarom: " + e.explanation())
+    if e.ignored:
+        lines.append("Genegeerd (de route komt niet bij deze vragen): "
+                     + ", ".join(f"{i.question}: {i.answer}" for i in e.ignored))
+    return "\n".join(lines)
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    try:
+        protocol = load_protocol(args.protocol)
+    except ConfigError as err:
+        return _fail(err.problems)
+    print(route_graph.mermaid(protocol) if args.format == "mermaid"
+          else route_graph.dot(protocol))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="meldroute",
+        description="Meldroute: de Meldcode huiselijk geweld en kindermishandeling voor scholen.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_engine_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -51,9 +51,11 @@ class AnswerError(MeldrouteError):
 class RouteError(MeldrouteError):
     """The rules give no next question and no outcome (a gap), or contradict each other."""
 
-    def __init__(self, kind: str, message: str, answers: dict[str, str]) -> None:
+    def __init__(self, kind: str, message: str, answers: dict[str, str],
+                 fired: Iterable[str] = ()) -> None:
         self.kind = kind  # "gap" or "conflict"
         self.answers = dict(answers)
+        self.fired = tuple(fired)  # the rules that fired before the route broke
         super().__init__(message)
 
 

@@ -224,10 +224,11 @@ def evaluate(
                                                        depth)]
 
     used_map = dict(used)
+    fired_ids = [f.rule.id for f in fired]
     open_questions = [q for q in asked if q not in used_map or q in kept_open]
     if len(open_questions) > 1:
         raise RouteError("conflict", "meerdere open vragen tegelijk: "
-                                     + ", ".join(open_questions), used_map)
+                                     + ", ".join(open_questions), used_map, fired_ids)
 
     outcomes_at: dict[int, list[str]] = {}
     for f in fired:
@@ -239,9 +240,9 @@ def evaluate(
     for depth, ids in outcomes_at.items():
         if len(ids) > 1:
             raise RouteError("conflict", "tegenstrijdige uitkomsten: " + ", ".join(ids),
-                             used_map)
+                             used_map, fired_ids)
     if not open_questions and not outcomes_at:
-        raise RouteError("gap", "geen volgende vraag en geen uitkomst", used_map)
+        raise RouteError("gap", "geen volgende vraag en geen uitkomst", used_map, fired_ids)
 
     last_depth = max(f.depth for f in fired)
     last = [f.rule for f in fired if f.depth == last_depth]

@@ -62,6 +62,8 @@ class Document:
         """1-based line and column of the value at ``where`` (or of its key)."""
         node = self.tree
         line, col = 1, 1
+        if getattr(node, "lc", None) is not None and node.lc.line is not None:
+            line, col = node.lc.line + 1, node.lc.col + 1
         for i, part in enumerate(where):
             last = i == len(where) - 1
             try:
@@ -100,6 +102,9 @@ def parse_text(text: str, path: str) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = (exc.problem or exc.context or "ongeldige YAML").strip()
+        context = exc.context_mark
+        if exc.problem and context is not None and mark is not None and context.line != mark.line:
+            what += f" ({(exc.context or 'begonnen').strip()} op regel {context.line + 1})"
         raise ConfigError([Problem(path, line, col, f"ongeldige YAML: {what}", "syntax")]) from None
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. bad tags)
         raise ConfigError([Problem(path, 1, 1, f"ongeldige YAML: {exc}", "syntax")]) from None
