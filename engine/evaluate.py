@@ -237,7 +237,7 @@ def evaluate(
                 outcomes_at.setdefault(f.depth, [])
                 if item.outcome not in outcomes_at[f.depth]:
                     outcomes_at[f.depth].append(item.outcome)
-    for depth, ids in outcomes_at.items():
+    for ids in outcomes_at.values():
         if len(ids) > 1:
             raise RouteError("conflict", "tegenstrijdige uitkomsten: " + ", ".join(ids),
                              used_map, fired_ids)

@@ -62,9 +62,11 @@ def dot(protocol: Protocol) -> str:
 
     lines = ["digraph route {", "  rankdir=TB;", f"  {START} [shape=oval, label=\"Start\"];"]
     for q in protocol.questions:
-        lines.append(f"  {_node_id('q:' + q)} [shape=diamond, label={quote(_label(protocol, 'q:' + q))}];")
+        label = quote(_label(protocol, "q:" + q))
+        lines.append(f"  {_node_id('q:' + q)} [shape=diamond, label={label}];")
     for o in protocol.outcomes:
-        lines.append(f"  {_node_id('o:' + o)} [shape=box, label={quote(_label(protocol, 'o:' + o))}];")
+        label = quote(_label(protocol, "o:" + o))
+        lines.append(f"  {_node_id('o:' + o)} [shape=box, label={label}];")
     for source, target, label in _edges(protocol):
         attrs = f" [label={quote(label)}]" if label else ""
         lines.append(f"  {_node_id(source)} -> {_node_id(target)}{attrs};")

@@ -117,11 +117,13 @@ class Session:
         self._host, self._name = host, name
         self.sid = uuid.uuid4().hex
         self._fired: list[str] = []
+        self._has_state = False
         host.fired[self.sid] = self._fired
 
     def _assert(self, fact: Mapping[str, Any]) -> list[str]:
         start = len(self._fired)
         result = self._host.assert_fact(self._name, {"sid": self.sid, **fact})
+        self._has_state = self._has_state or result is not None
         if result is None:
             raise EngineError("the rules engine returned no result")
         if isinstance(result, dict) and "exception" in result:
@@ -135,10 +137,12 @@ class Session:
         return self._assert({"t": "answer", "q": question, "a": answer})
 
     def close(self) -> None:
+        self._host.fired.pop(self.sid, None)
+        if not self._has_state:  # nothing was stored for this sid
+            return
         try:
             state = self._host.get_state(self._name, self.sid)
         finally:
-            self._host.fired.pop(self.sid, None)
             self._host.delete_state(self._name, self.sid)
         if isinstance(state, dict) and "exception" in state:
             raise EngineError(f"the rules engine failed: {state['exception']}")

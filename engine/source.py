@@ -172,9 +172,10 @@ def _messages(error: ValidationError) -> Iterator[tuple[list[PathItem], str, boo
     """(path, Dutch message, points-at-key) for one validation error."""
     where = list(error.absolute_path)
     v, schema, inst = error.validator, error.schema, error.instance
+    vv = error.validator_value
     if v == "required":
         m = re.match(r"^'(.+)' is a required property$", error.message)
-        missing = [m.group(1)] if m else [k for k in error.validator_value if k not in inst]
+        missing = [m.group(1)] if m else [k for k in vv if k not in inst]
         for key in missing:
             yield where, f"verplichte sleutel '{key}' ontbreekt", False
     elif v == "additionalProperties" and isinstance(inst, dict):
@@ -187,47 +188,47 @@ def _messages(error: ValidationError) -> Iterator[tuple[list[PathItem], str, boo
                     True,
                 )
     elif v == "type":
-        expected = error.validator_value
+        expected = vv
         names = [expected] if isinstance(expected, str) else list(expected)
         want = " of ".join(_TYPES_NL.get(n, n) for n in names)
         yield where, f"verwacht {want}, gevonden {_show(inst)}", False
     elif v == "enum":
-        allowed = ", ".join(str(x) for x in error.validator_value)
+        allowed = ", ".join(str(x) for x in vv)
         yield where, f"waarde {_show(inst)} is niet toegestaan (toegestaan: {allowed})", False
     elif v == "const":
-        yield where, f"waarde {_show(inst)} is niet toegestaan (verwacht: {error.validator_value})", False
+        yield where, f"waarde {_show(inst)} is niet toegestaan (verwacht: {vv})", False
     elif v == "pattern":
         hint = ""
-        if error.validator_value.startswith("^[a-z]"):
+        if vv.startswith("^[a-z]"):
             hint = " (kleine letters, cijfers, '_' of '-', beginnend met een letter)"
-        elif error.validator_value.startswith("^[0-9]{4}"):
+        elif vv.startswith("^[0-9]{4}"):
             hint = " (JJJJ-MM-DD)"
         yield where, f"waarde {_show(inst)} heeft niet de juiste vorm{hint}", False
     elif v == "minLength":
-        if error.validator_value <= 1:
+        if vv <= 1:
             yield where, "waarde mag niet leeg zijn", False
         else:
-            yield where, f"waarde {_show(inst)} is te kort (minimaal {error.validator_value} tekens)", False
+            yield where, f"waarde {_show(inst)} is te kort (minimaal {vv} tekens)", False
     elif v == "maxLength":
-        yield where, f"waarde is te lang: {len(inst)} tekens, maximaal {error.validator_value}", False
+        yield where, f"waarde is te lang: {len(inst)} tekens, maximaal {vv}", False
     elif v == "minItems":
-        yield where, f"lijst heeft minimaal {error.validator_value} element(en) nodig", False
+        yield where, f"lijst heeft minimaal {vv} element(en) nodig", False
     elif v == "uniqueItems":
         yield where, "lijst bevat dubbele waarden", False
     elif v == "minimum":
-        yield where, f"waarde {inst} is kleiner dan het minimum {error.validator_value}", False
+        yield where, f"waarde {inst} is kleiner dan het minimum {vv}", False
     elif v == "maximum":
-        yield where, f"waarde {inst} is groter dan het maximum {error.validator_value}", False
+        yield where, f"waarde {inst} is groter dan het maximum {vv}", False
     elif v == "format":
-        what = _FORMATS_NL.get(error.validator_value, error.validator_value)
+        what = _FORMATS_NL.get(vv, vv)
         yield where, f"waarde {_show(inst)} is geen geldig {what}", False
     elif v in ("minProperties", "maxProperties") and "ask" in schema.get("properties", {}):
         kinds = ", ".join(_allowed_keys(schema))
         yield where, f"elk onderdeel van 'then' heeft precies één soort ({kinds})", False
     elif v == "minProperties":
-        yield where, f"verwacht minstens {error.validator_value} sleutel(s)", False
-    elif v == "not" and isinstance(error.validator_value, dict) and "required" in error.validator_value:
-        for key in error.validator_value["required"]:
+        yield where, f"verwacht minstens {vv} sleutel(s)", False
+    elif v == "not" and isinstance(vv, dict) and "required" in vv:
+        for key in vv["required"]:
             yield [*where, key], f"sleutel '{key}' is hier niet toegestaan", True
     elif v in ("oneOf", "anyOf") and error.context:
         yield from _messages(best_match(error.context))

@@ -61,7 +61,8 @@ def test_every_schema_error_is_reported_at_once(write, protocol_text):
             .replace("version: \"2026.1\"\n", ""))
     path = write("p.yaml", text)
     assert messages(path) == [
-        f"{path}:{line_of(text, 'id: meldcode-onderwijs')}:1: verplichte sleutel 'version' ontbreekt",
+        f"{path}:{line_of(text, 'id: meldcode-onderwijs')}:1: verplichte sleutel 'version' "
+        "ontbreekt",
         f'{path}:{line_of(text, "number: twee")}:13: verwacht een geheel getal, gevonden "twee"',
         f"{path}:{line_of(text, 'colour:')}:5: onbekende sleutel 'colour' (toegestaan: actors, "
         "contacts, fields, guidance, id, number, subtitle, title)",
@@ -131,8 +132,8 @@ def test_gap_and_dead_rule_found_by_enumeration(write, protocol_text):
     assert messages(path) == [
         f"{path}:{item_line(text, 'actie_nodig', 'step')}:5: gat in de route na "
         "{sterk_vermoeden: nee, actie_nodig: nee}: geen volgende vraag en geen uitkomst",
-        f"{path}:{item_line(text, 'geen_actie_nodig', 'description')}:5: regel 'geen_actie_nodig' gaat "
-        "bij geen enkele antwoordcombinatie af",
+        f"{path}:{item_line(text, 'geen_actie_nodig', 'description')}:5: regel "
+        "'geen_actie_nodig' gaat bij geen enkele antwoordcombinatie af",
     ]
 
 

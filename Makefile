@@ -1,0 +1,47 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11 or 3.12 and make:
+#   make run    — virtual environment, install, run Meldroute on the demo school
+#   make test   — the same environment, then lint and the whole test suite
+
+# durable-rules does not import on Python 3.13: take the first 3.11/3.12 we find.
+PYTHON ?= $(shell for p in python3.12 python3.11 python3 python; do \
+	$$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' \
+	>/dev/null 2>&1 && { echo $$p; break; }; done)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test check lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Meldroute heeft Python 3.11 of 3.12 nodig (durable-rules werkt nog niet op 3.13)." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/meldroute check
+	@echo
+	@echo "Demo: sterk vermoeden, bevoegd gezag op de hoogte (meldroute decide):"
+	@echo '{sterk_vermoeden: ja, bevoegd_gezag_ingelicht: ja}' | \
+		$(BIN)/meldroute decide --school schools/demo.yaml --answers -
+	@echo
+	@echo "Demo: geen sterk vermoeden, actie nodig, acute onveiligheid:"
+	@echo '{sterk_vermoeden: nee, actie_nodig: ja, onveilig: ja}' | \
+		$(BIN)/meldroute decide --school schools/demo.yaml --answers -
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+check: $(STAMP)
+	$(BIN)/meldroute check
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_evaluate.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .ruff_cache
