@@ -128,8 +128,9 @@ def format_evaluation(e: Evaluation) -> str:
     if e.deadlines:
         lines.append("Termijnen:")
         for d in e.deadlines:
-            lines.append(f"  - {d.label}: uiterlijk {d.due.isoformat()} "
-                         f"({d.working_days} werkdagen)")
+            when = ("direct (vandaag)" if d.working_days == 0
+                    else f"binnen {d.working_days} werkdagen")
+            lines.append(f"  - {d.label}: uiterlijk {d.due.isoformat()} ({when})")
     lines.append("Waarom: " + e.explanation())
     if e.ignored:
         lines.append("Genegeerd (de route komt niet bij deze vragen): "

@@ -37,38 +37,34 @@ class DeadlineSpec:
         return cls(data["label"], int(data["working_days"]))
 
 
+class _FromValue:
+    """A consequence whose YAML value is its only field: ``ask: sterk_vermoeden``."""
+
+    @classmethod
+    def from_data(cls, value: Any) -> Any:
+        return cls(value)  # type: ignore[call-arg]
+
+
 @dataclass(frozen=True)
-class Ask:
+class Ask(_FromValue):
     """The route goes on with this question."""
 
     kind: ClassVar[str] = "ask"
     question: str
 
-    @classmethod
-    def from_data(cls, value: Any) -> Ask:
-        return cls(value)
-
 
 @dataclass(frozen=True)
-class KeepOpen:
+class KeepOpen(_FromValue):
     """This question stays open (is asked again) although it has an answer."""
 
     kind: ClassVar[str] = "keep_open"
     question: str
 
-    @classmethod
-    def from_data(cls, value: Any) -> KeepOpen:
-        return cls(value)
-
 
 @dataclass(frozen=True)
-class SetOutcome:
+class SetOutcome(_FromValue):
     kind: ClassVar[str] = "outcome"
     outcome: str
-
-    @classmethod
-    def from_data(cls, value: Any) -> SetOutcome:
-        return cls(value)
 
 
 @dataclass(frozen=True)

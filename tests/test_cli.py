@@ -56,7 +56,7 @@ def test_decide_text(capsys, write):
     assert code == 0
     assert "Uitkomst: Melden bij Veilig Thuis." in out
     assert "Meld bij Veilig Thuis. — Veilig Thuis (regio), tel. 0412-673700" in out
-    assert "uiterlijk 2026-12-04 (5 werkdagen)" in out
+    assert "uiterlijk 2026-12-04 (binnen 5 werkdagen)" in out
     assert "Verantwoordelijk: directeur" in out
 
 
