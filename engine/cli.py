@@ -10,7 +10,7 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -148,17 +148,20 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
+    """The `meldroute` parser: the engine's commands and those ``extensions`` add."""
     parser = argparse.ArgumentParser(
         prog="meldroute",
         description="Meldroute: de Meldcode huiselijk geweld en kindermishandeling voor scholen.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_engine_commands(sub)
+    for extend in extensions:
+        extend(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, *extensions: Callable[[Any], None]) -> int:
+    parser = build_parser(*extensions)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

@@ -120,7 +120,7 @@ class Evaluation:
     contacts: tuple[ResolvedContact, ...]
     responsible: tuple[ResolvedRole, ...]
     deadlines: tuple[Deadline, ...]
-    requested_fields: tuple[str, ...]
+    requested_fields: tuple[str, ...]  # form fields the outcomes on the route ask for
     trace: tuple[TraceEntry, ...]
     used: tuple[tuple[str, str], ...]  # answers the route reached, in order
     ignored: tuple[IgnoredAnswer, ...] = field(default=())
@@ -312,7 +312,8 @@ def evaluate(
                           for r in dict.fromkeys(roles)),
         deadlines=tuple(Deadline(d.label, add_working_days(today, d.working_days),
                                  d.working_days) for d in deadlines),
-        requested_fields=outcome.fields if outcome is not None and outcome_is_current else (),
+        requested_fields=tuple(dict.fromkeys(
+            f for o in ordered for f in protocol.outcomes[o].fields)),
         trace=trace,
         used=tuple(used),
         ignored=ignored,

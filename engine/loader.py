@@ -40,6 +40,10 @@ from .source import Document, load_checked, schema_problems
 DEFAULT_PROTOCOL = "meldcode-onderwijs"
 
 
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
 def shipped_dir(package: str) -> Path:
     return Path(str(resources.files(f"meldroute.{package}")))
 
@@ -207,7 +211,6 @@ def protocol_problems(doc: Document) -> list[Problem]:
 def build_protocol(doc: Document) -> Protocol:
     d = doc.data
     questions_data = {q["id"]: q for q in d["questions"]}
-    digest = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
     return Protocol(
         id=d["id"],
         version=str(d["version"]),
@@ -254,7 +257,7 @@ def build_protocol(doc: Document) -> Protocol:
             )
             for i, r in enumerate(d["rules"])
         ),
-        digest=digest,
+        digest=_digest(d),
         source=doc,
     )
 
@@ -356,6 +359,7 @@ def school_from_document(doc: Document, protocol: Protocol) -> SchoolConfig:
         remap=tuple(Remap(r["role"], r["to"], tuple(r.get("steps", ())))
                     for r in d.get("remap", ())),
         source=doc,
+        digest=_digest(d),
     )
 
 

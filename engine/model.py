@@ -145,6 +145,7 @@ class FieldDef:
     not_future: bool = False
     not_past: bool = False
     conditional: bool = False
+    multiple: bool = True
     question: str | None = None
     fields: tuple[FieldDef, ...] = ()
 
@@ -163,6 +164,7 @@ class FieldDef:
             not_future=bool(data.get("not_future", False)),
             not_past=bool(data.get("not_past", False)),
             conditional=bool(data.get("conditional", False)),
+            multiple=bool(data.get("multiple", True)),
             question=data.get("question"),
             fields=tuple(cls.from_data(f, questions) for f in data.get("fields", ())),
         )
@@ -281,6 +283,7 @@ class SchoolConfig:
     roles: Mapping[str, str]  # role id -> the school's name for it
     remap: tuple[Remap, ...]
     source: Document | None = field(default=None, repr=False)
+    digest: str = ""  # of the configuration's content: a cache key for forms
 
     def assigned_role(self, role: str, step: str | None) -> str:
         """The school's role that plays ``role`` in ``step`` (itself unless remapped)."""

@@ -72,7 +72,8 @@ def test_hulp_inzetten_asks_for_the_help_plan_and_then_question_five(protocol, d
     assert e.next_question.id == "hulp_resultaat"
     done = evaluate(protocol, demo, {**HULP, "hulp_aanvaard": "ja", "hulp_resultaat": "ja"})
     assert [o.id for o in done.passed_outcomes] == ["hulp_inzetten"]
-    assert done.requested_fields == ("afspraken_monitoring",)
+    assert done.requested_fields == ("hulp_termijn", "hulp_casemanager", "hulp_rollen",
+                                     "hulp_taken", "afspraken_monitoring")
 
 
 def test_remapped_role_is_responsible_in_its_step_only(protocol, demo):

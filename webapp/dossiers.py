@@ -1,0 +1,248 @@
+"""Dossier pages: overview, new dossier, the dossier with its step forms, contacts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from meldroute.engine.model import FieldDef, Step, resolve_contact, resolve_role
+from meldroute.forms import build_form, to_form, visible_fields
+from meldroute.forms.fields import MAX_ROWS, DutchForm
+from meldroute.forms.validators import use_today
+
+from . import clock_of, registry_of
+from .auth import db, login_required
+from .models import Dossier, StepRecord
+from .services import Conflict, DossierState, create_dossier, dossier_state, save_step
+
+bp = Blueprint("dossiers", __name__)
+
+
+class NewDossierForm(DutchForm):
+    pupil_initials = StringField(
+        "Initialen van de leerling", validators=[
+            DataRequired(), Length(max=10),
+            Regexp(r"^[A-Za-zÀ-ÿ. -]+$", message="Alleen letters, punten en spaties.")],
+        description="Bijvoorbeeld J.D. Zo staat de leerling in het overzicht.")
+    pupil_group = StringField("Groep", validators=[DataRequired(), Length(max=20)],
+                              description="Bijvoorbeeld 5b.")
+    pupil_name = StringField("Volledige naam", validators=[DataRequired(), Length(max=200)],
+                             description="Alleen zichtbaar op de dossierpagina.")
+
+
+def _today() -> Any:
+    return clock_of(current_app)()
+
+
+def _school() -> Any:
+    school = registry_of(current_app).school(g.user.school_id)
+    if school is None:
+        abort(404)
+    return school
+
+
+def _dossier(dossier_id: int) -> Dossier:
+    dossier = db().get(Dossier, dossier_id)
+    if dossier is None or dossier.school_id != g.user.school_id:
+        abort(404)  # another school's dossier does not exist for this user
+    return dossier
+
+
+@bp.route("/")
+@login_required
+def home() -> Any:
+    return redirect(url_for("dossiers.overview"))
+
+
+@bp.route("/dossiers")
+@login_required
+def overview() -> Any:
+    registry = registry_of(current_app)
+    rows = db().scalars(select(Dossier).where(Dossier.school_id == g.user.school_id)
+                        .order_by(Dossier.updated_at.desc())).all()
+    items = []
+    for d in rows:
+        protocol = registry.by_digest(db(), d.protocol_digest)
+        items.append({
+            "dossier": d,
+            "step": protocol.step(d.current_step),
+            "question": protocol.questions.get(d.next_question or ""),
+            "outcome": protocol.outcomes.get(d.outcome or ""),
+        })
+    return render_template("overview.html", items=items, today=_today())
+
+
+@bp.route("/dossiers/nieuw", methods=["GET", "POST"])
+@login_required
+def new() -> Any:
+    form = NewDossierForm(request.form if request.method == "POST" else None)
+    if request.method == "POST":
+        unknown = sorted(set(request.form) - {"csrf_token", *form._fields})
+        if form.validate() and not unknown:
+            dossier = create_dossier(db(), registry_of(current_app), _school(), g.user,
+                                     form.pupil_initials.data.strip(),
+                                     form.pupil_group.data.strip(),
+                                     form.pupil_name.data.strip(), _today())
+            current_app.logger.info("dossier created id=%s user=%s", dossier.id, g.user.id)
+            flash("Dossier aangemaakt.", "ok")
+            return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+        return render_template("new.html", form=form, unknown=unknown), 400
+    return render_template("new.html", form=form, unknown=[])
+
+
+@bp.route("/dossiers/<int:dossier_id>")
+@login_required
+def show(dossier_id: int) -> Any:
+    dossier = _dossier(dossier_id)
+    state = dossier_state(db(), registry_of(current_app), dossier, _today())
+    return _render_step(state, state.current)
+
+
+def _step_or_404(state: DossierState, step_id: str) -> Step:
+    step = state.protocol.steps_by_id.get(step_id)
+    if step is None:
+        abort(404)
+    return step
+
+
+@bp.route("/dossiers/<int:dossier_id>/stap/<step_id>", methods=["GET", "POST"])
+@login_required
+def step(dossier_id: int, step_id: str) -> Any:
+    dossier = _dossier(dossier_id)
+    registry = registry_of(current_app)
+    state = dossier_state(db(), registry, dossier, _today())
+    step = _step_or_404(state, step_id)
+    if step not in state.reachable:
+        flash(f"Stap {step.number} ({step.title}) is nog niet aan de beurt.", "error")
+        return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+    if request.method == "GET":
+        return _render_step(state, step)
+
+    form_class = build_form(state.protocol, step, state.school, state.evaluation)
+    form = form_class(request.form)
+    action = request.form.get("action", "save")
+    if action.startswith("add:"):  # one more row in a repeatable group, nothing stored
+        group = getattr(form, action[4:], None)
+        if group is not None and hasattr(group, "append_entry") and \
+                len(group.entries) < MAX_ROWS:
+            group.append_entry()
+        return _render_step(state, step, form=form)
+    unknown = form.unknown_fields(request.form.keys())
+    try:
+        base_version = int(request.form.get("base_version", ""))
+    except ValueError:
+        base_version = -1
+    with use_today(_today()):
+        valid = form.validate()
+    if unknown or not valid or base_version < 0:
+        problems = [f"Het formulier bevat een veld dat er niet in hoort: {name}."
+                    for name in unknown]
+        if base_version < 0:
+            problems.append("Het formulier is onvolledig; laad de pagina opnieuw.")
+        return _render_step(state, step, form=form, problems=problems), 400
+    try:
+        save_step(db(), registry, dossier, step, form.answers(), g.user, base_version,
+                  _today())
+    except Conflict:
+        current_app.logger.info("conflict dossier=%s step=%s user=%s", dossier.id, step.id,
+                                g.user.id)
+        db().expire_all()
+        fresh = dossier_state(db(), registry, _dossier(dossier_id), _today())
+        return _render_step(fresh, step, form=form, conflict=True), 409
+    current_app.logger.info("step saved dossier=%s step=%s user=%s", dossier.id, step.id,
+                            g.user.id)
+    flash(f"Stap {step.number} ({step.title}) is opgeslagen.", "ok")
+    return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+
+
+@bp.route("/dossiers/<int:dossier_id>/stap/<step_id>/versie/<int:version>")
+@login_required
+def version(dossier_id: int, step_id: str, version: int) -> Any:
+    dossier = _dossier(dossier_id)
+    state = dossier_state(db(), registry_of(current_app), dossier, _today())
+    step = _step_or_404(state, step_id)
+    record = db().scalar(select(StepRecord).where(
+        StepRecord.dossier_id == dossier.id, StepRecord.step_id == step.id,
+        StepRecord.version == version))
+    if record is None:
+        abort(404)
+    return render_template("version.html", state=state, step=step, record=record,
+                           shown=recorded_fields(state, step, json.loads(record.data)))
+
+
+def recorded_fields(state: DossierState, step: Step, data: dict[str, Any]
+                    ) -> list[tuple[FieldDef, Any]]:
+    """(field, value to show) for the stored values of a step, in the step's order."""
+    shown = []
+    for f in step.fields:
+        value = data.get(f.id)
+        if value in (None, "", [], False):
+            continue
+        shown.append((f, display_value(state, step, f, value)))
+    return shown
+
+
+def display_value(state: DossierState, step: Step, f: FieldDef, value: Any) -> Any:
+    protocol, school = state.protocol, state.school
+    if f.type == "answer":
+        return protocol.answer_labels.get(value, value)
+    if f.type == "contacts":
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(resolve_contact(protocol, school, k).name for k in values)
+    if f.type == "roles":
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(resolve_role(protocol, school, r, None).name for r in values)
+    if f.type == "checklist":
+        lines = step.guidance
+        return [lines[int(i) - 1] for i in value if str(i).isdigit() and
+                0 < int(i) <= len(lines)]
+    if f.type == "boolean":
+        return "ja" if value else "nee"
+    if f.type == "group":
+        return [[(sub, display_value(state, step, sub, row.get(sub.id)))
+                 for sub in f.fields if row.get(sub.id) not in (None, "", [])]
+                for row in value]
+    return value
+
+
+def _render_step(state: DossierState, step: Step, form: Any = None,
+                 problems: list[str] | None = None, conflict: bool = False) -> str:
+    form_class = build_form(state.protocol, step, state.school, state.evaluation)
+    if form is None:
+        fields = visible_fields(state.protocol, step, state.evaluation)
+        form = form_class(MultiDict(), data=to_form(fields, state.data(step.id)))
+    history = {s.id: db().scalars(select(StepRecord).where(
+        StepRecord.dossier_id == state.dossier.id, StepRecord.step_id == s.id)
+        .order_by(StepRecord.version.desc())).all() for s in state.protocol.steps}
+    recorded = {s.id: recorded_fields(state, s, state.data(s.id))
+                for s in state.protocol.steps if s.id in state.latest}
+    return render_template(
+        "dossier.html", state=state, step=step, form=form, problems=problems or [],
+        conflict=conflict, history=history, recorded=recorded,
+        base_version=state.version(step.id), e=state.evaluation, today_=_today())
+
+
+@bp.route("/contacten")
+@login_required
+def contacts() -> Any:
+    school = _school()
+    protocol = registry_of(current_app).protocol_for(school)
+    keys = list(dict.fromkeys([*protocol.contacts, *school.contacts]))
+    rows = [(resolve_contact(protocol, school, k), school.contacts.get(k)) for k in keys]
+    return render_template("contacts.html", school=school, rows=rows)

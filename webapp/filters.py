@@ -1,0 +1,49 @@
+"""Template helpers: Dutch dates, tel: links."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import phonenumbers
+from flask import Flask
+
+from meldroute.engine.model import resolve_role
+
+MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+          "september", "oktober", "november", "december"]
+DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
+
+
+def datum(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        local = value.astimezone() if value.tzinfo else value
+        return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local:%H:%M}"
+    if isinstance(value, dt.date):
+        return f"{DAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]} {value.year}"
+    if isinstance(value, str):
+        try:
+            return datum(dt.date.fromisoformat(value))
+        except ValueError:
+            return value
+    return ""
+
+
+def tel(phone: str | None) -> str:
+    if not phone:
+        return ""
+    try:
+        number = phonenumbers.parse(phone, "NL")
+    except phonenumbers.NumberParseException:
+        return ""
+    return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def role_name(role: str, state: Any, step: Any) -> str:
+    return resolve_role(state.protocol, state.school, role, step.id).name
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(role_name, "role_name")
+    app.add_template_filter(datum, "datum")
+    app.add_template_filter(tel, "tel")

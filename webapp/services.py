@@ -1,0 +1,155 @@
+"""What a dossier is now, and saving a step: the web app's use of the engine.
+
+The route is the protocol's: a dossier's answers go through ``engine.evaluate``; steps
+without weighing questions are recorded in the order of their numbers before the step
+the engine points at. Step records are append-only: a change is a new version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from meldroute.engine import evaluate
+from meldroute.engine.evaluate import Evaluation
+from meldroute.engine.model import Protocol, SchoolConfig, Step
+
+from .models import Dossier, StepRecord, User, utcnow
+from .registry import Registry
+
+
+class Conflict(Exception):
+    """Someone else saved this step (or dossier) since the form was opened."""
+
+
+@dataclass(frozen=True)
+class DossierState:
+    dossier: Dossier
+    protocol: Protocol
+    school: SchoolConfig
+    evaluation: Evaluation
+    latest: Mapping[str, StepRecord]  # step id -> its newest record
+    current: Step
+    reachable: tuple[Step, ...]
+
+    def data(self, step_id: str) -> dict[str, Any]:
+        record = self.latest.get(step_id)
+        return json.loads(record.data) if record else {}
+
+    def version(self, step_id: str) -> int:
+        record = self.latest.get(step_id)
+        return record.version if record else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.evaluation.next_question is None
+
+
+def has_questions(step: Step) -> bool:
+    return any(f.type == "answer" for f in step.fields)
+
+
+def latest_records(db: Session, dossier: Dossier) -> dict[str, StepRecord]:
+    rows = db.scalars(select(StepRecord).where(StepRecord.dossier_id == dossier.id)
+                      .order_by(StepRecord.step_id, StepRecord.version))
+    return {r.step_id: r for r in rows}
+
+
+def answers_of(protocol: Protocol, latest: Mapping[str, StepRecord]) -> dict[str, str]:
+    """The weighing answers recorded in the steps' newest versions."""
+    answers: dict[str, str] = {}
+    for step in protocol.steps:
+        record = latest.get(step.id)
+        if record is None:
+            continue
+        data = json.loads(record.data)
+        for f in step.fields:
+            if f.type == "answer" and f.question and data.get(f.id):
+                answers[f.question] = data[f.id]
+    return answers
+
+
+def current_step(protocol: Protocol, evaluation: Evaluation, recorded: set[str]) -> Step:
+    target = protocol.step(evaluation.step)
+    for step in protocol.steps:
+        if step.number >= target.number:
+            break
+        if not has_questions(step) and step.id not in recorded:
+            return step
+    return target
+
+
+def dossier_state(db: Session, registry: Registry, dossier: Dossier, today: dt.date
+                  ) -> DossierState:
+    protocol = registry.by_digest(db, dossier.protocol_digest)
+    school = registry.school(dossier.school_id)
+    if school is None:
+        raise LookupError(f"school {dossier.school_id!r} is not configured")
+    latest = latest_records(db, dossier)
+    evaluation = evaluate(protocol, school, answers_of(protocol, latest),
+                          dossier.decided_on or today)
+    current = current_step(protocol, evaluation, set(latest))
+    if evaluation.next_question is None:  # the route has an end: every step is open
+        reachable = protocol.steps
+    else:
+        reachable = tuple(s for s in protocol.steps if s.number <= current.number)
+    return DossierState(dossier, protocol, school, evaluation, latest, current, reachable)
+
+
+def _summarize(dossier: Dossier, state: DossierState) -> None:
+    e = state.evaluation
+    dossier.current_step = state.current.id
+    dossier.next_question = e.next_question.id if e.next_question else None
+    dossier.outcome = e.outcome.id if e.outcome else None
+    dossier.responsible = ", ".join(r.name for r in e.responsible)[:300]
+    dossier.next_deadline = min((d.due for d in e.deadlines), default=None)
+
+
+def create_dossier(db: Session, registry: Registry, school: SchoolConfig, user: User,
+                   initials: str, group: str, name: str, today: dt.date) -> Dossier:
+    protocol = registry.protocol_for(school)
+    dossier = Dossier(school_id=school.id, pupil_initials=initials, pupil_group=group,
+                      pupil_name=name, protocol_digest=registry.pin(db, protocol),
+                      created_by_id=user.id, current_step=protocol.steps[0].id)
+    db.add(dossier)
+    db.flush()
+    _summarize(dossier, dossier_state(db, registry, dossier, today))
+    db.commit()
+    return dossier
+
+
+def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
+              answers: Mapping[str, Any], user: User, base_version: int, today: dt.date
+              ) -> StepRecord:
+    """Store a new version of ``step``; Conflict when it changed since ``base_version``."""
+    before = dossier_state(db, registry, dossier, today)
+    newest = db.scalar(select(func.max(StepRecord.version)).where(
+        StepRecord.dossier_id == dossier.id, StepRecord.step_id == step.id)) or 0
+    if newest != base_version:
+        raise Conflict()
+    record = StepRecord(dossier_id=dossier.id, step_id=step.id, version=newest + 1,
+                        data=json.dumps({**before.data(step.id), **answers}, sort_keys=True),
+                        author_id=user.id, created_at=utcnow())
+    try:
+        db.add(record)
+        db.flush()
+        after = dossier_state(db, registry, dossier, today)
+        decided = (after.evaluation.outcome, after.evaluation.next_question)
+        if decided != (before.evaluation.outcome, before.evaluation.next_question):
+            dossier.decided_on = today  # deadlines count from the day of the decision
+            after = dossier_state(db, registry, dossier, today)
+        _summarize(dossier, after)
+        dossier.updated_at = utcnow()
+        db.commit()
+    except (IntegrityError, StaleDataError):
+        db.rollback()
+        raise Conflict() from None
+    return record
