@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -45,19 +46,26 @@ def _subfields(field: Any) -> Iterable[Any]:
 
 def visible_fields(protocol: Protocol, step: Step, evaluation: Evaluation | None
                    ) -> tuple[FieldDef, ...]:
-    """The fields the route asks for now: reached questions and requested fields."""
+    """The fields the route asks for now: reached questions and requested fields.
+
+    The open question's answer field is optional: the step can be saved (e.g. the help
+    plan) before that question is answered (e.g. after the agreed term).
+    """
     if evaluation is None:
-        reached: set[str] = set()
+        answered: set[str] = set()
+        open_question = None
         requested: set[str] = set()
     else:
-        reached = {q for q, _ in evaluation.used}
-        if evaluation.next_question is not None:
-            reached.add(evaluation.next_question.id)
+        answered = {q for q, _ in evaluation.used}
+        open_question = evaluation.next_question.id if evaluation.next_question else None
         requested = set(evaluation.requested_fields)
     shown = []
     for f in step.fields:
-        if f.type == "answer" and f.question not in reached:
-            continue
+        if f.type == "answer":
+            if f.question == open_question and f.question not in answered:
+                f = dataclasses.replace(f, required=False)
+            elif f.question not in answered and f.question != open_question:
+                continue
         if f.conditional and f.id not in requested:
             continue
         shown.append(f)
@@ -72,7 +80,8 @@ def build_form(protocol: Protocol, step: Step, school: SchoolConfig,
                evaluation: Evaluation | None) -> type[StepForm]:
     """The form class for ``step`` as the route stands in ``evaluation``."""
     fields = visible_fields(protocol, step, evaluation)
-    key = (protocol.digest, step.id, school.digest, tuple(f.id for f in fields))
+    key = (protocol.digest, step.id, school.digest,
+           tuple(f"{f.id}{'!' if f.required else ''}" for f in fields))
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is not None:

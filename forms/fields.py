@@ -19,6 +19,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from meldroute.engine.evaluate import Evaluation
@@ -131,8 +132,8 @@ class AnswerType(FieldType):
 
     def options(self, fdef: FieldDef, ctx: BuildContext) -> dict[str, Any]:
         question = ctx.protocol.questions[fdef.question or ""]
-        return {"choices": [(a, ctx.protocol.answer_labels[a]) for a in question.answers],
-                "validate_choice": True}
+        return {"choices": [SelectChoice(a, ctx.protocol.answer_labels[a])
+                            for a in question.answers], "validate_choice": True}
 
 
 class _MultiType(FieldType):
@@ -140,7 +141,7 @@ class _MultiType(FieldType):
         return [DataRequired(message="Kies er minstens één.")] if fdef.required \
             else [Optional()]
 
-    def choices(self, fdef: FieldDef, ctx: BuildContext) -> list[tuple[str, str]]:
+    def choices(self, fdef: FieldDef, ctx: BuildContext) -> list[SelectChoice]:
         raise NotImplementedError
 
     def build(self, fdef: FieldDef, ctx: BuildContext) -> Any:
@@ -156,24 +157,26 @@ class _MultiType(FieldType):
 class ContactsType(_MultiType):
     """A choice from this school's contacts (e.g. whom did you consult)."""
 
-    def choices(self, fdef: FieldDef, ctx: BuildContext) -> list[tuple[str, str]]:
+    def choices(self, fdef: FieldDef, ctx: BuildContext) -> list[SelectChoice]:
         keys = list(dict.fromkeys([*ctx.protocol.contacts, *ctx.school.contacts]))
-        return [(k, resolve_contact(ctx.protocol, ctx.school, k).name) for k in keys]
+        return [SelectChoice(k, resolve_contact(ctx.protocol, ctx.school, k).name)
+                for k in keys]
 
 
 class RolesType(_MultiType):
     """A choice of the school's roles, by the school's own names."""
 
-    def choices(self, fdef: FieldDef, ctx: BuildContext) -> list[tuple[str, str]]:
+    def choices(self, fdef: FieldDef, ctx: BuildContext) -> list[SelectChoice]:
         roles = list(dict.fromkeys([*ctx.protocol.roles, *ctx.school.roles]))
-        return [(r, resolve_role(ctx.protocol, ctx.school, r, None).name) for r in roles]
+        return [SelectChoice(r, resolve_role(ctx.protocol, ctx.school, r, None).name)
+                for r in roles]
 
 
 class ChecklistType(_MultiType):
     """The step's guidance lines, to tick off."""
 
-    def choices(self, fdef: FieldDef, ctx: BuildContext) -> list[tuple[str, str]]:
-        return [(str(i), line) for i, line in enumerate(ctx.step.guidance, start=1)]
+    def choices(self, fdef: FieldDef, ctx: BuildContext) -> list[SelectChoice]:
+        return [SelectChoice(str(i), line) for i, line in enumerate(ctx.step.guidance, 1)]
 
 
 MAX_ROWS = 50

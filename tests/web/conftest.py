@@ -1,0 +1,176 @@
+"""Web fixtures: an app on a fresh database (SQLite, and PostgreSQL when
+MELDROUTE_TEST_POSTGRES names one), demo users, and a client that signs in and posts
+forms with their CSRF token as a browser would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, func, select, text
+
+from meldroute.engine.loader import shipped_dir
+from meldroute.webapp import create_app
+from meldroute.webapp.db import upgrade
+from meldroute.webapp.demo import ensure_demo_users
+from meldroute.webapp.models import Dossier, StepRecord, User
+
+TODAY = dt.date(2026, 11, 27)
+OTHER_SCHOOL = """id: zonnebloem
+name: Basisschool De Zonnebloem
+contacts:
+  veilig_thuis:
+    name: Veilig Thuis (regio)
+    phone: "0800-2000"
+"""
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("MELDROUTE_TEST_POSTGRES") else [])
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        url = os.environ["MELDROUTE_TEST_POSTGRES"]
+        reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path / 'meldroute.db'}"
+
+
+class Clock:
+    def __init__(self, today: dt.date) -> None:
+        self.today = today
+
+    def __call__(self) -> dt.date:
+        return self.today
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(TODAY)
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
+    upgrade(database_url)
+    other = tmp_path / "schools" / "zonnebloem.yaml"
+    other.parent.mkdir()
+    other.write_text(OTHER_SCHOOL, encoding="utf-8")
+    app = create_app({
+        "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test", "DEMO": True, "CLOCK": clock, "TESTING": True,
+        "SCHOOL_PATHS": [shipped_dir("schools") / "demo.yaml", other],
+    })
+    with app.app_context(), app.extensions["meldroute.sessions"]() as db:
+        ensure_demo_users(db, app.extensions["meldroute.registry"])
+    yield app
+    app.extensions["meldroute.engine"].dispose()
+
+
+def count(app: Flask, model: Any) -> int:
+    with app.extensions["meldroute.sessions"]() as db:
+        return int(db.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def records(app: Flask) -> int:
+    return count(app, StepRecord)
+
+
+def dossiers(app: Flask) -> int:
+    return count(app, Dossier)
+
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+BASE = re.compile(r'name="base_version" value="(\d+)"')
+
+
+class Browser:
+    """A test client that behaves like a person with a browser."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        self.app, self.client = app, client
+        self.last = ""
+
+    def get(self, url: str, status: int = 200) -> str:
+        response = self.client.get(url)
+        assert response.status_code == status, (url, response.status_code)
+        self.last = response.get_data(as_text=True)
+        return self.last
+
+    def token(self, url: str = "/dossiers/nieuw") -> str:
+        match = TOKEN.search(self.get(url))
+        assert match
+        return match.group(1)
+
+    def login(self, role: str, school: str = "regenboog") -> None:
+        with self.app.extensions["meldroute.sessions"]() as db:
+            user = db.scalar(select(User).where(User.username == f"{school}-{role}"))
+            assert user is not None
+        html = self.get("/inloggen")
+        token = TOKEN.search(html).group(1)  # type: ignore[union-attr]
+        response = self.client.post("/inloggen", data={"csrf_token": token, "user": user.id})
+        assert response.status_code == 302
+
+    def new_dossier(self, initials: str = "A.B.", group: str = "5b",
+                    name: str = "Anna Bakker") -> int:
+        token = self.token()
+        response = self.client.post("/dossiers/nieuw", data={
+            "csrf_token": token, "pupil_initials": initials, "pupil_group": group,
+            "pupil_name": name})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return int(response.headers["Location"].rstrip("/").split("/")[-1])
+
+    def post_step(self, dossier: int, step: str, data: dict[str, Any], *,
+                  base: int | None = None, csrf: bool = True) -> Any:
+        html = self.get(f"/dossiers/{dossier}/stap/{step}")
+        form: dict[str, Any] = {"action": "save"}
+        if csrf:
+            form["csrf_token"] = TOKEN.search(html).group(1)  # type: ignore[union-attr]
+        form["base_version"] = base if base is not None else \
+            int(BASE.search(html).group(1))  # type: ignore[union-attr]
+        form.update(data)
+        response = self.client.post(f"/dossiers/{dossier}/stap/{step}", data=form)
+        self.last = response.get_data(as_text=True)
+        return response
+
+
+@pytest.fixture
+def browser(app: Flask) -> Browser:
+    return Browser(app, app.test_client())
+
+
+SIGNALEREN = {
+    "observaties-0-datum": "2026-11-20",
+    "observaties-0-waargenomen_door": ["leerkracht"],
+    "observaties-0-feit": "De leerling had een blauwe plek op de arm en zei gevallen te zijn.",
+    "observaties-0-bron": "zelf gezien",
+    "interpretatie": "Zorgen over de thuissituatie.",
+    "signaleren_checklist": ["1", "2"],
+}
+CONSULTEREN = {
+    "geconsulteerd": ["cjg", "veilig_thuis"],
+    "consultatie_datum": "2026-11-24",
+    "uitkomst_consultatie": "Advies: gesprek met ouders voeren.",
+}
+GESPREK = {"gesprek_gevoerd": "y", "gesprek_datum": "2026-11-25",
+           "hoofdboodschap": "Wij maken ons zorgen."}
+
+
+def walk_to_afwegen(browser: Browser, dossier: int) -> None:
+    for step, data in (("signaleren", SIGNALEREN), ("consulteren", CONSULTEREN),
+                       ("gesprek", GESPREK)):
+        response = browser.post_step(dossier, step, data)
+        assert response.status_code == 302, browser.last

@@ -1,0 +1,118 @@
+"""A dossier through every branch of the afwegingskader, as staff would fill it in."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from meldroute.webapp.models import Dossier
+
+from .conftest import walk_to_afwegen
+
+HULP_PLAN = {"hulp_termijn": "2027-01-15", "hulp_casemanager": "ib",
+             "hulp_rollen": "IB-er: casemanager; leerkracht: volgt de leerling.",
+             "hulp_taken": "Wekelijks contact met ouders; verwijzing naar CJG."}
+
+# (answers in the order they are given, per step) -> outcome, next question, what shows
+BRANCHES = [
+    ([("afwegen", {"sterk_vermoeden": "ja"}), ("afwegen", {"bevoegd_gezag_ingelicht": "ja"})],
+     "direct_melden", None, "Direct (telefonisch) (anoniem) melding doen bij Veilig Thuis."),
+    ([("afwegen", {"sterk_vermoeden": "ja"}), ("afwegen", {"bevoegd_gezag_ingelicht": "nee"})],
+     None, "bevoegd_gezag_ingelicht", "Informeer het bevoegd gezag"),
+    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "nee"})],
+     "dossier_sluiten", None, "Geen actie nodig: dossier vastleggen en sluiten."),
+    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "twijfel"}),
+      ("afwegen", {"onveilig": "ja"})],
+     "melden", None, "Melden bij Veilig Thuis"),
+    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "ja"}),
+      ("afwegen", {"onveilig": "nee"}), ("beslissen", {"hulp_mogelijk": "nee"})],
+     "melden", None, "Melden bij Veilig Thuis"),
+    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "ja"}),
+      ("afwegen", {"onveilig": "nee"}), ("beslissen", {"hulp_mogelijk": "ja"}),
+      ("beslissen", {"hulp_aanvaard": "nee"})],
+     "melden", None, "Melden bij Veilig Thuis"),
+    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "ja"}),
+      ("afwegen", {"onveilig": "nee"}), ("beslissen", {"hulp_mogelijk": "ja"}),
+      ("beslissen", {"hulp_aanvaard": "ja"}), ("beslissen", HULP_PLAN),
+      ("beslissen", {"hulp_resultaat": "nee"})],
+     "melden", None, "Melden bij Veilig Thuis"),
+    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "ja"}),
+      ("afwegen", {"onveilig": "nee"}), ("beslissen", {"hulp_mogelijk": "ja"}),
+      ("beslissen", {"hulp_aanvaard": "ja"}), ("beslissen", HULP_PLAN),
+      ("beslissen", {"hulp_resultaat": "ja"}),
+      ("nazorg", {"afspraken_monitoring": "Maandelijks overleg IB-er en ouders."})],
+     "hulp_afsluiten", None, "Hulp afsluiten met vastgelegde afspraken"),
+]
+
+
+@pytest.mark.parametrize(("steps", "outcome", "next_question", "shown"), BRANCHES)
+def test_every_branch_in_the_browser(app, browser, steps, outcome, next_question, shown):
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)
+    given: dict[str, dict[str, str]] = {}
+    for step, answers in steps:
+        given[step] = {**given.get(step, {}), **answers}
+        response = browser.post_step(dossier, step, given[step])
+        assert response.status_code == 302, browser.last
+    page = browser.get(f"/dossiers/{dossier}")
+    assert shown in page
+    with app.extensions["meldroute.sessions"]() as db:
+        row = db.scalar(select(Dossier).where(Dossier.id == dossier))
+        assert (row.outcome, row.next_question) == (outcome, next_question)
+    if outcome in ("melden", "direct_melden"):
+        assert '<a href="tel:+31412673700">0412-673700</a>' in page
+        assert "omdat:" in page
+
+
+def test_help_plan_fields_appear_only_after_hulp_aanvaard_ja(browser):
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)
+    afwegen = {"sterk_vermoeden": "nee", "actie_nodig": "ja", "onveilig": "nee"}
+    for i in range(1, 4):
+        browser.post_step(dossier, "afwegen", dict(list(afwegen.items())[:i]))
+    browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "ja"})
+    page = browser.get(f"/dossiers/{dossier}/stap/beslissen")
+    assert 'name="hulp_aanvaard"' in page and 'name="hulp_termijn"' not in page
+    browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "ja", "hulp_aanvaard": "ja"})
+    page = browser.get(f"/dossiers/{dossier}/stap/beslissen")
+    for name in ("hulp_termijn", "hulp_casemanager", "hulp_rollen", "hulp_taken",
+                 "hulp_resultaat"):
+        assert f'name="{name}"' in page
+    # the plan is required; question 5 may wait until the term has passed
+    response = browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "ja",
+                                                        "hulp_aanvaard": "ja"})
+    assert response.status_code == 400 and "Dit veld is vereist." in browser.last
+    response = browser.post_step(dossier, "beslissen", {
+        "hulp_mogelijk": "ja", "hulp_aanvaard": "ja", **HULP_PLAN})
+    assert response.status_code == 302
+    page = browser.get(f"/dossiers/{dossier}")
+    assert "Hulp in gang zetten." in page and "Afweging 5: resultaat" in page
+
+
+def test_the_explanation_and_deadline_of_melden(browser):
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)
+    for answers in ({"sterk_vermoeden": "nee"}, {"sterk_vermoeden": "nee", "actie_nodig": "ja"},
+                    {"sterk_vermoeden": "nee", "actie_nodig": "ja", "onveilig": "ja"}):
+        browser.post_step(dossier, "afwegen", answers)
+    page = browser.get(f"/dossiers/{dossier}")
+    assert "Melden bij Veilig Thuis, omdat:" in page
+    assert "acute en/of structurele onveiligheid" in page
+    assert "uiterlijk vrijdag 4 december 2026" in page
+    assert "Nu aan zet: <strong>directeur</strong>" in page
+
+
+def test_changing_an_earlier_answer_reroutes_and_lists_ignored_answers(browser):
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)
+    browser.post_step(dossier, "afwegen", {"sterk_vermoeden": "nee"})
+    browser.post_step(dossier, "afwegen", {"sterk_vermoeden": "nee", "actie_nodig": "nee"})
+    assert "Geen actie nodig" in browser.get(f"/dossiers/{dossier}")
+    browser.post_step(dossier, "afwegen", {"sterk_vermoeden": "ja", "actie_nodig": "nee"})
+    page = browser.get(f"/dossiers/{dossier}")
+    assert "Volgende vraag (Bevoegd gezag op de hoogte)" in page
+    assert "Niet meegewogen" in page and "Afweging 1: vermoeden wegen" in page
