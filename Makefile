@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11 or 3.12 and make:
-#   make run    — virtual environment, install, run Meldroute on the demo school
+#   make run    — virtual environment, install, start the web app on the demo school
+#                 (SQLite in ./instance) at http://127.0.0.1:8000/
 #   make test   — the same environment, then lint and the whole test suite
 
 # durable-rules does not import on Python 3.13: take the first 3.11/3.12 we find.
@@ -20,16 +21,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: $(STAMP)
-	$(BIN)/meldroute check
-	@echo
-	@echo "Demo: sterk vermoeden, bevoegd gezag op de hoogte (meldroute decide):"
-	@echo '{sterk_vermoeden: ja, bevoegd_gezag_ingelicht: ja}' | \
-		$(BIN)/meldroute decide --school schools/demo.yaml --answers -
-	@echo
-	@echo "Demo: geen sterk vermoeden, actie nodig, acute onveiligheid:"
-	@echo '{sterk_vermoeden: nee, actie_nodig: ja, onveilig: ja}' | \
-		$(BIN)/meldroute decide --school schools/demo.yaml --answers -
+	$(BIN)/meldroute serve --demo --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -42,6 +38,7 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_evaluate.py
+	$(BIN)/python benchmarks/bench_web.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .ruff_cache test-output

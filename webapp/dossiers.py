@@ -28,8 +28,16 @@ from meldroute.forms.validators import use_today
 
 from . import clock_of, registry_of
 from .auth import db, login_required
+from .filters import datum
 from .models import Dossier, StepRecord
-from .services import Conflict, DossierState, create_dossier, dossier_state, save_step
+from .services import (
+    Conflict,
+    DossierState,
+    create_dossier,
+    dossier_state,
+    history,
+    save_step,
+)
 
 bp = Blueprint("dossiers", __name__)
 
@@ -214,6 +222,8 @@ def display_value(state: DossierState, step: Step, f: FieldDef, value: Any) -> A
                 0 < int(i) <= len(lines)]
     if f.type == "boolean":
         return "ja" if value else "nee"
+    if f.type == "date":
+        return datum(value)
     if f.type == "group":
         return [[(sub, display_value(state, step, sub, row.get(sub.id)))
                  for sub in f.fields if row.get(sub.id) not in (None, "", [])]
@@ -227,14 +237,12 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
     if form is None:
         fields = visible_fields(state.protocol, step, state.evaluation)
         form = form_class(MultiDict(), data=to_form(fields, state.data(step.id)))
-    history = {s.id: db().scalars(select(StepRecord).where(
-        StepRecord.dossier_id == state.dossier.id, StepRecord.step_id == s.id)
-        .order_by(StepRecord.version.desc())).all() for s in state.protocol.steps}
+    versions = history(db(), state.dossier)
     recorded = {s.id: recorded_fields(state, s, state.data(s.id))
                 for s in state.protocol.steps if s.id in state.latest}
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],
-        conflict=conflict, history=history, recorded=recorded,
+        conflict=conflict, history=versions, recorded=recorded,
         base_version=state.version(step.id), e=state.evaluation, today_=_today())
 
 

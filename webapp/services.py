@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from meldroute.engine import evaluate
@@ -58,9 +58,24 @@ def has_questions(step: Step) -> bool:
 
 
 def latest_records(db: Session, dossier: Dossier) -> dict[str, StepRecord]:
-    rows = db.scalars(select(StepRecord).where(StepRecord.dossier_id == dossier.id)
-                      .order_by(StepRecord.step_id, StepRecord.version))
+    newest = (select(StepRecord.step_id, func.max(StepRecord.version).label("version"))
+              .where(StepRecord.dossier_id == dossier.id).group_by(StepRecord.step_id)
+              .subquery())
+    rows = db.scalars(select(StepRecord).join(newest, and_(
+        StepRecord.step_id == newest.c.step_id, StepRecord.version == newest.c.version))
+        .where(StepRecord.dossier_id == dossier.id))
     return {r.step_id: r for r in rows}
+
+
+def history(db: Session, dossier: Dossier) -> dict[str, list[StepRecord]]:
+    """Every version of every step, newest first, with their authors."""
+    found: dict[str, list[StepRecord]] = {}
+    rows = db.scalars(select(StepRecord).options(selectinload(StepRecord.author))
+                      .where(StepRecord.dossier_id == dossier.id)
+                      .order_by(StepRecord.step_id, StepRecord.version.desc()))
+    for r in rows:
+        found.setdefault(r.step_id, []).append(r)
+    return found
 
 
 def answers_of(protocol: Protocol, latest: Mapping[str, StepRecord]) -> dict[str, str]:
