@@ -31,6 +31,18 @@ class StepForm(DutchForm):
                 known.add(sub.name)
         return sorted({name for name in posted if name not in known})
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Validate, leaving out rows of a group that were added but left empty."""
+        for field in self:
+            entries = getattr(field, "entries", None)
+            if entries is None:
+                continue
+            filled = [e for e in entries if any(
+                sub.data not in (None, "", [], False) for sub in e)]
+            field.entries = filled or entries[:1]
+        result: bool = super().validate(extra_validators)
+        return result
+
     def answers(self) -> dict[str, Any]:
         return from_form(self.field_defs, self.data)
 

@@ -116,3 +116,20 @@ def test_changing_an_earlier_answer_reroutes_and_lists_ignored_answers(browser):
     page = browser.get(f"/dossiers/{dossier}")
     assert "Volgende vraag (Bevoegd gezag op de hoogte)" in page
     assert "Niet meegewogen" in page and "Afweging 1: vermoeden wegen" in page
+
+
+def test_nazorg_rejects_an_over_long_agreement_and_stores_nothing(app, browser):
+    from .conftest import records
+    steps, *_ = BRANCHES[-1]
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)
+    given: dict[str, dict[str, str]] = {}
+    for step, answers in steps[:-1]:
+        given[step] = {**given.get(step, {}), **answers}
+        assert browser.post_step(dossier, step, given[step]).status_code == 302
+    stored = records(app)
+    response = browser.post_step(dossier, "nazorg", {"afspraken_monitoring": "x" * 4001})
+    assert response.status_code == 400
+    assert "Veld mag niet langer zijn dan 4000 karakters." in browser.last
+    assert records(app) == stored
