@@ -125,7 +125,7 @@ class Browser:
         assert response.status_code == 302
 
     def new_dossier(self, initials: str = "A.B.", group: str = "5b",
-                    name: str = "Anna Bakker") -> int:
+                    name: str = "Fictieve Leerling") -> int:
         token = self.token()
         response = self.client.post("/dossiers/nieuw", data={
             "csrf_token": token, "pupil_initials": initials, "pupil_group": group,
