@@ -216,7 +216,8 @@ def build_protocol(doc: Document) -> Protocol:
         version=str(d["version"]),
         title=d["title"],
         goal=d.get("goal"),
-        roles=MappingProxyType({r["id"]: Role(r["id"], r["name"]) for r in d["roles"]}),
+        roles=MappingProxyType({r["id"]: Role(r["id"], r["name"], r.get("access", "own"))
+                                for r in d["roles"]}),
         contacts=MappingProxyType({
             c["key"]: ContactKey(c["key"], c["name"], bool(c.get("required", False)),
                                  c.get("fallback", {}).get("name"),
@@ -360,6 +361,7 @@ def school_from_document(doc: Document, protocol: Protocol) -> SchoolConfig:
                     for r in d.get("remap", ())),
         source=doc,
         digest=_digest(d),
+        retention_years=int(d.get("retention_years", 2)),
     )
 
 

@@ -117,6 +117,7 @@ def consequence_from_data(item: Mapping[str, Any]) -> Consequence:
 class Role:
     id: str
     name: str
+    access: str = "own"  # "all": a coordinating role, sees every dossier of its school
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,8 @@ class SchoolConfig:
     roles: Mapping[str, str]  # role id -> the school's name for it
     remap: tuple[Remap, ...]
     source: Document | None = field(default=None, repr=False)
-    digest: str = ""  # of the configuration's content: a cache key for forms
+    digest: str = ""
+    retention_years: int = 2  # of the configuration's content: a cache key for forms
 
     def assigned_role(self, role: str, step: str | None) -> str:
         """The school's role that plays ``role`` in ``step`` (itself unless remapped)."""

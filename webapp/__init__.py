@@ -19,8 +19,10 @@ from flask_wtf.csrf import CSRFProtect
 from meldroute.engine import ConfigError, Problem
 
 from . import config as settings
+from . import crypto
 from .db import current_revision, head_revision, make_engine, make_sessionmaker
 from .registry import Registry
+from .sessions import DatabaseSessionInterface
 
 csrf = CSRFProtect()
 log = logging.getLogger("meldroute")
@@ -39,16 +41,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         DEMO=False,
         SCHOOL_PATHS=settings.school_paths(),
         CLOCK=dt.date.today,
+        NOW=lambda: dt.datetime.now(dt.UTC),
         CHECK_DB=True,
+        IDLE_TIMEOUT_MINUTES=settings.int_env("MELDROUTE_IDLE_TIMEOUT_MINUTES", 30),
+        ABSOLUTE_TIMEOUT_HOURS=settings.int_env("MELDROUTE_ABSOLUTE_TIMEOUT_HOURS", 10),
+        # __Host- cookie, Secure; only plain-HTTP development (serve --demo on localhost)
+        # turns this off
+        SESSION_COOKIE_SECURE=True,
         WTF_I18N_ENABLED=False,  # WTForms' own Dutch messages (Meta.locales)
         WTF_CSRF_TIME_LIMIT=None,  # a token lives as long as the session
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_SSL_STRICT=False,  # the proxy terminates TLS; SameSite and the token hold
         MAX_CONTENT_LENGTH=1024 * 1024,
+        KEYRING=None,
     )
     app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key(instance)
+    crypto.configure(app.config["KEYRING"] or crypto.load_keyring(instance))
+    app.session_interface = DatabaseSessionInterface()
 
     registry = Registry.load(app.config["SCHOOL_PATHS"])
     engine = make_engine(app.config["DATABASE_URL"])
@@ -64,12 +74,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["meldroute.sessions"] = make_sessionmaker(engine)
 
     csrf.init_app(app)
-    from . import auth, dossiers, errors, filters
+    from . import admin, auth, dossiers, errors, filters, hardening
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(dossiers.bp)
+    app.register_blueprint(admin.bp)
     errors.register(app)
     filters.register(app)
+    hardening.register(app)
 
     @app.teardown_appcontext
     def _close_db(_exc: BaseException | None) -> None:

@@ -1,8 +1,12 @@
-"""Sign-in. Until accounts exist (a later issue) only the demo sign-in exists: one demo
-user per role, offered only when the app runs in demo mode."""
+"""Sign-in (password + TOTP), sign-out, the account page, and the demo sign-in.
+
+Every login, success or failure, is recorded (login attempts for throttling, the audit
+trail for the record). Demo users (demo mode only) sign in with one click.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -21,11 +25,18 @@ from flask import (
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
 
+from meldroute.forms.fields import DutchForm
+
+from . import audit, security
 from .models import User
+from .sessions import end_sessions, now_of
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
+PENDING_MINUTES = 5  # between password and code
 
 
 def db() -> Session:
@@ -35,12 +46,39 @@ def db() -> Session:
     return session_
 
 
+def now() -> dt.datetime:
+    return now_of(current_app)
+
+
+def address() -> str:
+    return request.remote_addr or "-"
+
+
+def record(action: str, *, result: str = "ok", user: User | None = None,
+           actor: str | None = None, dossier_id: int | None = None, detail: str = "",
+           school_id: str | None = None) -> None:
+    """Append to the audit trail in the current transaction (the caller commits)."""
+    who = user if user is not None else g.get("user")
+    audit.append(db(), action=action, actor=actor or (who.username if who else "-"),
+                 actor_id=who.id if who else None, address=address(), now=now(),
+                 result=result, school_id=school_id or g.get("school_id"),
+                 dossier_id=dossier_id, detail=detail)
+
+
 @bp.before_app_request
 def load_user() -> None:
-    user_id = session.get("user_id")
-    g.user = db().get(User, user_id) if isinstance(user_id, int) else None
-    if g.user is not None and g.user.demo and not current_app.config["DEMO"]:
-        g.user = None  # demo users only work in demo mode
+    g.user = None
+    g.school_id = None
+    user_id = getattr(session, "user_id", None)
+    if user_id is None:
+        return
+    user = db().get(User, user_id)
+    if user is None or not user.active or (user.demo and not current_app.config["DEMO"]):
+        session.destroy()  # type: ignore[attr-defined]
+        return
+    g.user = user
+    school = getattr(session, "school_id", None)
+    g.school_id = school if school in user.schools else (user.schools or [None])[0]
 
 
 def login_required(view: F) -> F:
@@ -48,32 +86,205 @@ def login_required(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.user is None:
             return redirect(url_for("auth.login"))
+        if g.user.must_change_password and request.endpoint != "auth.account":
+            return redirect(url_for("auth.account"))
+        if g.school_id is None:
+            abort(404)
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
 
 
+def admin_required(view: F) -> F:
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not g.user.is_admin:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+class LoginForm(DutchForm):
+    username = StringField("Gebruikersnaam", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Wachtwoord", validators=[DataRequired(), Length(max=256)])
+
+
+class CodeForm(DutchForm):
+    code = StringField("Code uit de authenticator-app", validators=[DataRequired(),
+                                                                     Length(max=10)])
+
+
+class PasswordForm(DutchForm):
+    current = PasswordField("Huidig wachtwoord", validators=[DataRequired(), Length(max=256)])
+    code = StringField("Code uit de authenticator-app", validators=[Length(max=10)])
+    new = PasswordField("Nieuw wachtwoord", validators=[DataRequired(), Length(max=256)],
+                        description="Minstens 12 tekens; een zin van een paar woorden werkt "
+                                    "goed.")
+    repeat = PasswordField("Nieuw wachtwoord (nogmaals)", validators=[
+        DataRequired(), EqualTo("new", message="De wachtwoorden zijn niet gelijk.")])
+
+
+def _complete_login(user: User) -> Any:
+    session.login(user.id, (user.schools or [None])[0], now())  # type: ignore[attr-defined]
+    record("login", user=user, school_id=(user.schools or [None])[0])
+    security.record_attempt(db(), user.username, address(), True, "totp", now())
+    db().commit()
+    current_app.logger.info("login user=%s", user.id)
+    if user.must_change_password:
+        return redirect(url_for("auth.account"))
+    return redirect(url_for("dossiers.overview"))
+
+
+def _pending_user(key: str) -> User | None:
+    pending = session.get(key)
+    if not isinstance(pending, dict):
+        return None
+    started = dt.datetime.fromisoformat(pending.get("at", "1970-01-01T00:00:00+00:00"))
+    if now() - started > dt.timedelta(minutes=PENDING_MINUTES):
+        session.pop(key, None)
+        return None
+    user = db().get(User, pending.get("user"))
+    return user if user is not None and user.active else None
+
+
 @bp.route("/inloggen", methods=["GET", "POST"])
 def login() -> Any:
     demo = current_app.config["DEMO"]
-    users = db().scalars(select(User).where(User.demo.is_(True)).order_by(User.id)).all() \
-        if demo else []
-    if request.method == "POST":
+    demo_users = db().scalars(select(User).where(User.demo.is_(True)).order_by(User.id)
+                              ).all() if demo else []
+    form = LoginForm(request.form if request.method == "POST" and "user" not in request.form
+                     else None)
+    if request.method == "POST" and "user" in request.form:  # the demo sign-in
         if not demo:
             abort(404)
-        chosen = request.form.get("user", "")
-        user = next((u for u in users if str(u.id) == chosen), None)
+        user = next((u for u in demo_users if str(u.id) == request.form["user"]), None)
         if user is None:
             flash("Kies een van de demogebruikers.", "error")
-            return render_template("login.html", users=users), 400
-        session.clear()
-        session["user_id"] = user.id
-        current_app.logger.info("demo sign-in user=%s", user.id)
-        return redirect(url_for("dossiers.overview"))
-    return render_template("login.html", users=users)
+            return render_template("login.html", users=demo_users, form=form), 400
+        return _complete_login(user)
+    if request.method == "POST":
+        if not form.validate():
+            return render_template("login.html", users=demo_users, form=form), 400
+        username = form.username.data.strip().lower()
+        if security.throttled(db(), username, address(), now()):
+            record("login", result="throttled", actor=username)
+            security.record_attempt(db(), username, address(), False, "password", now())
+            db().commit()
+            flash("Te veel mislukte pogingen. Wacht een minuut en probeer het opnieuw.", "error")
+            return render_template("login.html", users=demo_users, form=form), 429
+        user = db().scalar(select(User).where(User.username == username))
+        ok = security.verify_password(user, form.password.data) and user is not None and \
+            user.active and not user.demo
+        security.record_attempt(db(), username, address(), ok, "password", now())
+        if not ok:
+            record("login", result="failed", actor=username)
+            db().commit()
+            flash("Gebruikersnaam of wachtwoord onjuist.", "error")
+            return render_template("login.html", users=demo_users, form=form), 401
+        db().commit()  # a rehashed password is kept
+        assert user is not None
+        key = "totp_pending" if user.totp_secret else "enroll_pending"
+        session[key] = {"user": user.id, "at": now().isoformat()}
+        if not user.totp_secret:
+            session["enroll_secret"] = security.new_totp_secret()
+        return redirect(url_for("auth.code" if user.totp_secret else "auth.enroll"))
+    return render_template("login.html", users=demo_users, form=form)
+
+
+@bp.route("/inloggen/code", methods=["GET", "POST"])
+def code() -> Any:
+    user = _pending_user("totp_pending")
+    if user is None or not user.totp_secret:
+        return redirect(url_for("auth.login"))
+    form = CodeForm(request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        if security.throttled(db(), user.username, address(), now()):
+            record("login", result="throttled", user=user, detail="totp")
+            db().commit()
+            flash("Te veel mislukte pogingen. Wacht een minuut en probeer het opnieuw.", "error")
+            return render_template("code.html", form=form), 429
+        step = security.totp_step(user.totp_secret, form.code.data, now(), user.totp_last_step)
+        if step is None:
+            security.record_attempt(db(), user.username, address(), False, "totp", now())
+            record("login", result="failed", user=user, detail="totp")
+            db().commit()
+            form.code.errors.append("Deze code klopt niet of is al gebruikt.")
+            return render_template("code.html", form=form), 401
+        user.totp_last_step = step
+        session.pop("totp_pending", None)
+        return _complete_login(user)
+    return render_template("code.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/inloggen/tweestapsverificatie", methods=["GET", "POST"])
+def enroll() -> Any:
+    user = _pending_user("enroll_pending")
+    secret = session.get("enroll_secret")
+    if user is None or user.totp_secret or not isinstance(secret, str):
+        return redirect(url_for("auth.login"))
+    form = CodeForm(request.form if request.method == "POST" else None)
+    uri = security.totp_uri(secret, user.username)
+    if request.method == "POST" and form.validate():
+        step = security.totp_step(secret, form.code.data, now(), None)
+        if step is None:
+            security.record_attempt(db(), user.username, address(), False, "totp", now())
+            record("totp.enroll", result="failed", user=user)
+            db().commit()
+            form.code.errors.append("Deze code klopt niet. Controleer de tijd op uw telefoon.")
+            return render_template("enroll.html", form=form, secret=secret, uri=uri), 400
+        user.totp_secret, user.totp_last_step = secret, step
+        record("totp.enroll", user=user)
+        session.pop("enroll_pending", None)
+        session.pop("enroll_secret", None)
+        return _complete_login(user)
+    return render_template("enroll.html", form=form, secret=secret, uri=uri)
 
 
 @bp.route("/uitloggen", methods=["POST"])
 def logout() -> Any:
-    session.clear()
+    if g.user is not None:
+        record("logout")
+        db().commit()
+    session.destroy()  # type: ignore[attr-defined]
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> Any:
+    user: User = g.user
+    form = PasswordForm(request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        # re-authentication: the current password and, with 2FA, a fresh code
+        ok = security.verify_password(user, form.current.data)
+        step = None
+        if ok and user.totp_secret:
+            step = security.totp_step(user.totp_secret, form.code.data or "", now(),
+                                      user.totp_last_step)
+            ok = step is not None
+        if not ok:
+            security.record_attempt(db(), user.username, address(), False, "reauth", now())
+            record("password.change", result="failed")
+            db().commit()
+            form.current.errors.append("Het wachtwoord of de code klopt niet.")
+            return render_template("account.html", form=form), 401
+        registry = current_app.extensions["meldroute.registry"]
+        names = [s.name for s in (registry.school(i) for i in user.schools) if s]
+        problems = security.password_problems(form.new.data, names, user.username)
+        if problems:
+            form.new.errors.extend(problems)
+            return render_template("account.html", form=form), 400
+        if step is not None:
+            user.totp_last_step = step
+        user.password_hash = security.hash_password(form.new.data)
+        user.must_change_password = False
+        end_sessions(db(), user.id)
+        record("password.change")
+        db().commit()
+        session.login(user.id, g.school_id, now())  # type: ignore[attr-defined]
+        flash("Uw wachtwoord is gewijzigd; andere sessies zijn beëindigd.", "ok")
+        return redirect(url_for("dossiers.overview"))
+    return render_template("account.html", form=form), (400 if request.method == "POST"
+                                                        else 200)

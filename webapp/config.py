@@ -33,6 +33,19 @@ def secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def int_env(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+    if number <= 0:
+        raise ValueError(f"{name} must be positive, got {number}")
+    return number
+
+
 def school_paths() -> list[Path] | None:
     """MELDROUTE_SCHOOLS: files or folders of school configurations, ':'-separated."""
     value = os.environ.get("MELDROUTE_SCHOOLS")

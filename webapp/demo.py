@@ -1,4 +1,4 @@
-"""Demo mode: the demo school's users, one per role (fictitious, demo-only)."""
+"""Demo mode: the demo school's users, one per role (fictitious, demo-only, no password)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from meldroute.engine.model import resolve_role
 
-from .models import User
+from .models import Membership, User
 from .registry import Registry
 
 
@@ -20,8 +20,8 @@ def ensure_demo_users(db: Session, registry: Registry) -> list[User]:
             user = db.scalar(select(User).where(User.username == username))
             if user is None:
                 name = resolve_role(protocol, school, role, None).name
-                user = User(username=username, display_name=f"Demo {name}",
-                            school_id=school.id, role=role, demo=True)
+                user = User(username=username, display_name=f"Demo {name}", demo=True)
+                user.memberships.append(Membership(school_id=school.id, role=role))
                 db.add(user)
             users.append(user)
     db.commit()

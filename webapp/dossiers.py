@@ -18,18 +18,19 @@ from flask import (
 )
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import DateField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from meldroute.engine.model import FieldDef, Step, resolve_contact, resolve_role
 from meldroute.forms import build_form, to_form, visible_fields
 from meldroute.forms.fields import MAX_ROWS, DutchForm
-from meldroute.forms.validators import use_today
+from meldroute.forms.validators import NotFuture, use_today
 
 from . import clock_of, registry_of
-from .auth import db, login_required
+from .access import can_see, is_coordinator
+from .auth import db, login_required, now, record
 from .filters import datum
-from .models import Dossier, StepRecord
+from .models import AuditEvent, Dossier, StepRecord
 from .services import (
     Conflict,
     DossierState,
@@ -52,6 +53,10 @@ class NewDossierForm(DutchForm):
                               description="Bijvoorbeeld 5b.")
     pupil_name = StringField("Volledige naam", validators=[DataRequired(), Length(max=200)],
                              description="Alleen zichtbaar op de dossierpagina.")
+    pupil_birthdate = DateField("Geboortedatum", format="%Y-%m-%d",
+                                validators=[Optional(), NotFuture()],
+                                description="Niet verplicht. Alleen zichtbaar op de "
+                                            "dossierpagina.")
 
 
 def _today() -> Any:
@@ -59,16 +64,31 @@ def _today() -> Any:
 
 
 def _school() -> Any:
-    school = registry_of(current_app).school(g.user.school_id)
+    school = registry_of(current_app).school(g.school_id)
     if school is None:
         abort(404)
     return school
 
 
-def _dossier(dossier_id: int) -> Dossier:
+def _coordinator() -> bool:
+    school = _school()
+    return is_coordinator(g.user, g.school_id, registry_of(current_app).protocol_for(school),
+                          school)
+
+
+def _dossier(dossier_id: int, action: str = "dossier.read") -> Dossier:
+    """The dossier if this user may see it; otherwise 404 (no hint), recorded as denied."""
     dossier = db().get(Dossier, dossier_id)
-    if dossier is None or dossier.school_id != g.user.school_id:
-        abort(404)  # another school's dossier does not exist for this user
+    registry = registry_of(current_app)
+    allowed = dossier is not None and can_see(
+        g.user, g.school_id, dossier, registry.by_digest(db(), dossier.protocol_digest),
+        _school())
+    if not allowed:
+        record(action, result="denied", dossier_id=dossier_id)
+        db().commit()
+        current_app.logger.info("denied dossier=%s user=%s", dossier_id, g.user.id)
+        abort(404)
+    assert dossier is not None
     return dossier
 
 
@@ -82,8 +102,12 @@ def home() -> Any:
 @login_required
 def overview() -> Any:
     registry = registry_of(current_app)
-    rows = db().scalars(select(Dossier).where(Dossier.school_id == g.user.school_id)
-                        .order_by(Dossier.updated_at.desc())).all()
+    query = select(Dossier).where(Dossier.school_id == g.school_id)
+    if not _coordinator():
+        query = query.where(Dossier.created_by_id == g.user.id)
+    rows = db().scalars(query.order_by(Dossier.updated_at.desc())).all()
+    record("dossier.list", detail=f"{len(rows)} dossiers")
+    db().commit()
     items = []
     for d in rows:
         protocol = registry.by_digest(db(), d.protocol_digest)
@@ -106,7 +130,10 @@ def new() -> Any:
             dossier = create_dossier(db(), registry_of(current_app), _school(), g.user,
                                      form.pupil_initials.data.strip(),
                                      form.pupil_group.data.strip(),
-                                     form.pupil_name.data.strip(), _today())
+                                     form.pupil_name.data.strip(), _today(),
+                                     form.pupil_birthdate.data)
+            record("dossier.create", dossier_id=dossier.id)
+            db().commit()
             current_app.logger.info("dossier created id=%s user=%s", dossier.id, g.user.id)
             flash("Dossier aangemaakt.", "ok")
             return redirect(url_for("dossiers.show", dossier_id=dossier.id))
@@ -119,6 +146,8 @@ def new() -> Any:
 def show(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id)
     state = dossier_state(db(), registry_of(current_app), dossier, _today())
+    record("dossier.read", dossier_id=dossier.id, detail=state.current.id)
+    db().commit()
     return _render_step(state, state.current)
 
 
@@ -132,7 +161,8 @@ def _step_or_404(state: DossierState, step_id: str) -> Step:
 @bp.route("/dossiers/<int:dossier_id>/stap/<step_id>", methods=["GET", "POST"])
 @login_required
 def step(dossier_id: int, step_id: str) -> Any:
-    dossier = _dossier(dossier_id)
+    dossier = _dossier(dossier_id, "dossier.change" if request.method == "POST"
+                       else "dossier.read")
     registry = registry_of(current_app)
     state = dossier_state(db(), registry, dossier, _today())
     step = _step_or_404(state, step_id)
@@ -140,7 +170,14 @@ def step(dossier_id: int, step_id: str) -> Any:
         flash(f"Stap {step.number} ({step.title}) is nog niet aan de beurt.", "error")
         return redirect(url_for("dossiers.show", dossier_id=dossier.id))
     if request.method == "GET":
+        record("dossier.read", dossier_id=dossier.id, detail=step.id)
+        db().commit()
         return _render_step(state, step)
+    if dossier.closed_at is not None:
+        record("dossier.change", result="closed", dossier_id=dossier.id, detail=step.id)
+        db().commit()
+        return _render_step(state, step, problems=[
+            "Dit dossier is afgesloten; er kan niets meer worden vastgelegd."]), 409
 
     form_class = build_form(state.protocol, step, state.school, state.evaluation)
     form = form_class(request.form)
@@ -159,6 +196,8 @@ def step(dossier_id: int, step_id: str) -> Any:
     with use_today(_today()):
         valid = form.validate()
     if unknown or not valid or base_version < 0:
+        record("dossier.change", result="rejected", dossier_id=dossier.id, detail=step.id)
+        db().commit()
         problems = [f"Het formulier bevat een veld dat er niet in hoort: {name}."
                     for name in unknown]
         if base_version < 0:
@@ -166,9 +205,12 @@ def step(dossier_id: int, step_id: str) -> Any:
         return _render_step(state, step, form=form, problems=problems), 400
     try:
         save_step(db(), registry, dossier, step, form.answers(), g.user, base_version,
-                  _today())
+                  _today(), before_commit=lambda: record(
+                      "dossier.change", dossier_id=dossier.id, detail=step.id))
     except Conflict:
-        current_app.logger.info("conflict dossier=%s step=%s user=%s", dossier.id, step.id,
+        record("dossier.change", result="conflict", dossier_id=dossier_id, detail=step.id)
+        db().commit()
+        current_app.logger.info("conflict dossier=%s step=%s user=%s", dossier_id, step.id,
                                 g.user.id)
         db().expire_all()
         fresh = dossier_state(db(), registry, _dossier(dossier_id), _today())
@@ -185,13 +227,15 @@ def version(dossier_id: int, step_id: str, version: int) -> Any:
     dossier = _dossier(dossier_id)
     state = dossier_state(db(), registry_of(current_app), dossier, _today())
     step = _step_or_404(state, step_id)
-    record = db().scalar(select(StepRecord).where(
+    found = db().scalar(select(StepRecord).where(
         StepRecord.dossier_id == dossier.id, StepRecord.step_id == step.id,
         StepRecord.version == version))
-    if record is None:
+    if found is None:
         abort(404)
-    return render_template("version.html", state=state, step=step, record=record,
-                           shown=recorded_fields(state, step, json.loads(record.data)))
+    record("dossier.read", dossier_id=dossier.id, detail=f"{step.id} versie {version}")
+    db().commit()
+    return render_template("version.html", state=state, step=step, record=found,
+                           shown=recorded_fields(state, step, json.loads(found.data)))
 
 
 def recorded_fields(state: DossierState, step: Step, data: dict[str, Any]
@@ -242,8 +286,41 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
                 for s in state.protocol.steps if s.id in state.latest}
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],
+        coordinator=_coordinator(),
         conflict=conflict, history=versions, recorded=recorded,
         base_version=state.version(step.id), e=state.evaluation, today_=_today())
+
+
+@bp.route("/dossiers/<int:dossier_id>/afsluiten", methods=["POST"])
+@login_required
+def close(dossier_id: int) -> Any:
+    dossier = _dossier(dossier_id, "dossier.close")
+    state = dossier_state(db(), registry_of(current_app), dossier, _today())
+    if not _coordinator() or not state.finished or dossier.closed_at is not None:
+        record("dossier.close", result="refused", dossier_id=dossier.id)
+        db().commit()
+        flash("Dit dossier kan (nog) niet worden afgesloten.", "error")
+        return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+    dossier.closed_at = now()
+    record("dossier.close", dossier_id=dossier.id)
+    db().commit()
+    flash("Het dossier is afgesloten.", "ok")
+    return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+
+
+@bp.route("/dossiers/<int:dossier_id>/logboek")
+@login_required
+def audit_log(dossier_id: int) -> Any:
+    dossier = _dossier(dossier_id, "audit.read")
+    if not _coordinator():
+        record("audit.read", result="denied", dossier_id=dossier.id)
+        db().commit()
+        abort(404)
+    events = db().scalars(select(AuditEvent).where(AuditEvent.dossier_id == dossier.id)
+                          .order_by(AuditEvent.seq.desc())).all()
+    record("audit.read", dossier_id=dossier.id)
+    db().commit()
+    return render_template("audit.html", dossier=dossier, events=events)
 
 
 @bp.route("/contacten")

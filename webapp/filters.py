@@ -43,7 +43,19 @@ def role_name(role: str, state: Any, step: Any) -> str:
     return resolve_role(state.protocol, state.school, role, step.id).name
 
 
+ACTIONS = {
+    "dossier.create": "aangemaakt", "dossier.read": "bekeken", "dossier.change": "gewijzigd",
+    "dossier.close": "afgesloten", "dossier.delete": "verwijderd", "audit.read":
+    "logboek bekeken", "dossier.list": "overzicht bekeken",
+}
+
+
+def actie(action: str) -> str:
+    return ACTIONS.get(action, action)
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(actie, "actie")
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(datum, "datum")
     app.add_template_filter(tel, "tel")

@@ -17,6 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .crypto import EncryptedText
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -47,16 +49,98 @@ class ProtocolVersion(Base):
 
 
 class User(Base):
-    """A member of staff. Until accounts exist only demo users are made (demo mode)."""
+    """A member of staff: one or more schools, one or more roles per school."""
 
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # replay of a used code
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Membership.id")
+
+    def roles_at(self, school_id: str) -> list[str]:
+        return [m.role for m in self.memberships if m.school_id == school_id]
+
+    @property
+    def schools(self) -> list[str]:
+        return list(dict.fromkeys(m.school_id for m in self.memberships))
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "school_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     school_id: Mapped[str] = mapped_column(String(40), index=True)
     role: Mapped[str] = mapped_column(String(60))
-    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class WebSession(Base):
+    """A server-side session: the cookie holds only a random token; its hash is the key."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    school_id: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    authenticated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+    stage: Mapped[str] = mapped_column(String(20))  # password, totp
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class AuditEvent(Base):
+    """Append-only, tamper-evident: each entry hashes its content and the previous hash."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(64))  # username at the time
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    school_id: Mapped[str | None] = mapped_column(String(40))
+    dossier_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    result: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the last entry of the chain; updating it first serialises appends."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class Dossier(Base):
@@ -66,7 +150,8 @@ class Dossier(Base):
     school_id: Mapped[str] = mapped_column(String(40), index=True)
     pupil_initials: Mapped[str] = mapped_column(String(10))
     pupil_group: Mapped[str] = mapped_column(String(20))
-    pupil_name: Mapped[str] = mapped_column(String(200))
+    pupil_name: Mapped[str] = mapped_column(EncryptedText)
+    pupil_birthdate: Mapped[str | None] = mapped_column(EncryptedText)
     protocol_digest: Mapped[str] = mapped_column(ForeignKey("protocol_versions.digest"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -78,6 +163,7 @@ class Dossier(Base):
     responsible: Mapped[str] = mapped_column(String(300), default="")
     next_deadline: Mapped[dt.date | None] = mapped_column(Date)
     decided_on: Mapped[dt.date | None] = mapped_column(Date)  # deadlines count from here
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     created_by: Mapped[User] = relationship()
@@ -97,7 +183,7 @@ class StepRecord(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
     step_id: Mapped[str] = mapped_column(String(60))
     version: Mapped[int] = mapped_column(Integer)
-    data: Mapped[str] = mapped_column(Text)  # JSON: field id -> value
+    data: Mapped[str] = mapped_column(EncryptedText)  # JSON: field id -> value
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

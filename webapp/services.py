@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,22 +129,27 @@ def _summarize(dossier: Dossier, state: DossierState) -> None:
 
 
 def create_dossier(db: Session, registry: Registry, school: SchoolConfig, user: User,
-                   initials: str, group: str, name: str, today: dt.date) -> Dossier:
+                   initials: str, group: str, name: str, today: dt.date,
+                   birthdate: dt.date | None = None) -> Dossier:
+    """A new dossier, flushed (the caller records it in the audit trail and commits)."""
     protocol = registry.protocol_for(school)
     dossier = Dossier(school_id=school.id, pupil_initials=initials, pupil_group=group,
                       pupil_name=name, protocol_digest=registry.pin(db, protocol),
+                      pupil_birthdate=birthdate.isoformat() if birthdate else None,
                       created_by_id=user.id, current_step=protocol.steps[0].id)
     db.add(dossier)
     db.flush()
     _summarize(dossier, dossier_state(db, registry, dossier, today))
-    db.commit()
     return dossier
 
 
 def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
-              answers: Mapping[str, Any], user: User, base_version: int, today: dt.date
-              ) -> StepRecord:
-    """Store a new version of ``step``; Conflict when it changed since ``base_version``."""
+              answers: Mapping[str, Any], user: User, base_version: int, today: dt.date,
+              before_commit: Callable[[], None] = lambda: None) -> StepRecord:
+    """Store a new version of ``step``; Conflict when it changed since ``base_version``.
+
+    ``before_commit`` runs in the same transaction (the audit entry).
+    """
     before = dossier_state(db, registry, dossier, today)
     newest = db.scalar(select(func.max(StepRecord.version)).where(
         StepRecord.dossier_id == dossier.id, StepRecord.step_id == step.id)) or 0
@@ -163,6 +168,7 @@ def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
             after = dossier_state(db, registry, dossier, today)
         _summarize(dossier, after)
         dossier.updated_at = utcnow()
+        before_commit()
         db.commit()
     except (IntegrityError, StaleDataError):
         db.rollback()

@@ -1,0 +1,134 @@
+"""Server-side sessions in the database.
+
+The cookie carries only a random token; the row is keyed by the token's SHA-256. Logout,
+disabling an account or an admin ending a user's sessions deletes the rows, which makes
+the old cookie useless at once. A fresh token at login; idle and absolute timeouts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from typing import Any
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import delete
+from werkzeug.datastructures import CallbackDict
+
+from .models import WebSession
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def now_of(app: Flask) -> dt.datetime:
+    now: dt.datetime = app.config["NOW"]()
+    return now
+
+
+class ServerSession(CallbackDict[str, Any], SessionMixin):
+    def __init__(self, data: dict[str, Any] | None = None, token: str | None = None,
+                 user_id: int | None = None, school_id: str | None = None,
+                 authenticated_at: dt.datetime | None = None) -> None:
+        def on_update(_self: Any) -> None:
+            self.modified = True
+
+        super().__init__(data or {}, on_update)
+        self.token = token
+        self.user_id = user_id
+        self.school_id = school_id
+        self.authenticated_at = authenticated_at
+        self.modified = False
+        self.regenerate = False
+        self.destroyed = False
+
+    def login(self, user_id: int, school_id: str | None, now: dt.datetime) -> None:
+        """A fresh session id for the signed-in user (no fixation)."""
+        self.clear()
+        self.user_id, self.school_id, self.authenticated_at = user_id, school_id, now
+        self.regenerate = True
+        self.modified = True
+
+    def destroy(self) -> None:
+        self.clear()
+        self.user_id = None
+        self.destroyed = True
+        self.modified = True
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class DatabaseSessionInterface(SessionInterface):
+    def cookie_name(self, app: Flask) -> str:
+        return "__Host-meldroute" if app.config["SESSION_COOKIE_SECURE"] else "meldroute"
+
+    def _sessions(self, app: Flask) -> Any:
+        return app.extensions["meldroute.sessions"]
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(self.cookie_name(app))
+        if not token or len(token) > 100:
+            return ServerSession()
+        now = now_of(app)
+        with self._sessions(app)() as db:
+            row = db.get(WebSession, _hash(token))
+            if row is None:
+                return ServerSession()
+            idle = dt.timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+            absolute = dt.timedelta(hours=app.config["ABSOLUTE_TIMEOUT_HOURS"])
+            if now - _utc(row.last_seen_at) > idle or now - _utc(row.created_at) > absolute:
+                db.delete(row)
+                db.commit()
+                return ServerSession()
+            try:
+                data = json.loads(row.data)
+            except ValueError:
+                data = {}
+            return ServerSession(data, token, row.user_id, row.school_id,
+                                 _utc(row.authenticated_at) if row.authenticated_at else None)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, ServerSession)
+        name = self.cookie_name(app)
+        now = now_of(app)
+        with self._sessions(app)() as db:
+            if session.token and (session.destroyed or session.regenerate):
+                db.execute(delete(WebSession).where(WebSession.id == _hash(session.token)))
+                db.commit()
+                if session.destroyed:
+                    response.delete_cookie(name, path="/", secure=app.config[
+                        "SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+                    return
+                session.token = None
+            if session.destroyed:
+                return
+            if session.token is None and not session and session.user_id is None:
+                return  # nothing worth keeping for an anonymous visitor
+            if session.token is None:
+                session.token = secrets.token_urlsafe(32)
+                row = WebSession(id=_hash(session.token), created_at=now)
+                db.add(row)
+            else:
+                row = db.get(WebSession, _hash(session.token))
+                if row is None:  # ended meanwhile (logout elsewhere, admin)
+                    response.delete_cookie(name, path="/")
+                    return
+            row.user_id = session.user_id
+            row.school_id = session.school_id
+            row.authenticated_at = session.authenticated_at
+            row.data = json.dumps(dict(session))
+            row.last_seen_at = now
+            db.commit()
+        response.set_cookie(name, session.token, httponly=True, samesite="Lax",
+                            secure=app.config["SESSION_COOKIE_SECURE"], path="/")
+
+
+def end_sessions(db: Any, user_id: int) -> int:
+    result = db.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    return int(result.rowcount or 0)
