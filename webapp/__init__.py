@@ -65,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["CHECK_DB"]:
         current, head = current_revision(engine), head_revision()
         if current != head:
+            engine.dispose()
             raise DatabaseNotReady([Problem(
                 app.config["DATABASE_URL"].split("@")[-1], 1, 1,
                 f"de database staat op revisie {current or '(leeg)'}, de app verwacht "

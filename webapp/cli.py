@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from meldroute.engine import ConfigError
@@ -64,10 +65,16 @@ def add_web_commands(sub: Any) -> None:
     retention.set_defaults(func=cmd_retention)
 
 
-def _app() -> Any:
+@contextlib.contextmanager
+def _app() -> Iterator[Any]:
+    """The app for a command, its database connections closed afterwards."""
     from meldroute.webapp import create_app
 
-    return create_app()
+    app = create_app()
+    try:
+        yield app
+    finally:
+        app.extensions["meldroute.engine"].dispose()
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -97,40 +104,40 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     from meldroute.webapp import security
     from meldroute.webapp.models import Membership, User
 
-    app = _app()
-    registry = app.extensions["meldroute.registry"]
-    school = registry.school(args.school)
-    if school is None:
-        print(f"onbekende school '{args.school}' (bekend: {', '.join(registry.schools)})",
-              file=sys.stderr)
-        return 2
-    known = list(dict.fromkeys([*registry.protocol_for(school).roles, *school.roles]))
-    unknown = [r for r in args.role if r not in known]
-    if unknown:
-        print(f"onbekende rol {', '.join(unknown)} (bekend: {', '.join(known)})",
-              file=sys.stderr)
-        return 2
-    password = _password(args)
-    problems = security.password_problems(password, [school.name], args.username)
-    if problems:
-        for p in problems:
-            print(p, file=sys.stderr)
-        return 2
-    with app.extensions["meldroute.sessions"]() as session:
-        if session.scalar(select(User).where(User.username == args.username)):
-            print(f"gebruiker '{args.username}' bestaat al", file=sys.stderr)
+    with _app() as app:
+        registry = app.extensions["meldroute.registry"]
+        school = registry.school(args.school)
+        if school is None:
+            print(f"onbekende school '{args.school}' (bekend: {', '.join(registry.schools)})",
+                  file=sys.stderr)
             return 2
-        user = User(username=args.username, display_name=args.name, is_admin=args.admin,
-                    password_hash=security.hash_password(password))
-        for role in args.role:
-            user.memberships.append(Membership(school_id=school.id, role=role))
-        session.add(user)
-        session.flush()
-        _cli_audit(session, "user.add", f"user {user.id} {school.id}:{','.join(args.role)}")
-        session.commit()
-    print(f"Gebruiker {args.username} aangemaakt; tweestapsverificatie wordt bij de eerste "
-          "keer inloggen ingesteld.")
-    return 0
+        known = list(dict.fromkeys([*registry.protocol_for(school).roles, *school.roles]))
+        unknown = [r for r in args.role if r not in known]
+        if unknown:
+            print(f"onbekende rol {', '.join(unknown)} (bekend: {', '.join(known)})",
+                  file=sys.stderr)
+            return 2
+        password = _password(args)
+        problems = security.password_problems(password, [school.name], args.username)
+        if problems:
+            for p in problems:
+                print(p, file=sys.stderr)
+            return 2
+        with app.extensions["meldroute.sessions"]() as session:
+            if session.scalar(select(User).where(User.username == args.username)):
+                print(f"gebruiker '{args.username}' bestaat al", file=sys.stderr)
+                return 2
+            user = User(username=args.username, display_name=args.name, is_admin=args.admin,
+                        password_hash=security.hash_password(password))
+            for role in args.role:
+                user.memberships.append(Membership(school_id=school.id, role=role))
+            session.add(user)
+            session.flush()
+            _cli_audit(session, "user.add", f"user {user.id} {school.id}:{','.join(args.role)}")
+            session.commit()
+        print(f"Gebruiker {args.username} aangemaakt; tweestapsverificatie wordt bij de eerste "
+              "keer inloggen ingesteld.")
+        return 0
 
 
 def cmd_user_reset(args: argparse.Namespace) -> int:
@@ -140,42 +147,42 @@ def cmd_user_reset(args: argparse.Namespace) -> int:
     from meldroute.webapp.models import User
     from meldroute.webapp.sessions import end_sessions
 
-    app = _app()
-    with app.extensions["meldroute.sessions"]() as session:
-        user = session.scalar(select(User).where(User.username == args.username))
-        if user is None:
-            print(f"onbekende gebruiker '{args.username}'", file=sys.stderr)
-            return 2
-        password = _password(args)
-        problems = security.password_problems(password, [], user.username)
-        if problems:
-            for p in problems:
-                print(p, file=sys.stderr)
-            return 2
-        user.password_hash = security.hash_password(password)
-        user.must_change_password = True
-        if not args.keep_totp:
-            user.totp_secret, user.totp_last_step = None, None
-        ended = end_sessions(session, user.id)
-        _cli_audit(session, "user.reset", f"user {user.id}")
-        session.commit()
-    print(f"Wachtwoord van {args.username} hersteld ({ended} sessie(s) beëindigd); bij de "
-          "volgende keer inloggen kiest de gebruiker een eigen wachtwoord"
-          + ("." if args.keep_totp else " en stelt 2FA opnieuw in."))
-    return 0
+    with _app() as app:
+        with app.extensions["meldroute.sessions"]() as session:
+            user = session.scalar(select(User).where(User.username == args.username))
+            if user is None:
+                print(f"onbekende gebruiker '{args.username}'", file=sys.stderr)
+                return 2
+            password = _password(args)
+            problems = security.password_problems(password, [], user.username)
+            if problems:
+                for p in problems:
+                    print(p, file=sys.stderr)
+                return 2
+            user.password_hash = security.hash_password(password)
+            user.must_change_password = True
+            if not args.keep_totp:
+                user.totp_secret, user.totp_last_step = None, None
+            ended = end_sessions(session, user.id)
+            _cli_audit(session, "user.reset", f"user {user.id}")
+            session.commit()
+        print(f"Wachtwoord van {args.username} hersteld ({ended} sessie(s) beëindigd); bij de "
+              "volgende keer inloggen kiest de gebruiker een eigen wachtwoord"
+              + ("." if args.keep_totp else " en stelt 2FA opnieuw in."))
+        return 0
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from meldroute.webapp import audit
 
-    app = _app()
-    with app.extensions["meldroute.sessions"]() as session:
-        count, broken = audit.verify(session)
-    if broken is not None:
-        print(f"Logboek NIET in orde: regel {broken.seq}: {broken.reason}.", file=sys.stderr)
-        return 1
-    print(f"Logboek in orde: {count} regels, keten klopt.")
-    return 0
+    with _app() as app:
+        with app.extensions["meldroute.sessions"]() as session:
+            count, broken = audit.verify(session)
+        if broken is not None:
+            print(f"Logboek NIET in orde: regel {broken.seq}: {broken.reason}.", file=sys.stderr)
+            return 1
+        print(f"Logboek in orde: {count} regels, keten klopt.")
+        return 0
 
 
 def _reencrypt(app: Any, ring: Any) -> int:
@@ -201,27 +208,27 @@ def _reencrypt(app: Any, ring: Any) -> int:
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from meldroute.webapp import crypto
 
-    app = _app()
-    try:
-        ring = crypto.add_key(crypto.ring())
-    except crypto.KeyError_ as err:
-        print(str(err), file=sys.stderr)
-        return 2
-    crypto.configure(ring)
-    count = _reencrypt(app, ring)
-    print(f"Nieuwe sleutel toegevoegd aan {ring.source}; {count} waarden opnieuw versleuteld. "
-          "De oude sleutel staat er nog (om te lezen); verwijder hem pas als ook de back-ups "
-          "zijn vervangen.")
-    return 0
+    with _app() as app:
+        try:
+            ring = crypto.add_key(crypto.ring())
+        except crypto.KeyError_ as err:
+            print(str(err), file=sys.stderr)
+            return 2
+        crypto.configure(ring)
+        count = _reencrypt(app, ring)
+        print(f"Nieuwe sleutel toegevoegd aan {ring.source}; {count} waarden opnieuw versleuteld. "
+              "De oude sleutel staat er nog (om te lezen); verwijder hem pas als ook de back-ups "
+              "zijn vervangen.")
+        return 0
 
 
 def cmd_keys_reencrypt(args: argparse.Namespace) -> int:
     from meldroute.webapp import crypto
 
-    app = _app()
-    count = _reencrypt(app, crypto.ring())
-    print(f"{count} waarden opnieuw versleuteld met de nieuwste sleutel.")
-    return 0
+    with _app() as app:
+        count = _reencrypt(app, crypto.ring())
+        print(f"{count} waarden opnieuw versleuteld met de nieuwste sleutel.")
+        return 0
 
 
 def cmd_retention(args: argparse.Namespace) -> int:
@@ -229,21 +236,21 @@ def cmd_retention(args: argparse.Namespace) -> int:
 
     from meldroute.webapp import retention
 
-    app = _app()
-    now = dt.datetime.now(dt.UTC)
-    with app.extensions["meldroute.sessions"]() as session:
-        items = retention.due(session, app.extensions["meldroute.registry"], now)
-        for item in items:
-            print(f"dossier {item.dossier_id} ({item.school_id}): afgesloten "
-                  f"{item.closed_at:%Y-%m-%d}, bewaren tot {item.delete_after:%Y-%m-%d}")
-        if args.dry_run:
-            print(f"{len(items)} dossier(s) over hun bewaartermijn (niets verwijderd).")
-            return 0
-        import getpass as gp
+    with _app() as app:
+        now = dt.datetime.now(dt.UTC)
+        with app.extensions["meldroute.sessions"]() as session:
+            items = retention.due(session, app.extensions["meldroute.registry"], now)
+            for item in items:
+                print(f"dossier {item.dossier_id} ({item.school_id}): afgesloten "
+                      f"{item.closed_at:%Y-%m-%d}, bewaren tot {item.delete_after:%Y-%m-%d}")
+            if args.dry_run:
+                print(f"{len(items)} dossier(s) over hun bewaartermijn (niets verwijderd).")
+                return 0
+            import getpass as gp
 
-        deleted = retention.purge(session, items, now, f"cli:{gp.getuser()}")
-    print(f"{deleted} dossier(s) verwijderd.")
-    return 0
+            deleted = retention.purge(session, items, now, f"cli:{gp.getuser()}")
+        print(f"{deleted} dossier(s) verwijderd.")
+        return 0
 
 
 def _safe_url(url: str) -> str:

@@ -58,20 +58,39 @@ class Clock:
         return self.today
 
 
+class Now:
+    """The app's clock for sessions, TOTP and throttling: moves only when told to."""
+
+    def __init__(self) -> None:
+        self.moment = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += dt.timedelta(**delta)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(TODAY)
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
+def now() -> Now:
+    return Now()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, clock: Clock, now: Now) -> Iterator[Flask]:
     upgrade(database_url)
     other = tmp_path / "schools" / "zonnebloem.yaml"
     other.parent.mkdir()
     other.write_text(OTHER_SCHOOL, encoding="utf-8")
     app = create_app({
         "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SECRET_KEY": "test", "DEMO": True, "CLOCK": clock, "TESTING": True,
+        "SECRET_KEY": "test", "DEMO": True, "CLOCK": clock, "NOW": now, "TESTING": True,
+        "SESSION_COOKIE_SECURE": False,
         "SCHOOL_PATHS": [shipped_dir("schools") / "demo.yaml", other],
     })
     with app.app_context(), app.extensions["meldroute.sessions"]() as db:
@@ -95,6 +114,44 @@ def dossiers(app: Flask) -> int:
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 BASE = re.compile(r'name="base_version" value="(\d+)"')
+
+
+def make_user(app: Flask, username: str, school: str, *roles: str, admin: bool = False,
+              password: str = "een lange zin als wachtwoord", totp: bool = True) -> User:
+    """A real (non-demo) account with a password and, by default, 2FA set up."""
+    from meldroute.webapp import security
+    from meldroute.webapp.models import Membership
+
+    with app.extensions["meldroute.sessions"]() as db:
+        user = User(username=username, display_name=username.title(), is_admin=admin,
+                    password_hash=security.hash_password(password),
+                    totp_secret=security.new_totp_secret() if totp else None)
+        for role in roles:
+            user.memberships.append(Membership(school_id=school, role=role))
+        db.add(user)
+        db.commit()
+        db.refresh(user)
+        db.expunge(user)
+        return user
+
+
+def sign_in_as(app: Flask, client: FlaskClient, user_id: int, school: str) -> None:
+    """A server-side session for ``user_id`` and its cookie (skips the login pages)."""
+    import hashlib
+    import secrets
+
+    from meldroute.webapp.models import WebSession
+
+    token = secrets.token_urlsafe(32)
+    moment = app.config["NOW"]()
+    with app.extensions["meldroute.sessions"]() as db:
+        db.add(WebSession(id=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id,
+                          school_id=school, data="{}", created_at=moment,
+                          last_seen_at=moment, authenticated_at=moment))
+        db.commit()
+    secure = app.config["SESSION_COOKIE_SECURE"]
+    client.set_cookie("__Host-meldroute" if secure else "meldroute", token,
+                      secure=secure, domain="localhost")
 
 
 class Browser:

@@ -55,6 +55,8 @@ def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeyp
     upgrade(url)
     first = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "inst")})
     second = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "inst")})
+    for each in (first, second):
+        each.extensions["meldroute.engine"].dispose()
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["SECRET_KEY"]) == 64
     assert oct((tmp_path / "inst" / "secret_key").stat().st_mode & 0o777) == "0o600"

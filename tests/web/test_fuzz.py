@@ -46,3 +46,36 @@ def test_too_large_a_post_is_refused(app, browser):
         "csrf_token": TOKEN.search(html).group(1), "interpretatie": "x" * (2 * 1024 * 1024)})
     assert response.status_code == 413
     assert records(app) == 0
+
+
+FORM_ROUTES = ["/inloggen", "/dossiers/nieuw", "/account", "/beheer/gebruikers",
+               "/inloggen/code", "/inloggen/tweestapsverificatie"]
+FORM_NAMES = ["username", "password", "pupil_initials", "pupil_group", "pupil_name",
+              "pupil_birthdate", "current", "code", "new", "repeat", "display_name",
+              "membership", "user", "extra"]
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(route=st.sampled_from(FORM_ROUTES),
+       fields=st.lists(st.tuples(st.sampled_from(FORM_NAMES), values), max_size=10))
+def test_no_form_post_gives_a_500(app, route, fields):
+    from .conftest import make_user, sign_in_as
+
+    if not getattr(app, "_fuzz_user", None):
+        app._fuzz_user = make_user(app, "fuzz.admin", "regenboog", "ib", admin=True)
+    client = app.test_client()
+    sign_in_as(app, client, app._fuzz_user.id, "regenboog")
+    page = client.get("/dossiers/nieuw").get_data(as_text=True)
+    data: dict[str, list[str]] = {"csrf_token": [TOKEN.search(page).group(1)]}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    response = client.post(route, data=data)
+    body = response.get_data(as_text=True)
+    assert response.status_code in (200, 302, 400, 401, 404, 409, 429), response.status_code
+    assert "<script>alert(1)</script>" not in body
+    assert "Traceback" not in body
+    too_long = client.post("/dossiers/nieuw", data={
+        "csrf_token": TOKEN.search(page).group(1), "pupil_initials": "A" * 11,
+        "pupil_group": "1", "pupil_name": "x"})
+    assert too_long.status_code == 400

@@ -1,0 +1,142 @@
+"""The permission matrix: every route × every role × {own dossier, same school not
+assigned, other school}, with the answer each cell must give. A route that is not in
+the matrix fails the test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meldroute.webapp.services import create_dossier, save_step
+
+from .conftest import TOKEN, make_user, sign_in_as
+
+ROLES = ["anonymous", "leerkracht", "ib", "zorgteam", "directeur", "bevoegd_gezag",
+         "aandachtsfunctionaris", "admin"]
+COORDINATING = {"ib", "directeur", "aandachtsfunctionaris"}
+RELATIONS = ["own", "same", "other"]
+
+# endpoint -> (method, url template); {d} is the dossier, {u} a user to administer
+ROUTES: dict[str, tuple[str, str]] = {
+    "static": ("GET", "/static/meldroute.css"),
+    "auth.login": ("GET", "/inloggen"),
+    "auth.login:post": ("POST", "/inloggen"),
+    "auth.code": ("GET", "/inloggen/code"),
+    "auth.code:post": ("POST", "/inloggen/code"),
+    "auth.enroll": ("GET", "/inloggen/tweestapsverificatie"),
+    "auth.enroll:post": ("POST", "/inloggen/tweestapsverificatie"),
+    "auth.logout": ("POST", "/uitloggen"),
+    "auth.account": ("GET", "/account"),
+    "auth.account:post": ("POST", "/account"),
+    "dossiers.home": ("GET", "/"),
+    "dossiers.overview": ("GET", "/dossiers"),
+    "dossiers.new": ("GET", "/dossiers/nieuw"),
+    "dossiers.new:post": ("POST", "/dossiers/nieuw"),
+    "dossiers.show": ("GET", "/dossiers/{d}"),
+    "dossiers.step": ("GET", "/dossiers/{d}/stap/signaleren"),
+    "dossiers.step:post": ("POST", "/dossiers/{d}/stap/signaleren"),
+    "dossiers.version": ("GET", "/dossiers/{d}/stap/signaleren/versie/1"),
+    "dossiers.close": ("POST", "/dossiers/{d}/afsluiten"),
+    "dossiers.audit_log": ("GET", "/dossiers/{d}/logboek"),
+    "dossiers.contacts": ("GET", "/contacten"),
+    "admin.users": ("GET", "/beheer/gebruikers"),
+    "admin.users:post": ("POST", "/beheer/gebruikers"),
+    "admin.toggle_active": ("POST", "/beheer/gebruikers/{u}/actief"),
+    "admin.end_user_sessions": ("POST", "/beheer/gebruikers/{u}/sessies-beeindigen"),
+    "admin.reset": ("POST", "/beheer/gebruikers/{u}/herstel"),
+}
+
+
+def expected(endpoint: str, role: str, relation: str) -> int:
+    visible = relation == "own" or (relation == "same" and role in COORDINATING)
+    if endpoint in ("static", "auth.login"):
+        return 200
+    if endpoint == "auth.login:post":
+        return 400  # the (empty) form is refused
+    if endpoint.startswith(("auth.code", "auth.enroll", "auth.logout")):
+        return 302
+    if role == "anonymous":
+        return 302  # to the sign-in page
+    if endpoint.startswith("admin."):
+        if role != "admin":
+            return 404
+        if endpoint == "admin.users:post":
+            return 400
+        return 302 if endpoint in ("admin.toggle_active", "admin.end_user_sessions") else 200
+    if endpoint in ("dossiers.new:post", "auth.account:post"):
+        return 400
+    if endpoint == "dossiers.home":
+        return 302
+    if endpoint in ("dossiers.overview", "dossiers.new", "dossiers.contacts", "auth.account"):
+        return 200
+    if endpoint == "dossiers.step:post":
+        return 400 if visible else 404  # visible: the (empty) form is refused
+    if endpoint == "dossiers.close":
+        return 302 if visible else 404
+    if endpoint == "dossiers.audit_log":
+        return 200 if visible and role in COORDINATING else 404
+    return 200 if visible else 404
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    listed = {name.split(":")[0] for name in ROUTES}
+    assert endpoints == listed, f"not in the matrix: {endpoints - listed}; " \
+                                f"gone: {listed - endpoints}"
+    methods = {(rule.endpoint, m) for rule in app.url_map.iter_rules()
+               for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert methods == {(n.split(":")[0], method) for n, (method, _) in ROUTES.items()}
+
+
+def _dossier_of(app: Any, user: Any, school_id: str) -> int:
+    registry = app.extensions["meldroute.registry"]
+    with app.app_context(), app.extensions["meldroute.sessions"]() as db:
+        from meldroute.webapp.models import User
+
+        owner = db.get(User, user.id)
+        dossier = create_dossier(db, registry, registry.school(school_id), owner, "X.Y.", "3",
+                                 "Verzonnen Kind", app.config["CLOCK"]())
+        db.commit()
+        protocol = registry.protocol_for(registry.school(school_id))
+        answers = {"observaties": [{"datum": "2026-11-20", "waargenomen_door": ["leerkracht"],
+                                    "feit": "feit", "bron": None}]}
+        save_step(db, registry, dossier, protocol.step("signaleren"), answers, owner, 0,
+                  app.config["CLOCK"]())
+        return int(dossier.id)
+
+
+def test_permission_matrix(app):
+    users = {role: make_user(app, f"u-{role}", "regenboog",
+                             "leerkracht" if role == "admin" else role, admin=role == "admin")
+             for role in ROLES if role != "anonymous"}
+    colleague = make_user(app, "collega", "regenboog", "leerkracht")
+    elsewhere = make_user(app, "elders", "zonnebloem", "leerkracht")
+    target = make_user(app, "doelwit", "regenboog", "leerkracht")
+    same = _dossier_of(app, colleague, "regenboog")
+    other = _dossier_of(app, elsewhere, "zonnebloem")
+    own = {role: _dossier_of(app, user, "regenboog") for role, user in users.items()}
+
+    cells = 0
+    wrong = []
+    for role in ROLES:
+        for relation in RELATIONS:
+            for endpoint, (method, template) in ROUTES.items():
+                client = app.test_client()
+                if role != "anonymous":
+                    sign_in_as(app, client, users[role].id, "regenboog")
+                dossier = {"own": own.get(role, same), "same": same, "other": other}[relation]
+                url = template.format(d=dossier, u=target.id)
+                if method == "POST":
+                    page = client.get("/dossiers/nieuw" if role != "anonymous"
+                                      else "/inloggen").get_data(as_text=True)
+                    data = {"csrf_token": TOKEN.search(page).group(1), "base_version": "1"}
+                    response = client.post(url, data=data)
+                else:
+                    response = client.get(url)
+                response.close()
+                cells += 1
+                want = expected(endpoint, role, relation)
+                if response.status_code != want:
+                    wrong.append(f"{role:22} {relation:5} {method} {url}: "
+                                 f"{response.status_code}, expected {want}")
+    assert not wrong, "\n".join(wrong)
+    assert cells == len(ROLES) * len(RELATIONS) * len(ROUTES)
