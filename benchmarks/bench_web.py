@@ -1,28 +1,31 @@
-"""Server time to render a step form and to save one, against a minimal Flask page.
+"""Server time to sign in, render a step form and save one, against a minimal Flask page.
 
     python benchmarks/bench_web.py [--rounds N]
 
 All three go through the Flask test client in the same process and run (no network):
-a minimal Flask app returning a small template (the baseline), GET of a new dossier's
-step page (evaluate + generated form + template), and POST of that step (validate, store
-a version in SQLite, re-evaluate, redirect). Each round uses a new dossier. Prints
-medians and ratios.
+a minimal Flask app returning a small template (the baseline); signing in with password
+(Argon2id) and TOTP code (two POSTs, server-side session); GET of a new dossier's step
+page (evaluate + generated form + template + audit entry), and POST of that step
+(validate, encrypt and store a version in SQLite, audit, re-evaluate, redirect). Each
+round uses a new dossier. Prints medians and ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import re
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+import pyotp
 from flask import Flask, render_template_string
 
-from meldroute.webapp import create_app
+from meldroute.webapp import create_app, security
 from meldroute.webapp.db import upgrade
-from meldroute.webapp.demo import ensure_demo_users
+from meldroute.webapp.models import Membership, User
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 BASE = re.compile(r'name="base_version" value="(\d+)"')
@@ -47,14 +50,32 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         upgrade(url)
-        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tmp, "DEMO": True,
-                          "SECRET_KEY": "bench"})
+        clock = [dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)]
+        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tmp, "SECRET_KEY": "bench",
+                          "SESSION_COOKIE_SECURE": False, "NOW": lambda: clock[0]})
+        secret = security.new_totp_secret()
+        password = "een lang wachtwoord voor de meting"
         with app.extensions["meldroute.sessions"]() as db:
-            users = ensure_demo_users(db, app.extensions["meldroute.registry"])
-            ib = next(u for u in users if u.role == "ib")
-        client = app.test_client()
-        token = TOKEN.search(client.get("/inloggen").get_data(as_text=True)).group(1)
-        client.post("/inloggen", data={"csrf_token": token, "user": ib.id})
+            user = User(username="ib", display_name="IB", totp_secret=secret,
+                        password_hash=security.hash_password(password))
+            user.memberships.append(Membership(school_id="regenboog", role="ib"))
+            db.add(user)
+            db.commit()
+
+        def sign_in() -> tuple[object, float]:
+            client = app.test_client()
+            token = TOKEN.search(client.get("/inloggen").get_data(as_text=True)).group(1)
+            clock[0] += dt.timedelta(seconds=30)  # a fresh TOTP time step each round
+            start = time.perf_counter()
+            client.post("/inloggen", data={"csrf_token": token, "username": "ib",
+                                           "password": password})
+            response = client.post("/inloggen/code", data={
+                "csrf_token": token, "code": pyotp.TOTP(secret).at(clock[0])})
+            elapsed = time.perf_counter() - start
+            assert response.headers["Location"] == "/dossiers", response.status_code
+            return client, elapsed
+
+        client, _ = sign_in()
         token = TOKEN.search(client.get("/dossiers/nieuw").get_data(as_text=True)).group(1)
 
         def new_dossier() -> str:
@@ -68,7 +89,9 @@ def main() -> int:
                 "observaties-0-feit": "Een feitelijke observatie.", "action": "save"}
 
         baseline_client = minimal.test_client()
-        base, render, save = [], [], []
+        base, login, render, save = [], [], [], []
+        for _ in range(max(args.rounds // 10, 10)):
+            login.append(sign_in()[1])
         for _ in range(args.rounds):
             start = time.perf_counter()
             assert baseline_client.get("/").status_code == 200
@@ -87,9 +110,14 @@ def main() -> int:
             save.append(time.perf_counter() - start)
             assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
+        app.extensions["meldroute.engine"].dispose()
+
     b, r, s = median_ms(base), median_ms(render), median_ms(save)
+    sign = median_ms(login)
     print(f"{args.rounds} rounds, Flask test client, SQLite (WAL) in a temporary folder")
     print(f"minimal Flask page (baseline): median {b:7.2f} ms")
+    print(f"sign in (password + TOTP):     median {sign:7.2f} ms  ({sign / b:.0f}x baseline, "
+          f"{len(login)} rounds)")
     print(f"render step form (GET):        median {r:7.2f} ms  ({r / b:.0f}x baseline)")
     print(f"save step (POST, new version): median {s:7.2f} ms  ({s / b:.0f}x baseline)")
     return 0
