@@ -251,6 +251,22 @@ def logout() -> Any:
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/school", methods=["POST"])
+@login_required
+def switch_school() -> Any:
+    """Work in another of the user's schools (a user may belong to several)."""
+    wanted = request.form.get("school", "")
+    if wanted not in g.user.schools:
+        record("school.switch", result="denied", detail=wanted[:40])
+        db().commit()
+        abort(404)
+    session.school_id = wanted  # type: ignore[attr-defined]
+    session.modified = True
+    record("school.switch", school_id=wanted)
+    db().commit()
+    return redirect(url_for("dossiers.overview"))
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account() -> Any:

@@ -233,3 +233,23 @@ def test_demo_users_cannot_sign_in_outside_demo_mode(app, browser):
     browser.login("leerkracht")
     app.config["DEMO"] = False
     assert browser.client.get("/dossiers").headers["Location"] == "/inloggen"
+
+
+def test_a_user_of_two_schools_switches_between_them(app, browser):
+    from .conftest import sign_in_as
+
+    user = make_user(app, "ib.twee", "regenboog", "ib")
+    with app.extensions["meldroute.sessions"]() as db:
+        from meldroute.webapp.models import Membership
+        db.add(Membership(user_id=user.id, school_id="zonnebloem", role="ib"))
+        db.commit()
+    client = app.test_client()
+    sign_in_as(app, client, user.id, "regenboog")
+    page = client.get("/contacten").get_data(as_text=True)
+    assert "Basisschool De Regenboog" in page and 'name="school"' in page
+    token = TOKEN.search(page).group(1)
+    assert client.post("/school", data={"csrf_token": token, "school": "elders"}
+                       ).status_code == 404
+    assert client.post("/school", data={"csrf_token": token, "school": "zonnebloem"}
+                       ).status_code == 302
+    assert "Basisschool De Zonnebloem" in client.get("/contacten").get_data(as_text=True)

@@ -25,6 +25,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "auth.enroll": ("GET", "/inloggen/tweestapsverificatie"),
     "auth.enroll:post": ("POST", "/inloggen/tweestapsverificatie"),
     "auth.logout": ("POST", "/uitloggen"),
+    "auth.switch_school": ("POST", "/school"),
     "auth.account": ("GET", "/account"),
     "auth.account:post": ("POST", "/account"),
     "dossiers.home": ("GET", "/"),
@@ -64,6 +65,8 @@ def expected(endpoint: str, role: str, relation: str) -> int:
         return 302 if endpoint in ("admin.toggle_active", "admin.end_user_sessions") else 200
     if endpoint in ("dossiers.new:post", "auth.account:post"):
         return 400
+    if endpoint == "auth.switch_school":
+        return 404  # posted without a school of the user's
     if endpoint == "dossiers.home":
         return 302
     if endpoint in ("dossiers.overview", "dossiers.new", "dossiers.contacts", "auth.account"):
