@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -16,6 +17,7 @@ class Problem:
     message: str
     check: str = "schema"
     severity: str = "error"
+    where: tuple[Any, ...] = field(default=(), compare=False)  # the place in the data
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.message}"

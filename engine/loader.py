@@ -362,6 +362,7 @@ def school_from_document(doc: Document, protocol: Protocol) -> SchoolConfig:
         source=doc,
         digest=_digest(d),
         retention_years=int(d.get("retention_years", 2)),
+        board=d.get("board"),
     )
 
 

@@ -285,7 +285,8 @@ class SchoolConfig:
     remap: tuple[Remap, ...]
     source: Document | None = field(default=None, repr=False)
     digest: str = ""
-    retention_years: int = 2  # of the configuration's content: a cache key for forms
+    retention_years: int = 2
+    board: str | None = None  # of the configuration's content: a cache key for forms
 
     def assigned_role(self, role: str, step: str | None) -> str:
         """The school's role that plays ``role`` in ``step`` (itself unless remapped)."""

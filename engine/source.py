@@ -85,7 +85,7 @@ class Document:
         self, where: Sequence[PathItem], message: str, *, key: bool = False, check: str = "schema"
     ) -> Problem:
         line, col = self.locate(where, key=key)
-        return Problem(self.path, line, col, message, check)
+        return Problem(self.path, line, col, message, check, where=tuple(where))
 
 
 def _yaml() -> YAML:
@@ -129,6 +129,7 @@ SCHEMA_FILES = {
     "protocol": "protocol.schema.json",
     "school": "school.schema.json",
     "scenarios": "scenarios.schema.json",
+    "board": "board.schema.json",
 }
 
 

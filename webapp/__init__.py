@@ -73,6 +73,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["meldroute.registry"] = registry
     app.extensions["meldroute.engine"] = engine
     app.extensions["meldroute.sessions"] = make_sessionmaker(engine)
+    registry.bind(app.extensions["meldroute.sessions"])
+    if app.config["CHECK_DB"]:
+        with app.extensions["meldroute.sessions"]() as db:
+            registry.seed(db)
 
     csrf.init_app(app)
     from . import admin, auth, dossiers, errors, filters, hardening

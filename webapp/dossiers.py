@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from meldroute.engine.model import FieldDef, Step, resolve_contact, resolve_role
+from meldroute.engine.model import FieldDef, SchoolConfig, Step, resolve_contact, resolve_role
 from meldroute.forms import build_form, to_form, visible_fields
 from meldroute.forms.fields import MAX_ROWS, DutchForm
 from meldroute.forms.validators import NotFuture, use_today
@@ -235,23 +235,33 @@ def version(dossier_id: int, step_id: str, version: int) -> Any:
     record("dossier.read", dossier_id=dossier.id, detail=f"{step.id} versie {version}")
     db().commit()
     return render_template("version.html", state=state, step=step, record=found,
-                           shown=recorded_fields(state, step, json.loads(found.data)))
+                           shown=recorded_fields(state, step, json.loads(found.data),
+                                                 school_then(state, found)))
 
 
-def recorded_fields(state: DossierState, step: Step, data: dict[str, Any]
-                    ) -> list[tuple[FieldDef, Any]]:
+def school_then(state: DossierState, record: StepRecord | None) -> SchoolConfig:
+    """The school's configuration when ``record`` was made (contacts as they were)."""
+    if record is None or record.school_config_id is None:
+        return state.school
+    return registry_of(current_app).school_at(db(), record.school_config_id,
+                                              record.board_config_id)
+
+
+def recorded_fields(state: DossierState, step: Step, data: dict[str, Any],
+                    school: SchoolConfig | None = None) -> list[tuple[FieldDef, Any]]:
     """(field, value to show) for the stored values of a step, in the step's order."""
     shown = []
     for f in step.fields:
         value = data.get(f.id)
         if value in (None, "", [], False):
             continue
-        shown.append((f, display_value(state, step, f, value)))
+        shown.append((f, display_value(state, step, f, value, school or state.school)))
     return shown
 
 
-def display_value(state: DossierState, step: Step, f: FieldDef, value: Any) -> Any:
-    protocol, school = state.protocol, state.school
+def display_value(state: DossierState, step: Step, f: FieldDef, value: Any,
+                  school: SchoolConfig) -> Any:
+    protocol = state.protocol
     if f.type == "answer":
         return protocol.answer_labels.get(value, value)
     if f.type == "contacts":
@@ -269,7 +279,7 @@ def display_value(state: DossierState, step: Step, f: FieldDef, value: Any) -> A
     if f.type == "date":
         return datum(value)
     if f.type == "group":
-        return [[(sub, display_value(state, step, sub, row.get(sub.id)))
+        return [[(sub, display_value(state, step, sub, row.get(sub.id), school))
                  for sub in f.fields if row.get(sub.id) not in (None, "", [])]
                 for row in value]
     return value
@@ -282,7 +292,8 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
         fields = visible_fields(state.protocol, step, state.evaluation)
         form = form_class(MultiDict(), data=to_form(fields, state.data(step.id)))
     versions = history(db(), state.dossier)
-    recorded = {s.id: recorded_fields(state, s, state.data(s.id))
+    recorded = {s.id: recorded_fields(state, s, state.data(s.id),
+                                      school_then(state, state.latest[s.id]))
                 for s in state.protocol.steps if s.id in state.latest}
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],

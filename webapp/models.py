@@ -73,19 +73,60 @@ class User(Base):
 
     @property
     def schools(self) -> list[str]:
-        return list(dict.fromkeys(m.school_id for m in self.memberships))
+        return list(dict.fromkeys(m.school_id for m in self.memberships if m.school_id))
+
+    @property
+    def boards(self) -> list[str]:
+        """The boards this user administers (role bestuursadmin)."""
+        return list(dict.fromkeys(m.board_id for m in self.memberships
+                                  if m.board_id and m.role == "bestuursadmin"))
 
 
 class Membership(Base):
+    """A role at a school (school_id), or the board admin role of a board (board_id)."""
+
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("user_id", "school_id", "role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    school_id: Mapped[str] = mapped_column(String(40), index=True)
+    school_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    board_id: Mapped[str | None] = mapped_column(String(40), index=True)
     role: Mapped[str] = mapped_column(String(60))
 
     user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class Board(Base):
+    """A school board (bevoegd gezag): owns schools, gives them default settings."""
+
+    __tablename__ = "boards"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class School(Base):
+    __tablename__ = "schools"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    board_id: Mapped[str | None] = mapped_column(ForeignKey("boards.id"), index=True)
+
+
+class ConfigVersion(Base):
+    """One version of a school's or board's configuration. Never changed: a change, or a
+    restore, is a new version."""
+
+    __tablename__ = "config_versions"
+    __table_args__ = (UniqueConstraint("kind", "owner_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "school" or "board"
+    owner_id: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)  # JSON, in the order of the export
+    author: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class WebSession(Base):
@@ -186,6 +227,9 @@ class StepRecord(Base):
     data: Mapped[str] = mapped_column(EncryptedText)  # JSON: field id -> value
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the school's configuration when this was recorded (contacts as they were then)
+    school_config_id: Mapped[int | None] = mapped_column(ForeignKey("config_versions.id"))
+    board_config_id: Mapped[int | None] = mapped_column(ForeignKey("config_versions.id"))
 
     dossier: Mapped[Dossier] = relationship(back_populates="records")
     author: Mapped[User] = relationship()

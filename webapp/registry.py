@@ -1,8 +1,12 @@
-"""Protocols and school configurations the app serves, loaded and checked at start.
+"""Protocols and school configurations the app serves.
 
-A dossier pins the protocol version it was started under (by digest). The text of every
-such version is kept in the database, so a dossier keeps being evaluated under its own
-rules after the rules file has changed.
+Protocols are loaded and checked at start. A dossier pins the protocol version it was
+started under (by digest); the text of every such version is kept in the database, so a
+dossier keeps being evaluated under its own rules after the rules file has changed.
+
+School configurations live in the database, versioned (``configs.py``). The school files
+named at start (``MELDROUTE_SCHOOLS``, default the shipped demo school) are checked then
+and imported once, when the database does not have that school yet.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +30,7 @@ from meldroute.engine.loader import (
 from meldroute.engine.model import Protocol, SchoolConfig
 from meldroute.engine.source import display_path, parse_text, read_document
 
+from . import configs
 from .models import ProtocolVersion
 
 _CHECKED: set[str] = set()  # digests of protocols whose route passed the full check
@@ -46,13 +52,75 @@ def check_route(protocol: Protocol) -> None:
 
 class Registry:
     def __init__(self, protocols: Iterable[tuple[Protocol, str]],
-                 schools: Iterable[SchoolConfig]) -> None:
+                 seeds: Iterable[SchoolConfig]) -> None:
         protocols = list(protocols)
         self.protocols = {p.id: p for p, _ in protocols}
         self._texts = {p.digest: text for p, text in protocols}
         self._by_digest = {p.digest: p for p in self.protocols.values()}
-        self.schools = {s.id: s for s in schools}
+        self.seeds = {s.id: s for s in seeds}
         self._lock = threading.Lock()
+        self._sessions: Any = None
+        self._built: dict[tuple[int, int | None], SchoolConfig] = {}
+
+    def bind(self, sessions: Any) -> None:
+        self._sessions = sessions
+
+    def seed(self, db: Session) -> list[str]:
+        """Import the start-up school files the database does not have yet."""
+        imported = []
+        for school in self.seeds.values():
+            if configs.latest(db, configs.SCHOOL, school.id) is None:
+                assert school.source is not None
+                configs.save(db, configs.SCHOOL, school.id, school.source.data, "meldroute",
+                             f"eerste import uit {Path(school.source.path).name}")
+                imported.append(school.id)
+        db.commit()
+        return imported
+
+    def _build(self, key: tuple[int, int | None], data: dict[str, Any], name: str
+               ) -> SchoolConfig:
+        with self._lock:
+            found = self._built.get(key)
+        if found is not None:
+            return found
+        protocol = self.protocols[data.get("protocol", "meldcode-onderwijs")]
+        school = configs.build_school(data, protocol, name)
+        with self._lock:
+            self._built[key] = school
+        return school
+
+    def school(self, school_id: str | None) -> SchoolConfig | None:
+        """The school's configuration as it is now (its board's defaults merged in)."""
+        if school_id is None:
+            return None
+        with self._sessions() as db:
+            found = configs.effective(db, school_id)
+        if found is None:
+            return None
+        key = (found.school_version.id,
+               found.board_version.id if found.board_version else None)
+        return self._build(key, found.data, f"{school_id}@{found.school_version.version}")
+
+    def config_ids(self, db: Session, school_id: str) -> tuple[int | None, int | None]:
+        found = configs.effective(db, school_id)
+        if found is None:
+            return None, None
+        return found.school_version.id, (found.board_version.id if found.board_version
+                                         else None)
+
+    def school_at(self, db: Session, school_config_id: int, board_config_id: int | None
+                  ) -> SchoolConfig:
+        """The school's configuration as it was (for what was recorded then)."""
+        data = configs.effective_at(db, school_config_id, board_config_id)
+        return self._build((school_config_id, board_config_id), data,
+                           f"{data.get('id')}@{school_config_id}")
+
+    @property
+    def schools(self) -> dict[str, SchoolConfig]:
+        with self._sessions() as db:
+            ids = configs.school_ids(db)
+        found = {i: self.school(i) for i in ids}
+        return {i: s for i, s in found.items() if s is not None}
 
     @classmethod
     def load(cls, school_paths: Iterable[Path] | None = None) -> Registry:
@@ -92,9 +160,6 @@ class Registry:
         if problems:
             raise ConfigError(problems)
         return cls([(p, texts[p.id]) for p in protocols.values()], schools)
-
-    def school(self, school_id: str) -> SchoolConfig | None:
-        return self.schools.get(school_id)
 
     def protocol_for(self, school: SchoolConfig) -> Protocol:
         return self.protocols[school.protocol]

@@ -155,9 +155,11 @@ def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
         StepRecord.dossier_id == dossier.id, StepRecord.step_id == step.id)) or 0
     if newest != base_version:
         raise Conflict()
+    school_config_id, board_config_id = registry.config_ids(db, dossier.school_id)
     record = StepRecord(dossier_id=dossier.id, step_id=step.id, version=newest + 1,
                         data=json.dumps({**before.data(step.id), **answers}, sort_keys=True),
-                        author_id=user.id, created_at=utcnow())
+                        author_id=user.id, created_at=utcnow(),
+                        school_config_id=school_config_id, board_config_id=board_config_id)
     try:
         db.add(record)
         db.flush()
