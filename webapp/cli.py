@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from meldroute.engine import ConfigError
@@ -59,6 +60,27 @@ def add_web_commands(sub: Any) -> None:
     reencrypt = keys_sub.add_parser("reencrypt",
                                     help="alles opnieuw versleutelen met de nieuwste sleutel")
     reencrypt.set_defaults(func=cmd_keys_reencrypt)
+
+    school = sub.add_parser("school", help="schoolconfiguraties (in de database)")
+    school_sub = school.add_subparsers(dest="school_command", required=True, metavar="COMMAND")
+    s_import = school_sub.add_parser("import", help="een schoolbestand importeren (nieuwe versie)")
+    s_import.add_argument("file", type=Path)
+    s_import.add_argument("--school", help="alleen als het bestand van deze school is")
+    s_import.add_argument("--reason", default="import", help="korte reden van de wijziging")
+    s_import.set_defaults(func=cmd_school_import, kind="school")
+    s_export = school_sub.add_parser("export", help="de huidige configuratie als YAML")
+    s_export.add_argument("school_id")
+    s_export.set_defaults(func=cmd_school_export, kind="school")
+
+    board = sub.add_parser("board", help="schoolbesturen en hun standaardinstellingen")
+    board_sub = board.add_subparsers(dest="board_command", required=True, metavar="COMMAND")
+    b_import = board_sub.add_parser("import", help="een bestuursbestand importeren")
+    b_import.add_argument("file", type=Path)
+    b_import.add_argument("--reason", default="import")
+    b_import.set_defaults(func=cmd_school_import, kind="board", school=None)
+    b_export = board_sub.add_parser("export", help="de standaardinstellingen als YAML")
+    b_export.add_argument("school_id", metavar="board_id")
+    b_export.set_defaults(func=cmd_school_export, kind="board")
 
     retention = sub.add_parser("retention", help="dossiers na hun bewaartermijn verwijderen")
     retention.add_argument("--dry-run", action="store_true", help="alleen tonen")
@@ -251,6 +273,89 @@ def cmd_retention(args: argparse.Namespace) -> int:
             deleted = retention.purge(session, items, now, f"cli:{gp.getuser()}")
         print(f"{deleted} dossier(s) verwijderd.")
         return 0
+
+
+def cmd_school_import(args: argparse.Namespace) -> int:
+    """Check a school (or board) file like `meldroute check` does, then store it as a new
+    version. Nothing is stored when anything is wrong."""
+    import getpass as gp
+
+    from meldroute.engine.source import read_document, schema_problems
+    from meldroute.webapp import configs
+
+    try:
+        doc = read_document(args.file)
+    except ConfigError as err:
+        return _print_problems(err.problems)
+    problems = schema_problems(doc, args.kind)
+    if problems:
+        return _print_problems(problems)
+    data = doc.data
+    if args.school and data["id"] != args.school:
+        return _print_problems([doc.problem(("id",), f"dit bestand is van school "
+                                                     f"'{data['id']}', niet van "
+                                                     f"'{args.school}'")])
+    with _app() as app:
+        registry = app.extensions["meldroute.registry"]
+        with app.extensions["meldroute.sessions"]() as session:
+            if args.kind == "school":
+                protocol_id = data.get("protocol", "meldcode-onderwijs")
+                if protocol_id not in registry.protocols:
+                    return _print_problems([doc.problem(("protocol",), f"onbekend protocol "
+                                                                       f"'{protocol_id}'")])
+                board = configs.data_of(configs.latest(session, "board", data["board"])) \
+                    if data.get("board") else {}
+                if data.get("board") and not board:
+                    return _print_problems([doc.problem(("board",), f"onbekend bestuur "
+                                                                    f"'{data['board']}'")])
+                from meldroute.engine.loader import school_problems
+
+                problems = school_problems(doc, registry.protocols[protocol_id])
+                if not problems and board:
+                    problems = [p for p in configs.check_school(
+                        data, registry.protocols[protocol_id], doc.path, board)]
+                if problems:
+                    return _print_problems(problems)
+            else:
+                from meldroute.engine.loader import is_dutch_phone
+
+                bad = [doc.problem(("contacts", k, "phone"), f"'{c['phone']}' is geen geldig "
+                                   "Nederlands telefoonnummer")
+                       for k, c in data.get("contacts", {}).items()
+                       if "phone" in c and not is_dutch_phone(c["phone"])]
+                if bad:
+                    return _print_problems(bad)
+            previous = configs.latest(session, args.kind, data["id"])
+            if previous is not None and configs.data_of(previous) == configs.normalized(
+                    data, args.kind):
+                print(f"{data['id']}: ongewijzigd (versie {previous.version}).")
+                return 0
+            version = configs.save(session, args.kind, data["id"], data,
+                                   f"cli:{gp.getuser()}", args.reason)
+            _cli_audit(session, f"{args.kind}.config", f"{data['id']} versie {version.version}",
+                       school_id=data["id"] if args.kind == "school" else None)
+            session.commit()
+    print(f"{data['id']}: versie {version.version} opgeslagen.")
+    return 0
+
+
+def cmd_school_export(args: argparse.Namespace) -> int:
+    from meldroute.webapp import configs
+
+    with _app() as app, app.extensions["meldroute.sessions"]() as session:
+        version = configs.latest(session, args.kind, args.school_id)
+        if version is None:
+            print(f"onbekend{'e school' if args.kind == 'school' else ' bestuur'} "
+                  f"'{args.school_id}'", file=sys.stderr)
+            return 2
+        sys.stdout.write(configs.export_yaml(configs.data_of(version), args.kind))
+    return 0
+
+
+def _print_problems(problems: Any) -> int:
+    for problem in problems:
+        print(str(problem), file=sys.stderr)
+    return 2
 
 
 def _safe_url(url: str) -> str:
