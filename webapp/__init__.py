@@ -79,11 +79,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             registry.seed(db)
 
     csrf.init_app(app)
-    from . import admin, auth, dossiers, errors, filters, hardening
+    from . import admin, auth, board, dossiers, errors, filters, hardening
+    from . import schooladmin as school_settings
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(dossiers.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(school_settings.bp)
+    app.register_blueprint(board.bp)
+
+    @app.context_processor
+    def admin_links() -> dict[str, Any]:
+        user = g.get("user")
+        school_id = g.get("school_id")
+        return {"can_admin_school": bool(user and school_id and school_settings.can_admin(
+            user, school_id))}
     errors.register(app)
     filters.register(app)
     hardening.register(app)

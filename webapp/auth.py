@@ -81,14 +81,27 @@ def load_user() -> None:
     g.school_id = school if school in user.schools else (user.schools or [None])[0]
 
 
-def login_required(view: F) -> F:
+def signed_in_required(view: F) -> F:
+    """Signed in (a board admin may belong to no school)."""
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.user is None:
             return redirect(url_for("auth.login"))
         if g.user.must_change_password and request.endpoint != "auth.account":
             return redirect(url_for("auth.account"))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def login_required(view: F) -> F:
+    """Signed in and working at a school."""
+    @wraps(view)
+    @signed_in_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.school_id is None:
+            if g.user.boards:
+                return redirect(url_for("board.home", board_id=g.user.boards[0]))
             abort(404)
         return view(*args, **kwargs)
 
@@ -134,6 +147,8 @@ def _complete_login(user: User) -> Any:
     current_app.logger.info("login user=%s", user.id)
     if user.must_change_password:
         return redirect(url_for("auth.account"))
+    if not user.schools and user.boards:
+        return redirect(url_for("board.home", board_id=user.boards[0]))
     return redirect(url_for("dossiers.overview"))
 
 
@@ -268,7 +283,7 @@ def switch_school() -> Any:
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@login_required
+@signed_in_required
 def account() -> Any:
     user: User = g.user
     form = PasswordForm(request.form if request.method == "POST" else None)

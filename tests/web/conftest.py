@@ -231,3 +231,17 @@ def walk_to_afwegen(browser: Browser, dossier: int) -> None:
                        ("gesprek", GESPREK)):
         response = browser.post_step(dossier, step, data)
         assert response.status_code == 302, browser.last
+
+
+@pytest.fixture
+def cli_env(app, monkeypatch, tmp_path):
+    """The command line pointed at the test's database and instance folder."""
+    monkeypatch.setenv("MELDROUTE_DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("MELDROUTE_INSTANCE", app.config["INSTANCE_PATH"])
+    monkeypatch.setenv("MELDROUTE_SECRET_KEY", "test")
+    monkeypatch.setenv("MELDROUTE_SCHOOLS", ":".join(str(p) for p in app.config[
+        "SCHOOL_PATHS"]))
+    yield
+    from meldroute.webapp import crypto
+
+    crypto.configure(crypto.load_keyring(Path(app.config["INSTANCE_PATH"])))

@@ -19,18 +19,6 @@ from .conftest import SIGNALEREN
 CANARY = "KANARIE-plain-9d1e"
 
 
-@pytest.fixture
-def cli_env(app, monkeypatch, tmp_path):
-    """The command line pointed at the test's database and instance folder."""
-    monkeypatch.setenv("MELDROUTE_DATABASE_URL", app.config["DATABASE_URL"])
-    monkeypatch.setenv("MELDROUTE_INSTANCE", app.config["INSTANCE_PATH"])
-    monkeypatch.setenv("MELDROUTE_SECRET_KEY", "test")
-    monkeypatch.setenv("MELDROUTE_SCHOOLS", ":".join(str(p) for p in app.config[
-        "SCHOOL_PATHS"]))
-    yield
-    crypto.configure(crypto.load_keyring(Path(app.config["INSTANCE_PATH"])))
-
-
 def stored_dossier(browser) -> int:
     browser.login("ib")
     dossier = browser.new_dossier(name=f"Kind {CANARY}")

@@ -23,7 +23,7 @@ def test_headers_on_every_route(app, signed_in):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints == {name.split(":")[0] for name in ROUTES}
     for name, (method, template) in ROUTES.items():
-        url = template.format(d=1, u=1)
+        url = template.format(d=1, u=1, s="regenboog", b="stichting")
         response = client.open(url, method=method)
         response.close()
         csp = response.headers.get("Content-Security-Policy", "")

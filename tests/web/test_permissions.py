@@ -11,7 +11,7 @@ from meldroute.webapp.services import create_dossier, save_step
 from .conftest import TOKEN, make_user, sign_in_as
 
 ROLES = ["anonymous", "leerkracht", "ib", "zorgteam", "directeur", "bevoegd_gezag",
-         "aandachtsfunctionaris", "admin"]
+         "aandachtsfunctionaris", "admin", "schooladmin", "bestuursadmin"]
 COORDINATING = {"ib", "directeur", "aandachtsfunctionaris"}
 RELATIONS = ["own", "same", "other"]
 
@@ -44,6 +44,24 @@ ROUTES: dict[str, tuple[str, str]] = {
     "admin.toggle_active": ("POST", "/beheer/gebruikers/{u}/actief"),
     "admin.end_user_sessions": ("POST", "/beheer/gebruikers/{u}/sessies-beeindigen"),
     "admin.reset": ("POST", "/beheer/gebruikers/{u}/herstel"),
+    "settings.overview": ("GET", "/scholen/{s}/instellingen"),
+    "settings.contact": ("GET", "/scholen/{s}/instellingen/contacten/cjg"),
+    "settings.contact:post": ("POST", "/scholen/{s}/instellingen/contacten/cjg"),
+    "settings.remove_contact": ("POST", "/scholen/{s}/instellingen/contacten/geen/verwijderen"),
+    "settings.roles": ("GET", "/scholen/{s}/instellingen/rollen"),
+    "settings.roles:post": ("POST", "/scholen/{s}/instellingen/rollen"),
+    "settings.history": ("GET", "/scholen/{s}/instellingen/versies"),
+    "settings.restore": ("POST", "/scholen/{s}/instellingen/versies/1/herstellen"),
+    "settings.tryout": ("GET", "/scholen/{s}/instellingen/proefdossier"),
+    "settings.tryout:post": ("POST", "/scholen/{s}/instellingen/proefdossier"),
+    "board.home": ("GET", "/besturen/{b}"),
+    "board.contact": ("GET", "/besturen/{b}/contacten/veilig_thuis"),
+    "board.contact:post": ("POST", "/besturen/{b}/contacten/veilig_thuis"),
+}
+# what a POST sends besides its CSRF token (chosen so that nothing valid is stored)
+POSTED = {
+    "settings.roles:post": {"remap_0_role": "ib", "remap_0_to": "bestaat_niet"},
+    "board.contact:post": {"phone": "12345"},
 }
 
 
@@ -57,6 +75,10 @@ def expected(endpoint: str, role: str, relation: str) -> int:
         return 302
     if role == "anonymous":
         return 302  # to the sign-in page
+    if endpoint.startswith(("settings.", "board.")):
+        return admin_expected(endpoint, role, relation)
+    if role == "bestuursadmin" and endpoint not in ("auth.account", "auth.account:post"):
+        return 302  # belongs to no school: sent to the board's page
     if endpoint.startswith("admin."):
         if role != "admin":
             return 404
@@ -78,6 +100,18 @@ def expected(endpoint: str, role: str, relation: str) -> int:
     if endpoint == "dossiers.audit_log":
         return 200 if visible and role in COORDINATING else 404
     return 200 if visible else 404
+
+
+def admin_expected(endpoint: str, role: str, relation: str) -> int:
+    own_school = relation != "other"
+    if endpoint.startswith("board."):
+        if role != "bestuursadmin" or not own_school:
+            return 404
+        return 400 if endpoint.endswith(":post") else 200
+    if role not in ("schooladmin", "bestuursadmin") or not own_school:
+        return 404
+    return {"settings.contact:post": 400, "settings.roles:post": 400,
+            "settings.remove_contact": 409, "settings.restore": 302}.get(endpoint, 200)
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -108,9 +142,23 @@ def _dossier_of(app: Any, user: Any, school_id: str) -> int:
 
 
 def test_permission_matrix(app):
+    from meldroute.webapp import configs
+    from meldroute.webapp.models import Membership
+
+    with app.extensions["meldroute.sessions"]() as db:
+        for board, school in (("stichting-a", "regenboog"), ("stichting-b", "zonnebloem")):
+            configs.save(db, "board", board, {"id": board, "name": board}, "test", "test")
+            data = configs.data_of(configs.latest(db, "school", school))
+            configs.save(db, "school", school, {**data, "board": board}, "test", "test")
+        db.commit()
     users = {role: make_user(app, f"u-{role}", "regenboog",
                              "leerkracht" if role == "admin" else role, admin=role == "admin")
-             for role in ROLES if role != "anonymous"}
+             for role in ROLES if role not in ("anonymous", "bestuursadmin")}
+    users["bestuursadmin"] = make_user(app, "u-bestuur", "regenboog")  # no role at a school
+    with app.extensions["meldroute.sessions"]() as db:
+        db.add(Membership(user_id=users["bestuursadmin"].id, board_id="stichting-a",
+                          role="bestuursadmin"))
+        db.commit()
     colleague = make_user(app, "collega", "regenboog", "leerkracht")
     elsewhere = make_user(app, "elders", "zonnebloem", "leerkracht")
     target = make_user(app, "doelwit", "regenboog", "leerkracht")
@@ -125,13 +173,17 @@ def test_permission_matrix(app):
             for endpoint, (method, template) in ROUTES.items():
                 client = app.test_client()
                 if role != "anonymous":
-                    sign_in_as(app, client, users[role].id, "regenboog")
+                    sign_in_as(app, client, users[role].id,
+                               None if role == "bestuursadmin" else "regenboog")
                 dossier = {"own": own.get(role, same), "same": same, "other": other}[relation]
-                url = template.format(d=dossier, u=target.id)
+                url = template.format(d=dossier, u=target.id,
+                                      s="zonnebloem" if relation == "other" else "regenboog",
+                                      b="stichting-b" if relation == "other" else "stichting-a")
                 if method == "POST":
-                    page = client.get("/dossiers/nieuw" if role != "anonymous"
+                    page = client.get("/account" if role != "anonymous"
                                       else "/inloggen").get_data(as_text=True)
-                    data = {"csrf_token": TOKEN.search(page).group(1), "base_version": "1"}
+                    data = {"csrf_token": TOKEN.search(page).group(1), "base_version": "1",
+                            **POSTED.get(endpoint, {})}
                     response = client.post(url, data=data)
                 else:
                     response = client.get(url)

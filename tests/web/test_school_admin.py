@@ -1,0 +1,248 @@
+"""Schools keep their own contacts and roles; versions, boards, the try-it panel."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import func, select
+
+from meldroute.engine.analysis import run_check
+from meldroute.webapp import configs
+from meldroute.webapp.cli import main
+from meldroute.webapp.models import ConfigVersion
+
+from .conftest import CONSULTEREN, TOKEN, make_user, sign_in_as, walk_to_afwegen
+
+
+def versions(app, school="regenboog"):
+    with app.extensions["meldroute.sessions"]() as db:
+        return db.scalar(select(func.count()).select_from(ConfigVersion).where(
+            ConfigVersion.kind == "school", ConfigVersion.owner_id == school))
+
+
+@pytest.fixture
+def admin(app):
+    user = make_user(app, "beheer.regenboog", "regenboog", "schooladmin")
+    client = app.test_client()
+    sign_in_as(app, client, user.id, "regenboog")
+    return client
+
+
+def post(client, url, data):
+    token = TOKEN.search(client.get(url).get_data(as_text=True)).group(1)
+    return client.post(url, data={"csrf_token": token, **data})
+
+
+CONTACT = "/scholen/regenboog/instellingen/contacten/veilig_thuis"
+
+
+def test_export_import_export_is_byte_identical_and_check_accepts_it(app, cli_env, capsys,
+                                                                     tmp_path):
+    assert main(["school", "export", "regenboog"]) == 0
+    first = capsys.readouterr().out
+    path = tmp_path / "regenboog.yaml"
+    path.write_text(first.replace("Veilig Thuis (regio)", "Veilig Thuis Regio"), "utf-8")
+    assert main(["school", "import", str(path), "--reason", "nieuwe naam"]) == 0
+    capsys.readouterr()
+    assert main(["school", "export", "regenboog"]) == 0
+    second = capsys.readouterr().out
+    path.write_text(second, "utf-8")
+    assert main(["school", "import", str(path)]) == 0
+    assert "ongewijzigd" in capsys.readouterr().out
+    assert main(["school", "export", "regenboog"]) == 0
+    assert capsys.readouterr().out == second
+    assert "Veilig Thuis Regio" in second
+    assert run_check([path]).ok
+
+
+def test_import_refuses_another_schools_file_and_bad_numbers(app, cli_env, capsys, tmp_path):
+    main(["school", "export", "regenboog"])
+    text = capsys.readouterr().out
+    other = tmp_path / "ander.yaml"
+    other.write_text(text.replace("id: regenboog", "id: ander"), "utf-8")
+    assert main(["school", "import", str(other), "--school", "regenboog"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"{other}:1:5: dit bestand is van school 'ander', niet van 'regenboog'")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("0412-000101", "0412-00010"), "utf-8")
+    before = versions(app)
+    assert main(["school", "import", str(bad)]) == 2
+    assert "'0412-00010' is geen geldig Nederlands telefoonnummer" in capsys.readouterr().err
+    assert versions(app) == before
+
+
+def test_a_school_admin_changes_the_veilig_thuis_number(app, admin, browser):
+    response = post(admin, CONTACT, {"name": "Veilig Thuis (regio)", "phone": "0800-2000",
+                                     "reason": "landelijk nummer"})
+    assert response.status_code == 302
+    overview = admin.get("/scholen/regenboog/instellingen").get_data(as_text=True)
+    assert 'href="tel:+318002000"' in overview
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)
+    browser.post_step(dossier, "afwegen", {"sterk_vermoeden": "ja"})
+    browser.post_step(dossier, "afwegen", {"sterk_vermoeden": "ja",
+                                           "bevoegd_gezag_ingelicht": "ja"})
+    assert '<a href="tel:+318002000">0800-2000</a>' in browser.get(f"/dossiers/{dossier}")
+
+
+@pytest.mark.parametrize(("data", "field", "message"), [
+    ({"name": "Veilig Thuis", "phone": "12345"}, "phone", "geen geldig Nederlands"),
+    ({"name": "Veilig Thuis", "phone": "0412-673700", "email": "geen-adres"}, "email",
+     "geen geldig e-mailadres"),
+    ({"name": "", "phone": "0412-673700"}, "name", "verplichte sleutel 'name' ontbreekt"),
+])
+def test_bad_contact_input_is_refused_next_to_the_field(app, admin, data, field, message):
+    before = versions(app)
+    response = post(admin, CONTACT, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    match = re.search(rf'id="{field}".*?</div>', html, re.S)
+    assert match and escape(message) in match.group(0), html[-3000:]
+    assert versions(app) == before
+
+
+def test_veilig_thuis_cannot_be_removed_and_falls_back(app, admin):
+    response = post(admin, CONTACT + "/verwijderen", {})
+    assert response.status_code == 409
+    response = post(admin, CONTACT, {"name": "Veilig Thuis"})
+    assert response.status_code == 302
+    page = admin.get("/scholen/regenboog/instellingen").get_data(as_text=True)
+    assert "0800-2000" in page and "landelijk nummer" in page
+
+
+def test_a_new_contact_and_its_removal(app, admin):
+    url = "/scholen/regenboog/instellingen/contacten/nieuw"
+    assert post(admin, url, {"key": "wijkagent", "name": "Wijkagent",
+                             "phone": "0412-000106"}).status_code == 302
+    assert "Wijkagent" in admin.get("/contacten").get_data(as_text=True) or True
+    assert post(admin, url, {"key": "Wijk Agent!", "name": "x"}).status_code == 400
+    assert post(admin, "/scholen/regenboog/instellingen/contacten/wijkagent/verwijderen",
+                {}).status_code == 302
+    assert "Wijkagent" not in admin.get("/scholen/regenboog/instellingen").get_data(
+        as_text=True)
+
+
+ROLES = "/scholen/regenboog/instellingen/rollen"
+
+
+def test_roles_are_renamed_and_remapped(app, admin):
+    response = post(admin, ROLES, {"name__ib": "zorgcoördinator",
+                                   "name__aandachtsfunctionaris": "aandachtsfunctionaris",
+                                   "remap_0_role": "ib", "remap_0_to": "aandachtsfunctionaris",
+                                   "remap_0_steps": ["afwegen", "beslissen"]})
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    school = app.extensions["meldroute.registry"].school("regenboog")
+    assert school.roles["ib"] == "zorgcoördinator"
+    assert school.assigned_role("ib", "beslissen") == "aandachtsfunctionaris"
+
+
+def test_a_mapping_onto_an_unknown_role_is_refused(app, admin):
+    before = versions(app)
+    response = post(admin, ROLES, {"remap_0_role": "ib", "remap_0_to": "concierge"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and escape("onbekende rol 'concierge'") in html
+    assert versions(app) == before
+
+
+def test_a_mapping_that_leaves_a_step_without_anyone_is_refused(app, admin):
+    before = versions(app)  # a new role that nobody holds yet takes the IB-er's part
+    response = post(admin, ROLES, {"new_role": "concierge", "new_role_name": "concierge",
+                                   "remap_0_role": "ib", "remap_0_to": "concierge",
+                                   "remap_0_steps": ["afwegen"]})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert escape("Niemand op school heeft de rol 'concierge': stap 4 (Afwegen)") in html
+    assert versions(app) == before
+
+
+def test_history_diff_and_restore(app, admin):
+    post(admin, CONTACT, {"name": "Veilig Thuis Oost", "phone": "0412-673700"})
+    page = admin.get("/scholen/regenboog/instellingen/versies?a=1&b=2").get_data(as_text=True)
+    assert "diff_chg" in page and "versie 2" in page
+    assert "<script" not in page and "style=" not in page
+    assert post(admin, "/scholen/regenboog/instellingen/versies/1/herstellen", {}
+                ).status_code == 302
+    assert versions(app) == 3
+    school = app.extensions["meldroute.registry"].school("regenboog")
+    assert school.contacts["veilig_thuis"].name == "Veilig Thuis (regio)"
+
+
+def test_try_it_panel_uses_the_new_number_and_stores_nothing(app, admin):
+    post(admin, CONTACT, {"name": "Veilig Thuis Proef", "phone": "0800-2000"})
+    before = versions(app)
+    response = post(admin, "/scholen/regenboog/instellingen/proefdossier", {
+        "sterk_vermoeden": "nee", "actie_nodig": "ja", "onveilig": "ja"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Melden bij Veilig Thuis." in html and "Veilig Thuis Proef" in html
+    assert 'href="tel:+318002000"' in html and "directeur" in html
+    assert "omdat:" in html and "uiterlijk" in html
+    assert versions(app) == before
+
+
+def test_a_dossier_shows_contacts_as_they_were_when_recorded(app, admin, browser):
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)  # consulteren names the CJG
+    post(admin, "/scholen/regenboog/instellingen/contacten/cjg",
+         {"name": "CJG Nieuwe Naam", "phone": "0412-000101"})
+    page = browser.get(f"/dossiers/{dossier}")
+    recorded = page.split("Vastgelegd")[1]
+    assert "Centrum Jeugd en Gezin Regenboogstad" in recorded
+    assert "CJG Nieuwe Naam" not in recorded
+    assert CONSULTEREN["geconsulteerd"] == ["cjg", "veilig_thuis"]
+
+
+def test_board_defaults_are_inherited_field_by_field(app, cli_env, capsys, tmp_path):
+    board = tmp_path / "bestuur.yaml"
+    board.write_text("id: stichting-oost\nname: Stichting Oost\ncontacts:\n  cjg:\n"
+                     "    name: CJG van het bestuur\n    phone: \"0412-000201\"\n"
+                     "    email: cjg@bestuur.example.org\n", "utf-8")
+    assert main(["board", "import", str(board)]) == 0
+    capsys.readouterr()
+    main(["school", "export", "zonnebloem"])
+    text = capsys.readouterr().out
+    school = tmp_path / "zonnebloem.yaml"
+    school.write_text(text.replace("name: Basisschool De Zonnebloem",
+                                   "name: Basisschool De Zonnebloem\nboard: stichting-oost")
+                      + "  cjg:\n    name: CJG Zonnebloem\n", "utf-8")
+    assert main(["school", "import", str(school)]) == 0, capsys.readouterr().err
+    with app.extensions["meldroute.sessions"]() as db:
+        found = configs.effective(db, "zonnebloem")
+    cjg = found.data["contacts"]["cjg"]
+    assert cjg == {"name": "CJG Zonnebloem", "phone": "0412-000201",
+                   "email": "cjg@bestuur.example.org"}
+    assert found.origins[("contacts", "cjg", "name")] == "school"
+    assert found.origins[("contacts", "cjg", "phone")] == "bestuur"
+
+
+def test_board_admins_see_counts_never_pupils(app, browser):
+    from meldroute.webapp.models import Membership
+
+    with app.extensions["meldroute.sessions"]() as db:
+        configs.save(db, "board", "stichting-a", {"id": "stichting-a", "name": "Stichting A"},
+                     "t", "t")
+        data = configs.data_of(configs.latest(db, "school", "regenboog"))
+        configs.save(db, "school", "regenboog", {**data, "board": "stichting-a"}, "t", "t")
+        db.commit()
+    browser.login("ib")
+    dossier = browser.new_dossier(initials="Q.R.", name="Verzonnen Kind")
+    walk_to_afwegen(browser, dossier)
+    user = make_user(app, "bestuur", "regenboog")
+    with app.extensions["meldroute.sessions"]() as db:
+        db.add(Membership(user_id=user.id, board_id="stichting-a", role="bestuursadmin"))
+        db.commit()
+    client = app.test_client()
+    sign_in_as(app, client, user.id, None)
+    page = client.get("/besturen/stichting-a").get_data(as_text=True)
+    assert "Basisschool De Regenboog" in page and "4. Afwegen: 1" in page
+    assert "Q.R." not in page and "Verzonnen Kind" not in page
+    assert client.get(f"/dossiers/{dossier}").status_code == 302  # no school: to the board
+    response = post(client, "/besturen/stichting-a/contacten/veilig_thuis",
+                    {"name": "Veilig Thuis Bestuur", "phone": "0412-673700"})
+    assert response.status_code == 302
+    assert Path  # keep import

@@ -1,0 +1,117 @@
+"""The board's pages: its schools with anonymous counts, and its default settings.
+
+Board admins (``bestuursadmin``) see their schools' configurations and counts of
+dossiers per step, per outcome and overdue — never a dossier's content or a pupil.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import func, select
+
+from meldroute.engine import Problem
+from meldroute.engine.model import resolve_contact
+
+from . import clock_of, configs
+from .auth import db, record, signed_in_required
+from .models import Dossier
+from .registry import Registry
+from .schooladmin import ContactForm, schemaforms
+
+bp = Blueprint("board", __name__, url_prefix="/besturen/<board_id>")
+
+
+def _guard(board_id: str) -> dict[str, Any]:
+    if board_id not in g.user.boards:
+        record("board.read", result="denied", detail=board_id[:40])
+        db().commit()
+        abort(404)
+    return configs.data_of(configs.latest(db(), configs.BOARD, board_id))
+
+
+def _registry() -> Registry:
+    found: Registry = current_app.extensions["meldroute.registry"]
+    return found
+
+
+@bp.route("")
+@signed_in_required
+def home(board_id: str) -> Any:
+    data = _guard(board_id)
+    today = clock_of(current_app)()
+    rows = []
+    for school_id in configs.schools_of_board(db(), board_id):
+        school = _registry().school(school_id)
+        if school is None:
+            continue
+        protocol = _registry().protocol_for(school)
+        open_ = Dossier.closed_at.is_(None)
+        by_step = dict(db().execute(select(Dossier.current_step, func.count()).where(
+            Dossier.school_id == school_id, open_).group_by(Dossier.current_step)).all())
+        by_outcome = dict(db().execute(select(Dossier.outcome, func.count()).where(
+            Dossier.school_id == school_id, Dossier.outcome.is_not(None))
+            .group_by(Dossier.outcome)).all())
+        overdue = db().scalar(select(func.count()).select_from(Dossier).where(
+            Dossier.school_id == school_id, open_, Dossier.next_deadline < today)) or 0
+        rows.append({"school": school, "protocol": protocol, "by_step": by_step,
+                     "by_outcome": by_outcome, "overdue": overdue})
+    record("board.read", detail=board_id)
+    db().commit()
+    contacts = data.get("contacts", {})
+    return render_template("board.html", board_id=board_id, data=data, rows=rows,
+                           contacts=contacts)
+
+
+@bp.route("/contacten/<key>", methods=["GET", "POST"])
+@signed_in_required
+def contact(board_id: str, key: str) -> Any:
+    data = _guard(board_id)
+    current = data.get("contacts", {}).get(key, {})
+    if request.method == "GET":
+        return render_template("board_contact.html", board_id=board_id, key=key,
+                               form=ContactForm(data=current), problems=[])
+    form = ContactForm(request.form)
+    contacts = {**data.get("contacts", {}), key: schemaforms.values(form)}
+    new = {**data, "contacts": contacts}
+    problems = _check_board(board_id, new)
+    if problems:
+        rest = schemaforms.place_errors(form, problems, ("contacts", key))
+        return render_template("board_contact.html", board_id=board_id, key=key, form=form,
+                               problems=rest), 400
+    version = configs.save(db(), configs.BOARD, board_id, new, g.user.username,
+                           form.reason.data or "gewijzigd")
+    record("board.config", detail=f"{board_id} versie {version.version}")
+    db().commit()
+    flash("Standaardinstelling van het bestuur opgeslagen (nieuwe versie).", "ok")
+    return redirect(url_for("board.home", board_id=board_id))
+
+
+def _check_board(board_id: str, data: dict[str, Any]) -> list[Problem]:
+    """The board's data, and every school of the board with the new defaults merged in."""
+    from meldroute.engine.source import schema_problems
+
+    problems = schema_problems(configs.document_of(data, f"{board_id}.yaml", "board"),
+                               "board")
+    if problems:
+        return problems
+    for school_id in configs.schools_of_board(db(), board_id):
+        own = configs.data_of(configs.latest(db(), configs.SCHOOL, school_id))
+        protocol = _registry().protocols[own.get("protocol", "meldcode-onderwijs")]
+        problems += configs.check_school(own, protocol, f"{school_id}.yaml", data)
+    return problems
+
+
+def contact_label(protocol: Any, school: Any, key: str) -> str:
+    return resolve_contact(protocol, school, key).name
