@@ -27,7 +27,7 @@ from .models import Board, ConfigVersion, School
 SCHOOL_KEYS = ("id", "name", "board", "protocol", "retention_years", "contacts", "roles",
                "remap")
 BOARD_KEYS = ("id", "name", "retention_years", "contacts", "roles", "remap")
-CONTACT_KEYS = ("name", "phone", "email", "when", "notes")
+CONTACT_KEYS = ("name", "organisation", "phone", "email", "when", "notes")
 REMAP_KEYS = ("role", "to", "steps")
 INHERITED = ("retention_years", "contacts", "roles", "remap")
 
@@ -42,8 +42,9 @@ def normalized(data: Mapping[str, Any], kind: str = SCHOOL) -> dict[str, Any]:
         if key not in data:
             continue
         value = data[key]
-        if key == "contacts":
-            value = {k: {f: c[f] for f in CONTACT_KEYS if f in c}
+        if key == "contacts":  # known fields first; a field the schema gained keeps its place
+            value = {k: {**{f: c[f] for f in CONTACT_KEYS if f in c},
+                         **{f: v for f, v in c.items() if f not in CONTACT_KEYS}}
                      for k, c in value.items()}
         elif key == "roles":
             value = {k: {"name": r["name"]} for k, r in value.items()}
