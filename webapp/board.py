@@ -21,7 +21,6 @@ from flask import (
 )
 from sqlalchemy import func, select
 
-from meldroute.engine import Problem
 from meldroute.engine.model import resolve_contact
 
 from . import clock_of, configs
@@ -85,7 +84,8 @@ def contact(board_id: str, key: str) -> Any:
     form = ContactForm(request.form)
     contacts = {**data.get("contacts", {}), key: schemaforms.values(form)}
     new = {**data, "contacts": contacts}
-    problems = _check_board(board_id, new)
+    problems = configs.check_board(db(), _registry().protocols, board_id, new,
+                                   f"{board_id}.yaml")
     if problems:
         rest = schemaforms.place_errors(form, problems, ("contacts", key))
         return render_template("board_contact.html", board_id=board_id, key=key, form=form,
@@ -96,21 +96,6 @@ def contact(board_id: str, key: str) -> Any:
     db().commit()
     flash("Standaardinstelling van het bestuur opgeslagen (nieuwe versie).", "ok")
     return redirect(url_for("board.home", board_id=board_id))
-
-
-def _check_board(board_id: str, data: dict[str, Any]) -> list[Problem]:
-    """The board's data, and every school of the board with the new defaults merged in."""
-    from meldroute.engine.source import schema_problems
-
-    problems = schema_problems(configs.document_of(data, f"{board_id}.yaml", "board"),
-                               "board")
-    if problems:
-        return problems
-    for school_id in configs.schools_of_board(db(), board_id):
-        own = configs.data_of(configs.latest(db(), configs.SCHOOL, school_id))
-        protocol = _registry().protocols[own.get("protocol", "meldcode-onderwijs")]
-        problems += configs.check_school(own, protocol, f"{school_id}.yaml", data)
-    return problems
 
 
 def contact_label(protocol: Any, school: Any, key: str) -> str:

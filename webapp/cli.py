@@ -317,14 +317,10 @@ def cmd_school_import(args: argparse.Namespace) -> int:
                 if problems:
                     return _print_problems(problems)
             else:
-                from meldroute.engine.loader import is_dutch_phone
-
-                bad = [doc.problem(("contacts", k, "phone"), f"'{c['phone']}' is geen geldig "
-                                   "Nederlands telefoonnummer")
-                       for k, c in data.get("contacts", {}).items()
-                       if "phone" in c and not is_dutch_phone(c["phone"])]
-                if bad:
-                    return _print_problems(bad)
+                problems = configs.check_board(session, registry.protocols, data["id"], data,
+                                               doc.path, doc)
+                if problems:
+                    return _print_problems(problems)
             previous = configs.latest(session, args.kind, data["id"])
             if previous is not None and configs.data_of(previous) == configs.normalized(
                     data, args.kind):

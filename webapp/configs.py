@@ -152,6 +152,29 @@ def check_school(data: Mapping[str, Any], protocol: Protocol, path: str = "<scho
     return school_problems(merged, protocol)
 
 
+def check_board(db: Session, protocols: Mapping[str, Protocol], board_id: str,
+                data: Mapping[str, Any], path: str = "<bestuur>",
+                doc: Document | None = None) -> list[Problem]:
+    """The board's data (schema, phone numbers), and every school of the board with the
+    new defaults merged in (as `meldroute check` would check it). ``doc``: the file the
+    data was read from, so that problems point into it."""
+    from meldroute.engine.loader import is_dutch_phone
+
+    doc = doc or document_of(data, path, BOARD)
+    problems = schema_problems(doc, "board")
+    if problems:
+        return problems
+    problems = [doc.problem(("contacts", key, "phone"),
+                            f"'{c['phone']}' is geen geldig Nederlands telefoonnummer")
+                for key, c in data.get("contacts", {}).items()
+                if "phone" in c and not is_dutch_phone(c["phone"])]
+    for school_id in schools_of_board(db, board_id):
+        own = data_of(latest(db, SCHOOL, school_id))
+        protocol = protocols[own.get("protocol", "meldcode-onderwijs")]
+        problems += check_school(own, protocol, f"{school_id}.yaml", data)
+    return problems
+
+
 def build_school(data: Mapping[str, Any], protocol: Protocol, path: str) -> SchoolConfig:
     return school_from_document(document_of(data, path), protocol)
 

@@ -246,3 +246,12 @@ def test_board_admins_see_counts_never_pupils(app, browser):
                     {"name": "Veilig Thuis Bestuur", "phone": "0412-673700"})
     assert response.status_code == 302
     assert Path  # keep import
+
+
+def test_a_board_import_with_a_bad_number_points_at_the_line(app, cli_env, capsys, tmp_path):
+    board = tmp_path / "bestuur.yaml"
+    board.write_text("# bestuur\nid: stichting-west\nname: Stichting West\ncontacts:\n"
+                     "  cjg:\n    name: CJG\n    phone: \"0412-00020\"\n", "utf-8")
+    assert main(["board", "import", str(board)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"{board}:7:12: '0412-00020' is geen geldig Nederlands telefoonnummer")
