@@ -302,6 +302,55 @@ def roles(school_id: str) -> Any:
     return redirect(url_for("settings.overview", school_id=school_id))
 
 
+@bp.route("/mensen", methods=["GET", "POST"])
+@signed_in_required
+def people(school_id: str) -> Any:
+    """Who holds which role at this school (the school's accounts)."""
+    school, found = _guard(school_id)
+    protocol = registry().protocol_for(school)
+    roles = list(dict.fromkeys([*protocol.roles, *school.roles, "schooladmin"]))
+    members = list(db().scalars(select(User).join(Membership).where(
+        Membership.school_id == school_id, User.demo.is_(False)).distinct()
+        .order_by(User.username)))
+    choices = [SelectChoice(r, "schoolbeheerder" if r == "schooladmin"
+                            else resolve_role(protocol, school, r, None).name) for r in roles]
+    form_class = type("PeopleForm", (DutchForm,), {
+        f"roles__{u.id}": CheckboxListField(u.display_name, choices=list(choices))
+        for u in members})
+    if request.method == "GET":
+        form = form_class(data={f"roles__{u.id}": u.roles_at(school_id) for u in members})
+        return render_template("settings/people.html", school=school, form=form,
+                               problems=[])
+    form = form_class(request.form)
+    problems: list[str] = []
+    if not form.validate():
+        problems.append("Kies alleen rollen uit de lijst.")
+    wanted = {u.id: set(form[f"roles__{u.id}"].data or []) for u in members}
+    if "schooladmin" not in wanted.get(g.user.id, {"schooladmin"}):
+        problems.append("U kunt uw eigen rol als schoolbeheerder niet weghalen.")
+    listed = {u.id for u in members}
+    holders = {r for held in wanted.values() for r in held} | {
+        m.role for m in db().scalars(select(Membership).where(
+            Membership.school_id == school_id)) if m.user_id not in listed}
+    for rule in found.data.get("remap", []):
+        if rule["to"] not in holders:
+            problems.append(f"Niemand zou dan de rol '{rule['to']}' hebben, die in de route "
+                            f"de rol '{rule['role']}' overneemt.")
+    if problems:
+        return render_template("settings/people.html", school=school, form=form,
+                               problems=problems), 400
+    for user in members:
+        for membership in list(user.memberships):
+            if membership.school_id == school_id and membership.role not in wanted[user.id]:
+                db().delete(membership)
+        for role in wanted[user.id] - set(user.roles_at(school_id)):
+            db().add(Membership(user_id=user.id, school_id=school_id, role=role))
+    record("school.people", school_id=school_id)
+    db().commit()
+    flash("Wie welke rol heeft is opgeslagen.", "ok")
+    return redirect(url_for("settings.people", school_id=school_id))
+
+
 def _people(school_id: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     rows = db().execute(select(Membership.role, User.display_name).join(User).where(

@@ -255,3 +255,24 @@ def test_a_board_import_with_a_bad_number_points_at_the_line(app, cli_env, capsy
     assert main(["board", "import", str(board)]) == 2
     assert capsys.readouterr().err.strip() == (
         f"{board}:7:12: '0412-00020' is geen geldig Nederlands telefoonnummer")
+
+
+def test_the_school_admin_names_who_holds_which_role(app, admin):
+    teacher = make_user(app, "juf.d", "regenboog", "leerkracht")
+    url = "/scholen/regenboog/instellingen/mensen"
+    page = admin.get(url).get_data(as_text=True)
+    assert "Juf.D" in page and "Beheer.Regenboog" in page
+    with app.extensions["meldroute.sessions"]() as db:
+        from meldroute.webapp.models import User
+        me = db.scalar(select(User.id).where(User.username == "beheer.regenboog"))
+    response = post(admin, url, {f"roles__{teacher.id}": ["leerkracht", "zorgteam"],
+                                 f"roles__{me}": ["schooladmin"]})
+    assert response.status_code == 302
+    with app.extensions["meldroute.sessions"]() as db:
+        from meldroute.webapp.models import User
+        assert sorted(db.get(User, teacher.id).roles_at("regenboog")) == ["leerkracht",
+                                                                          "zorgteam"]
+    refused = post(admin, url, {f"roles__{teacher.id}": ["leerkracht"],
+                                f"roles__{me}": ["ib"]})
+    assert refused.status_code == 400
+    assert "eigen rol als schoolbeheerder" in refused.get_data(as_text=True)
