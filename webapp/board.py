@@ -94,6 +94,7 @@ def contact(board_id: str, key: str) -> Any:
                            form.reason.data or "gewijzigd")
     record("board.config", detail=f"{board_id} versie {version.version}")
     db().commit()
+    g.pop("meldroute_schools", None)
     flash("Standaardinstelling van het bestuur opgeslagen (nieuwe versie).", "ok")
     return redirect(url_for("board.home", board_id=board_id))
 

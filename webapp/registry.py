@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from flask import g, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -93,13 +94,20 @@ class Registry:
         """The school's configuration as it is now (its board's defaults merged in)."""
         if school_id is None:
             return None
+        memo = g.setdefault("meldroute_schools", {}) if has_app_context() else {}
+        if school_id in memo:  # one look-up per request
+            cached: SchoolConfig | None = memo[school_id]
+            return cached
         with self._sessions() as db:
             found = configs.effective(db, school_id)
         if found is None:
+            memo[school_id] = None
             return None
         key = (found.school_version.id,
                found.board_version.id if found.board_version else None)
-        return self._build(key, found.data, f"{school_id}@{found.school_version.version}")
+        school = self._build(key, found.data, f"{school_id}@{found.school_version.version}")
+        memo[school_id] = school
+        return school
 
     def config_ids(self, db: Session, school_id: str) -> tuple[int | None, int | None]:
         found = configs.effective(db, school_id)

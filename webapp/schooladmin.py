@@ -91,6 +91,7 @@ def _save(school_id: str, data: dict[str, Any], reason: str) -> list[Problem]:
                            reason or "gewijzigd")
     record("school.config", school_id=school_id, detail=f"versie {version.version}")
     db().commit()
+    g.pop("meldroute_schools", None)  # the registry's per-request look-ups are stale now
     return []
 
 
