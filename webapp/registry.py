@@ -119,6 +119,10 @@ class Registry:
     def school_at(self, db: Session, school_config_id: int, board_config_id: int | None
                   ) -> SchoolConfig:
         """The school's configuration as it was (for what was recorded then)."""
+        with self._lock:
+            found = self._built.get((school_config_id, board_config_id))
+        if found is not None:  # versions never change: no need to read them again
+            return found
         data = configs.effective_at(db, school_config_id, board_config_id)
         return self._build((school_config_id, board_config_id), data,
                            f"{data.get('id')}@{school_config_id}")
