@@ -106,8 +106,4 @@ def build_form(protocol: Protocol, step: Step, school: SchoolConfig,
         return form_class
 
 
-def cache_size() -> int:
-    return len(_CACHE)
-
-
-__all__ = ["StepForm", "build_form", "visible_fields", "cache_size"]
+__all__ = ["StepForm", "build_form", "visible_fields"]

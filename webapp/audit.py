@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -77,7 +76,3 @@ def verify(db: Session) -> tuple[int, Broken | None]:
                              "the chain ends before its recorded end (entries removed)")
     return count, None
 
-
-def describe(event: AuditEvent) -> dict[str, Any]:
-    return {"seq": event.seq, "at": event.at, "actor": event.actor, "action": event.action,
-            "result": event.result, "detail": event.detail}

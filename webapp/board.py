@@ -21,8 +21,6 @@ from flask import (
 )
 from sqlalchemy import func, select
 
-from meldroute.engine.model import resolve_contact
-
 from . import clock_of, configs
 from .auth import db, record, signed_in_required
 from .models import Dossier
@@ -98,6 +96,3 @@ def contact(board_id: str, key: str) -> Any:
     flash("Standaardinstelling van het bestuur opgeslagen (nieuwe versie).", "ok")
     return redirect(url_for("board.home", board_id=board_id))
 
-
-def contact_label(protocol: Any, school: Any, key: str) -> str:
-    return resolve_contact(protocol, school, key).name

@@ -134,10 +134,6 @@ class Registry:
         found = {i: self.school(i) for i in ids}
         return {i: s for i, s in found.items() if s is not None}
 
-    def school_ids(self) -> list[str]:
-        with self._sessions() as db:
-            return configs.school_ids(db)
-
     @classmethod
     def load(cls, school_paths: Iterable[Path] | None = None) -> Registry:
         """Load every protocol and school, or raise ConfigError with every problem."""

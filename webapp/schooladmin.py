@@ -98,8 +98,7 @@ def _save(school_id: str, data: dict[str, Any], reason: str) -> list[Problem]:
 def _unstaffed_steps(school_id: str, data: dict[str, Any]) -> list[Problem]:
     """A remapping must not leave a step without anyone to do it (when the school has
     accounts at all)."""
-    holders = {m.role for m in db().scalars(select(Membership).where(
-        Membership.school_id == school_id))}
+    holders = _role_holders(school_id)
     if not holders:
         return []
     protocol = registry().protocols[data.get("protocol", "meldcode-onderwijs")]
@@ -115,6 +114,13 @@ def _unstaffed_steps(school_id: str, data: dict[str, Any]) -> list[Problem]:
                 f"Niemand op school heeft de rol '{rule['to']}': stap {titles} zou dan "
                 "zonder verantwoordelijke zijn.", "references", where=("remap", i, "to")))
     return problems
+
+
+def _role_holders(school_id: str, leave_out: set[int] | frozenset[int] = frozenset()
+                  ) -> set[str]:
+    """The roles someone at the school holds (leaving out the given users)."""
+    return {m.role for m in db().scalars(select(Membership).where(
+        Membership.school_id == school_id)) if m.user_id not in leave_out}
 
 
 class ReasonForm(DutchForm):
@@ -329,10 +335,8 @@ def people(school_id: str) -> Any:
     wanted = {u.id: set(form[f"roles__{u.id}"].data or []) for u in members}
     if "schooladmin" not in wanted.get(g.user.id, {"schooladmin"}):
         problems.append("U kunt uw eigen rol als schoolbeheerder niet weghalen.")
-    listed = {u.id for u in members}
-    holders = {r for held in wanted.values() for r in held} | {
-        m.role for m in db().scalars(select(Membership).where(
-            Membership.school_id == school_id)) if m.user_id not in listed}
+    holders = {r for held in wanted.values() for r in held} | _role_holders(
+        school_id, leave_out={u.id for u in members})
     for rule in found.data.get("remap", []):
         if rule["to"] not in holders:
             problems.append(f"Niemand zou dan de rol '{rule['to']}' hebben, die in de route "
@@ -432,6 +436,3 @@ def tryout(school_id: str) -> Any:
                            protocol=protocol), (400 if request.method == "POST"
                                                 and evaluation is None else 200)
 
-
-def role_label(protocol: Any, school: SchoolConfig, role: str) -> str:
-    return resolve_role(protocol, school, role, None).name
