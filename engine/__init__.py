@@ -4,12 +4,22 @@ The engine imports neither Flask nor the forms; it is the only place that import
 durable_rules (in ``runtime.py``).
 """
 
+from .configcheck import (
+    check_board_config,
+    check_school_config,
+    data_document,
+    merge_board,
+    school_config,
+)
 from .errors import AnswerError, ConfigError, EngineError, MeldrouteError, Problem, RouteError
 from .evaluate import Evaluation, evaluate
 from .loader import load_protocol, load_school, neutral_school
 from .model import Protocol, SchoolConfig
+from .source import Document
 
 __all__ = [
+    "check_board_config", "check_school_config", "data_document", "merge_board",
+    "school_config", "Document",
     "AnswerError", "ConfigError", "EngineError", "Evaluation", "MeldrouteError", "Problem",
     "Protocol", "RouteError", "SchoolConfig", "evaluate", "load_protocol", "load_school",
     "neutral_school",

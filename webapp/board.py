@@ -21,6 +21,8 @@ from flask import (
 )
 from sqlalchemy import func, select
 
+from meldroute.engine import data_document
+
 from . import clock_of, configs
 from .auth import db, record, signed_in_required
 from .models import Dossier
@@ -82,8 +84,8 @@ def contact(board_id: str, key: str) -> Any:
     form = ContactForm(request.form)
     contacts = {**data.get("contacts", {}), key: schemaforms.values(form)}
     new = {**data, "contacts": contacts}
-    problems = configs.check_board(db(), _registry().protocols, board_id, new,
-                                   f"{board_id}.yaml")
+    problems = configs.check_board(db(), _registry().protocols,
+                                   data_document(new, f"{board_id}.yaml"))
     if problems:
         rest = schemaforms.place_errors(form, problems, ("contacts", key))
         return render_template("board_contact.html", board_id=board_id, key=key, form=form,

@@ -298,29 +298,10 @@ def cmd_school_import(args: argparse.Namespace) -> int:
     with _app() as app:
         registry = app.extensions["meldroute.registry"]
         with app.extensions["meldroute.sessions"]() as session:
-            if args.kind == "school":
-                protocol_id = data.get("protocol", "meldcode-onderwijs")
-                if protocol_id not in registry.protocols:
-                    return _print_problems([doc.problem(("protocol",), f"onbekend protocol "
-                                                                       f"'{protocol_id}'")])
-                board = configs.data_of(configs.latest(session, "board", data["board"])) \
-                    if data.get("board") else {}
-                if data.get("board") and not board:
-                    return _print_problems([doc.problem(("board",), f"onbekend bestuur "
-                                                                    f"'{data['board']}'")])
-                from meldroute.engine.loader import school_problems
-
-                problems = school_problems(doc, registry.protocols[protocol_id])
-                if not problems and board:
-                    problems = [p for p in configs.check_school(
-                        data, registry.protocols[protocol_id], doc.path, board)]
-                if problems:
-                    return _print_problems(problems)
-            else:
-                problems = configs.check_board(session, registry.protocols, data["id"], data,
-                                               doc.path, doc)
-                if problems:
-                    return _print_problems(problems)
+            check = configs.check_school if args.kind == "school" else configs.check_board
+            problems = check(session, registry.protocols, doc)
+            if problems:
+                return _print_problems(problems)
             previous = configs.latest(session, args.kind, data["id"])
             if previous is not None and configs.data_of(previous) == configs.normalized(
                     data, args.kind):

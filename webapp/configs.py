@@ -17,10 +17,15 @@ from ruamel.yaml import YAML
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from meldroute.engine import ConfigError, Problem
-from meldroute.engine.loader import school_from_document, school_problems
-from meldroute.engine.model import Protocol, SchoolConfig
-from meldroute.engine.source import Document, parse_text, schema_problems
+from meldroute.engine import (
+    ConfigError,
+    Document,
+    Problem,
+    Protocol,
+    check_board_config,
+    check_school_config,
+    merge_board,
+)
 
 from .models import Board, ConfigVersion, School
 
@@ -29,7 +34,6 @@ SCHOOL_KEYS = ("id", "name", "board", "protocol", "retention_years", "contacts",
 BOARD_KEYS = ("id", "name", "retention_years", "contacts", "roles", "remap")
 CONTACT_KEYS = ("name", "organisation", "phone", "email", "when", "notes")
 REMAP_KEYS = ("role", "to", "steps")
-INHERITED = ("retention_years", "contacts", "roles", "remap")
 
 SCHOOL, BOARD = "school", "board"
 
@@ -63,14 +67,6 @@ def export_yaml(data: Mapping[str, Any], kind: str = SCHOOL) -> str:
     return buffer.getvalue()
 
 
-def document_of(data: Mapping[str, Any], path: str, kind: str = SCHOOL) -> Document:
-    """A Document of the data (so that problems carry a place), as if read from YAML."""
-    return parse_text(export_yaml(data, kind), path)
-
-
-# --- reading -----------------------------------------------------------------------------
-
-
 def latest(db: Session, kind: str, owner_id: str) -> ConfigVersion | None:
     return db.scalar(select(ConfigVersion).where(ConfigVersion.kind == kind,
                                                  ConfigVersion.owner_id == owner_id)
@@ -97,24 +93,8 @@ class Effective:
 
 def merge(school: Mapping[str, Any], board: Mapping[str, Any]
           ) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
-    """Board defaults, overridden by the school field by field."""
-    data = {k: v for k, v in school.items() if k not in INHERITED}
-    origins: dict[tuple[str, ...], str] = {}
-    for section in ("contacts", "roles"):
-        merged: dict[str, dict[str, Any]] = {}
-        for source, label in ((board, "bestuur"), (school, "school")):
-            for key, fields in source.get(section, {}).items():
-                target = merged.setdefault(key, {})
-                for field, value in fields.items():
-                    target[field] = value
-                    origins[(section, key, field)] = label
-        if merged:
-            data[section] = merged
-    for key in ("remap", "retention_years"):
-        if key in school:
-            data[key], origins[(key,)] = school[key], "school"
-        elif key in board:
-            data[key], origins[(key,)] = board[key], "bestuur"
+    """Board defaults, overridden by the school field by field (in export order)."""
+    data, origins = merge_board(school, board)
     return normalized(data), origins
 
 
@@ -138,45 +118,28 @@ def effective_at(db: Session, school_config_id: int, board_config_id: int | None
 # --- checking and writing ------------------------------------------------------------------
 
 
-def check_school(data: Mapping[str, Any], protocol: Protocol, path: str = "<school>",
-                 board: Mapping[str, Any] | None = None) -> list[Problem]:
-    """Schema and semantic problems of a school's own data and of its effective config."""
-    doc = document_of(data, path)
-    problems = schema_problems(doc, "school")
-    if problems:
-        return problems
-    problems = school_problems(doc, protocol)
-    if problems or not board:
-        return problems
-    merged = document_of(merge(data, board)[0], path)
-    return school_problems(merged, protocol)
+def board_of(db: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The defaults of the board a school's data names (empty when it names none)."""
+    return data_of(latest(db, BOARD, data["board"])) if data.get("board") else {}
 
 
-def check_board(db: Session, protocols: Mapping[str, Protocol], board_id: str,
-                data: Mapping[str, Any], path: str = "<bestuur>",
-                doc: Document | None = None) -> list[Problem]:
-    """The board's data (schema, phone numbers), and every school of the board with the
-    new defaults merged in (as `meldroute check` would check it). ``doc``: the file the
-    data was read from, so that problems point into it."""
-    from meldroute.engine.loader import is_dutch_phone
-
-    doc = doc or document_of(data, path, BOARD)
-    problems = schema_problems(doc, "board")
-    if problems:
-        return problems
-    problems = [doc.problem(("contacts", key, "phone"),
-                            f"'{c['phone']}' is geen geldig Nederlands telefoonnummer")
-                for key, c in data.get("contacts", {}).items()
-                if "phone" in c and not is_dutch_phone(c["phone"])]
-    for school_id in schools_of_board(db, board_id):
-        own = data_of(latest(db, SCHOOL, school_id))
-        protocol = protocols[own.get("protocol", "meldcode-onderwijs")]
-        problems += check_school(own, protocol, f"{school_id}.yaml", data)
-    return problems
+def check_school(db: Session, protocols: Mapping[str, Protocol], doc: Document
+                 ) -> list[Problem]:
+    """A school's new configuration as the engine judges it, with its board's defaults."""
+    if isinstance(doc.data, dict) and doc.data.get("board") and not board_of(db, doc.data):
+        return [doc.problem(("board",), f"onbekend bestuur '{doc.data['board']}'",
+                            check="references")]
+    return check_school_config(doc, protocols, board_of(db, doc.data)
+                               if isinstance(doc.data, dict) else None)
 
 
-def build_school(data: Mapping[str, Any], protocol: Protocol, path: str) -> SchoolConfig:
-    return school_from_document(document_of(data, path), protocol)
+def check_board(db: Session, protocols: Mapping[str, Protocol], doc: Document
+                ) -> list[Problem]:
+    """A board's new configuration and every school of the board under it."""
+    schools = [(school_id, data_of(latest(db, SCHOOL, school_id)))
+               for school_id in schools_of_board(db, doc.data["id"])] \
+        if isinstance(doc.data, dict) and "id" in doc.data else []
+    return check_board_config(doc, protocols, schools)
 
 
 def save(db: Session, kind: str, owner_id: str, data: Mapping[str, Any], author: str,

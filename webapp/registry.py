@@ -20,11 +20,10 @@ from flask import g, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meldroute.engine import ConfigError, Problem
+from meldroute.engine import ConfigError, Problem, data_document, school_config
 from meldroute.engine.analysis import enumerate_combinations, expand, graph_problems
 from meldroute.engine.loader import (
     protocol_from_document,
-    school_from_document,
     shipped_dir,
     shipped_protocol_files,
 )
@@ -84,8 +83,7 @@ class Registry:
             found = self._built.get(key)
         if found is not None:
             return found
-        protocol = self.protocols[data.get("protocol", "meldcode-onderwijs")]
-        school = configs.build_school(data, protocol, name)
+        school = school_config(data_document(data, name), self.protocols)
         with self._lock:
             self._built[key] = school
         return school
@@ -155,12 +153,7 @@ class Registry:
         for path in files:
             try:
                 doc = read_document(path)
-                wanted = doc.data.get("protocol", "meldcode-onderwijs") if isinstance(
-                    doc.data, dict) else ""
-                if wanted not in protocols:
-                    raise ConfigError([doc.problem(("protocol",),
-                                                   f"onbekend protocol '{wanted}'")])
-                school = school_from_document(doc, protocols[wanted])
+                school = school_config(doc, protocols)
             except ConfigError as err:
                 problems += err.problems
                 continue

@@ -29,7 +29,7 @@ from wtforms import RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from meldroute.engine import Problem, evaluate
+from meldroute.engine import Problem, data_document, evaluate
 from meldroute.engine.model import SchoolConfig, resolve_contact, resolve_role
 from meldroute.forms.fields import CheckboxListField, DutchForm
 
@@ -80,8 +80,8 @@ def _board(school_id: str) -> dict[str, Any]:
 
 def _save(school_id: str, data: dict[str, Any], reason: str) -> list[Problem]:
     """Check and store a new version; the problems when it is refused (nothing stored)."""
-    protocol = registry().protocols[data.get("protocol", "meldcode-onderwijs")]
-    problems = configs.check_school(data, protocol, f"{school_id}.yaml", _board(school_id))
+    problems = configs.check_school(db(), registry().protocols,
+                                    data_document(data, f"{school_id}.yaml"))
     problems += _unstaffed_steps(school_id, data)
     if problems:
         record("school.config", result="rejected", school_id=school_id)
