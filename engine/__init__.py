@@ -14,7 +14,7 @@ from .configcheck import (
 from .errors import AnswerError, ConfigError, EngineError, MeldrouteError, Problem, RouteError
 from .evaluate import Evaluation, evaluate
 from .loader import load_protocol, load_school, neutral_school
-from .model import Protocol, SchoolConfig
+from .model import FieldDef, Protocol, SchoolConfig, Step, resolve_contact, resolve_role
 from .source import Document
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "AnswerError", "ConfigError", "EngineError", "Evaluation", "MeldrouteError", "Problem",
     "Protocol", "RouteError", "SchoolConfig", "evaluate", "load_protocol", "load_school",
     "neutral_school",
+    "FieldDef", "Step", "resolve_contact", "resolve_role",
 ]
