@@ -7,10 +7,9 @@ import threading
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from meldroute.engine.evaluate import Evaluation
-from meldroute.engine.model import FieldDef, Protocol, SchoolConfig, Step
+from meldroute.engine import Evaluation, FieldDef, Protocol, SchoolConfig, Step
 
-from .fields import FIELD_TYPES, BuildContext, DutchForm
+from .fields import BuildContext, DutchForm, field_type
 from .values import from_form
 
 # Names a step form accepts besides its own fields (set by the web app's templates).
@@ -32,14 +31,9 @@ class StepForm(DutchForm):
         return sorted({name for name in posted if name not in known})
 
     def validate(self, extra_validators: Any = None) -> bool:
-        """Validate, leaving out rows of a group that were added but left empty."""
-        for field in self:
-            entries = getattr(field, "entries", None)
-            if entries is None:
-                continue
-            filled = [e for e in entries if any(
-                sub.data not in (None, "", [], False) for sub in e)]
-            field.entries = filled or entries[:1]
+        """Validate after each field type tidied its field (e.g. a group's empty rows)."""
+        for fdef in self.field_defs:
+            field_type(fdef).prepare(self[fdef.id])
         result: bool = super().validate(extra_validators)
         return result
 
@@ -99,7 +93,7 @@ def build_form(protocol: Protocol, step: Step, school: SchoolConfig,
         if cached is not None:
             return cached
         ctx = BuildContext(protocol, step, school, evaluation)
-        attrs: dict[str, Any] = {f.id: FIELD_TYPES[f.type].build(f, ctx) for f in fields}
+        attrs: dict[str, Any] = {f.id: field_type(f).build(ctx) for f in fields}
         attrs["field_defs"] = fields
         form_class = type(f"{step.id.title()}Form", (StepForm,), attrs)
         _CACHE[key] = form_class

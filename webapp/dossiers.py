@@ -21,8 +21,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from meldroute.engine.model import FieldDef, SchoolConfig, Step, resolve_contact, resolve_role
-from meldroute.forms import build_form, to_form, visible_fields
+from meldroute.engine.model import FieldDef, SchoolConfig, Step, resolve_contact
+from meldroute.forms import DisplayContext, build_form, recorded_values, to_form, visible_fields
 from meldroute.forms.fields import MAX_ROWS, DutchForm
 from meldroute.forms.validators import NotFuture, use_today
 
@@ -249,40 +249,9 @@ def school_then(state: DossierState, record: StepRecord | None) -> SchoolConfig:
 
 def recorded_fields(state: DossierState, step: Step, data: dict[str, Any],
                     school: SchoolConfig | None = None) -> list[tuple[FieldDef, Any]]:
-    """(field, value to show) for the stored values of a step, in the step's order."""
-    shown = []
-    for f in step.fields:
-        value = data.get(f.id)
-        if value in (None, "", [], False):
-            continue
-        shown.append((f, display_value(state, step, f, value, school or state.school)))
-    return shown
-
-
-def display_value(state: DossierState, step: Step, f: FieldDef, value: Any,
-                  school: SchoolConfig) -> Any:
-    protocol = state.protocol
-    if f.type == "answer":
-        return protocol.answer_labels.get(value, value)
-    if f.type == "contacts":
-        values = value if isinstance(value, list) else [value]
-        return ", ".join(resolve_contact(protocol, school, k).name for k in values)
-    if f.type == "roles":
-        values = value if isinstance(value, list) else [value]
-        return ", ".join(resolve_role(protocol, school, r, None).name for r in values)
-    if f.type == "checklist":
-        lines = step.guidance
-        return [lines[int(i) - 1] for i in value if str(i).isdigit() and
-                0 < int(i) <= len(lines)]
-    if f.type == "boolean":
-        return "ja" if value else "nee"
-    if f.type == "date":
-        return datum(value)
-    if f.type == "group":
-        return [[(sub, display_value(state, step, sub, row.get(sub.id), school))
-                 for sub in f.fields if row.get(sub.id) not in (None, "", [])]
-                for row in value]
-    return value
+    """(field, HTML to show) for the stored values of a step, in the step's order."""
+    return recorded_values(DisplayContext(state.protocol, step, school or state.school, datum),
+                           data)
 
 
 def _render_step(state: DossierState, step: Step, form: Any = None,
