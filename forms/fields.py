@@ -21,7 +21,6 @@ from markupsafe import Markup, escape
 from wtforms import (  # type: ignore[import-untyped]
     BooleanField,
     DateField,
-    Field,
     FieldList,
     Form,
     FormField,
@@ -365,5 +364,5 @@ class GroupType(FieldType, name="group"):
 
 __all__ = [
     "FIELD_TYPES", "MAX_ROWS", "BuildContext", "CheckboxListField", "DisplayContext",
-    "DutchForm", "Field", "FieldType", "field_type",
+    "DutchForm", "FieldType", "field_type",
 ]
