@@ -18,9 +18,10 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from markupsafe import Markup, escape
-from wtforms import (  # type: ignore[import-untyped]
+from wtforms import (
     BooleanField,
     DateField,
+    Field,
     FieldList,
     Form,
     FormField,
@@ -30,8 +31,8 @@ from wtforms import (  # type: ignore[import-untyped]
     TextAreaField,
     widgets,
 )
-from wtforms.fields.choices import SelectChoice  # type: ignore[import-untyped]
-from wtforms.validators import (  # type: ignore[import-untyped]
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in the stubs
+from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
@@ -50,23 +51,21 @@ from meldroute.engine import (
 
 from .validators import NotFuture, NotPast
 
-# WTForms has no type information: an unbound field (what ``StringField(...)`` returns
-# outside a form), a bound field and a validator are all ``Any`` to the type checker.
-UnboundField = Any
-BoundField = Any
-Validator = Any
+# A WTForms validator. (What a field class returns outside a form is an unbound field;
+# WTForms' stubs type it as the field itself, and so does ``FieldType.build``.)
+Validator = Callable[[Form, Any], object]  # the field: each validator names its own
 
 MAX_ROWS = 50  # rows of a repeatable group
 
 
-class DutchForm(Form):  # type: ignore[misc]
+class DutchForm(Form):
     """WTForms' own messages in Dutch (WTForms ships the translation)."""
 
     class Meta:
         locales = ("nl_NL", "nl")
 
 
-class CheckboxListField(SelectMultipleField):  # type: ignore[misc]
+class CheckboxListField(SelectMultipleField):
     """A list of checkboxes (works without JavaScript)."""
 
     widget = widgets.ListWidget(prefix_label=False)
@@ -126,7 +125,7 @@ class FieldType:
     """
 
     name: ClassVar[str] = ""
-    wtf_class: ClassVar[Callable[..., UnboundField]] = StringField
+    wtf_class: ClassVar[Callable[..., Field]] = StringField
 
     def __init_subclass__(cls, name: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -156,11 +155,11 @@ class FieldType:
     def options(self, ctx: BuildContext) -> dict[str, Any]:
         return {}
 
-    def build(self, ctx: BuildContext) -> UnboundField:
+    def build(self, ctx: BuildContext) -> Field:
         return self.wtf_class(self.label(ctx), validators=self.validators(),
                               description=self.description(ctx), **self.options(ctx))
 
-    def prepare(self, field: BoundField) -> None:
+    def prepare(self, field: Field) -> None:
         """Tidy the bound, submitted field before validation (nothing by default)."""
 
     # Values: form data, stored JSON, display.
@@ -271,7 +270,7 @@ class _ChoiceType(FieldType):
     def choices(self, ctx: BuildContext) -> list[Any]:
         raise NotImplementedError
 
-    def build(self, ctx: BuildContext) -> UnboundField:
+    def build(self, ctx: BuildContext) -> Field:
         field_class = CheckboxListField if self.fdef.multiple else RadioField
         return field_class(self.label(ctx), validators=self.validators(),
                            description=self.description(ctx), choices=self.choices(ctx))
@@ -324,14 +323,15 @@ class GroupType(FieldType, name="group"):
     def subtypes(self) -> Iterable[FieldType]:
         return (field_type(sub) for sub in self.fdef.fields)
 
-    def build(self, ctx: BuildContext) -> UnboundField:
+    def build(self, ctx: BuildContext) -> Field:
         attrs = {kind.fdef.id: kind.build(ctx) for kind in self.subtypes()}
         row = type(f"{self.fdef.id.title()}Row", (DutchForm,), attrs)
         return FieldList(FormField(row, label=self.fdef.label), label=self.fdef.label,
                          min_entries=1, max_entries=MAX_ROWS, description=self.fdef.help or "")
 
-    def prepare(self, field: BoundField) -> None:
+    def prepare(self, field: Field) -> None:
         """Leave out rows that were added but left empty (keep one to show errors on)."""
+        assert isinstance(field, FieldList)
         filled = [row for row in field.entries if not all(
             kind.is_empty(row[kind.fdef.id].data) for kind in self.subtypes())]
         field.entries = filled or field.entries[:1]

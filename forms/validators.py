@@ -11,8 +11,8 @@ import contextvars
 import datetime as dt
 from collections.abc import Iterator
 
-from wtforms import Field, Form  # type: ignore[import-untyped]
-from wtforms.validators import ValidationError  # type: ignore[import-untyped]
+from wtforms import Field, Form
+from wtforms.validators import ValidationError
 
 _TODAY: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("today", default=None)
 
