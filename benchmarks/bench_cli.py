@@ -14,8 +14,9 @@ output discarded, exit code checked:
   answers, the help route, open question hulp_resultaat).
 
 The commands take turns in each round (--warmup rounds first, not counted), so a busy
-moment of the machine hits them alike. Prints the median and minimum of --runs rounds and
-the median's ratio to the baseline's median.
+moment of the machine hits them alike. Prints the median and minimum of --runs rounds, the
+median's ratio to the baseline's median, and the median CPU time (user + system, which a
+machine busy with other work disturbs much less than wall time).
 
 Then, once per command, the same entry point runs with `python -X importtime` and reports
 whether the process imported flask, sqlalchemy or the web package (meldroute.webapp), and
@@ -61,15 +62,21 @@ sys.exit(main())
 IMPORT_LINE = re.compile(r"^import time:\s+\d+\s+\|\s+(\d+)\s+\|\s+(\S.*?)\s*$")
 
 
-def run(argv: list[str], env: dict[str, str]) -> float:
+def run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one process."""
     start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    errors = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stderr.close()
     if proc.returncode != 0:
         raise SystemExit(f"bench_cli: {' '.join(argv)} exited {proc.returncode}:\n"
-                         f"{proc.stderr.decode(errors='replace')[-2000:]}")
-    return elapsed
+                         f"{errors.decode(errors='replace')[-2000:]}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def imports(args: list[str], env: dict[str, str]) -> tuple[set[str], dict[str, float]]:
@@ -120,19 +127,22 @@ def main() -> int:
         print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
               f" ({os.cpu_count()} cores); Python {sys.version.split()[0]}")
         samples: dict[str, list[float]] = {name: [] for name, _, _ in commands}
+        cpu: dict[str, list[float]] = {name: [] for name, _, _ in commands}
         for round_ in range(args.warmup + args.runs):
             for name, argv, _ in commands:
-                elapsed = run(argv, env)
+                elapsed, used = run(argv, env)
                 if round_ >= args.warmup:
                     samples[name].append(elapsed)
+                    cpu[name].append(used)
         probes = {name: imports(probe, env) for name, _, probe in commands if probe}
 
     base = statistics.median(samples[commands[0][0]])
     print(f"\nwhole process, {args.runs} runs each (after {args.warmup} not counted)")
-    print(f"{'command':<28} {'median s':>9} {'min s':>7} {'ratio':>7}")
+    print(f"{'command':<28} {'median s':>9} {'min s':>7} {'ratio':>7} {'CPU s':>7}")
     for name, _, _ in commands:
         median = statistics.median(samples[name])
-        print(f"{name:<28} {median:9.3f} {min(samples[name]):7.3f} {median / base:6.1f}x")
+        print(f"{name:<28} {median:9.3f} {min(samples[name]):7.3f} {median / base:6.1f}x "
+              f"{statistics.median(cpu[name]):7.3f}")
 
     print("\nimported by the process (python -X importtime; cumulative import time)")
     print(f"{'command':<28} " + " ".join(f"{name:>18}" for name in WATCHED))

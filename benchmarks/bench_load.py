@@ -33,7 +33,10 @@ connection per client, closed loop, --duration seconds after --warmup seconds no
 Every response is checked (200 for a GET; for a save, a redirect to the dossier): anything
 else counts as an error, as do socket errors and time-outs (30 s). Prints pages/s, p50 and
 p99 latency and errors per page, and the ratios step/bare and save/bare, as pages/s of
-the bare page divided by pages/s of the page (10x: the page costs ten bare pages).
+the bare page divided by pages/s of the page (10x: the page costs ten bare pages). Also
+the server's CPU time per page (user + system of its process group, from /proc): on a
+machine that other work keeps busy, pages/s and latency drop with the CPU share the
+server gets, while CPU time per page moves much less.
 
 The load generator is wrk, driven by a Lua script this file writes: one wrk thread per
 client with one connection each, so each thread carries one client's cookie, token and
@@ -128,6 +131,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def group_cpu(group: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of a process group (the
+    server and, for gunicorn, its workers): the cost of the pages, which a busy machine
+    disturbs much less than pages/s and latency."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if int(fields[2]) == group:  # pgrp; then utime and stime, in clock ticks
+                total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def load_avg() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -144,7 +164,8 @@ class Processes:
         self.running: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def start(self, name: str, argv: list[str], env: dict[str, str], port: int,
-              cwd: Path | None = None) -> None:
+              cwd: Path | None = None) -> int:
+        """Start a server and wait until it listens; its process group id."""
         log = (self.logs / f"{name}.log").open("wb")
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
@@ -156,7 +177,7 @@ class Processes:
                 raise BenchError(f"{name} stopped (exit {proc.returncode}):\n{self.tail(name)}")
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port),
                                                                         timeout=1):
-                return
+                return proc.pid
             time.sleep(0.1)
         raise BenchError(f"{name} does not listen on port {port} after 60 s:\n"
                          f"{self.tail(name)}")
@@ -403,10 +424,16 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_s: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU time per page."""
+        return self.cpu_s * 1000 / self.requests if self.requests else 0.0
 
 
 def wrk(port: int, clients: list[dict[str, Any]], mode: str, seconds: int,
@@ -440,6 +467,8 @@ class Setup:
     name: str
     app_port: int
     bare_port: int
+    app_group: int
+    bare_group: int
     seeded: list[Seeded]
     page_bytes: int
 
@@ -468,11 +497,11 @@ def measure(setup: Setup, args: argparse.Namespace, today: dt.date,
     bodies = [urllib.parse.urlencode({**form, "csrf_token": s.token}, doseq=True)
               for s in setup.seeded]
     results: dict[str, Result] = {}
-    plan = [("bare page (GET /)", setup.bare_port, bare_clients, "get"),
-            (f"step page (GET {step})", setup.app_port, get_clients, "get"),
-            (f"save (POST {step})", setup.app_port, None, "post")]
+    plan = [("bare page (GET /)", setup.bare_port, setup.bare_group, bare_clients, "get"),
+            (f"step page (GET {step})", setup.app_port, setup.app_group, get_clients, "get"),
+            (f"save (POST {step})", setup.app_port, setup.app_group, None, "post")]
     runs = ([(args.warmup, " warm-up")] if args.warmup > 0 else []) + [(args.duration, "")]
-    for label, port, clients, mode in plan:
+    for label, port, group, clients, mode in plan:
         for seconds, note in runs:
             if clients is None:  # saves: base_version as the server has it now
                 bases = current_versions(setup, step)
@@ -483,7 +512,9 @@ def measure(setup: Setup, args: argparse.Namespace, today: dt.date,
                 run_clients = clients
             print(f"  {setup.name}: {label}, {seconds} s{note} (load {load_avg()})",
                   file=sys.stderr)
+            cpu = group_cpu(group)
             result = wrk(port, run_clients, mode, seconds, work)
+            result.cpu_s = group_cpu(group) - cpu
         results[label] = result
     return results
 
@@ -494,7 +525,7 @@ def start_set_up(name: str, args: argparse.Namespace, procs: Processes, env: dic
     print(f"{name}: starting the app, signing in {len(accounts)} clients, seeding "
           f"{len(accounts)} dossiers x {len(STEPS)} steps x {args.versions} versions",
           file=sys.stderr)
-    procs.start(f"{name}-app", app_argv, env, app_port)
+    app_group = procs.start(f"{name}-app", app_argv, env, app_port)
     # The first dossier alone: the app stores the protocol version with the first dossier,
     # and two first dossiers at once in two gunicorn workers collide on its key (a 500, a
     # race of the app's, not part of what is measured here).
@@ -511,14 +542,14 @@ def start_set_up(name: str, args: argparse.Namespace, procs: Processes, env: dic
         raise BenchError(f"the step page shows base_version {found and found.group(1)}, "
                          f"expected {seeded[0].versions[args.step]}")
     size = len(page.encode())
-    procs.start(f"{name}-bare", bare_argv, {**env, "MELDROUTE_BENCH_BYTES": str(size)},
-                bare_port, cwd=HERE)
+    bare_group = procs.start(f"{name}-bare", bare_argv,
+                             {**env, "MELDROUTE_BENCH_BYTES": str(size)}, bare_port, cwd=HERE)
     bare = Client(bare_port)
     _, bare_page = bare.expect("GET", "/", 200)
     bare.close()
     print(f"{name}: step page {size:,} bytes, bare page {len(bare_page.encode()):,} bytes",
           file=sys.stderr)
-    return Setup(name, app_port, bare_port, seeded, size)
+    return Setup(name, app_port, bare_port, app_group, bare_group, seeded, size)
 
 
 def run_waitress(args: argparse.Namespace, base_env: dict[str, str], today: dt.date,
@@ -566,15 +597,16 @@ def report(setup: Setup, results: dict[str, Result], args: argparse.Namespace) -
           f"{len(setup.seeded)} dossiers x {len(STEPS)} steps x {args.versions} versions; "
           f"pages of {setup.page_bytes:,} bytes")
     print(f"{'page':<26} {'pages/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} "
-          f"{'requests':>9}")
+          f"{'requests':>9} {'CPU ms/page':>12}")
     for label, r in results.items():
         print(f"{label:<26} {r.rate:9.1f} {r.p50_ms:9.1f} {r.p99_ms:9.1f} {r.errors:7d} "
-              f"{r.requests:9d}")
+              f"{r.requests:9d} {r.cpu_ms:12.2f}")
     bare, step, save = results.values()
     for name, r in (("step/bare", step), ("save/bare", save)):
         ratio = bare.rate / r.rate if r.rate else float("inf")
+        cpu = r.cpu_ms / bare.cpu_ms if bare.cpu_ms else float("inf")
         print(f"ratio {name}: {ratio:5.1f}x  (pages/s of the bare page / pages/s; "
-              f"p50 {r.p50_ms / bare.p50_ms:.1f}x)")
+              f"p50 {r.p50_ms / bare.p50_ms:.1f}x; server CPU per page {cpu:.1f}x)")
 
 
 def main() -> int:
