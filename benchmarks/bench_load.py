@@ -36,7 +36,8 @@ p99 latency and errors per page, and the ratios step/bare and save/bare, as page
 the bare page divided by pages/s of the page (10x: the page costs ten bare pages). Also
 the server's CPU time per page (user + system of its process group, from /proc): on a
 machine that other work keeps busy, pages/s and latency drop with the CPU share the
-server gets, while CPU time per page moves much less.
+server gets, while CPU time per page moves much less (PostgreSQL's own processes are not
+counted; SQLite works inside the server's process and is).
 
 The load generator is wrk, driven by a Lua script this file writes: one wrk thread per
 client with one connection each, so each thread carries one client's cookie, token and
