@@ -15,7 +15,7 @@ What runs, for each server set-up:
   fresh temporary instance folder (MELDROUTE_INSTANCE, MELDROUTE_DATABASE_URL pointing at
   SQLite in it; every other MELDROUTE_* variable is dropped), production settings (no
   --demo); and benchmarks/bare_app.py under waitress with the same arguments.
-* gunicorn + PostgreSQL: `gunicorn -w 2 meldroute.webapp.wsgi:app` against
+* gunicorn + PostgreSQL: `gunicorn -w WORKERS meldroute.webapp.wsgi:app` against
   MELDROUTE_TEST_POSTGRES, and the bare page under the same gunicorn command (sync workers).
 
 One account per client (role ib at the demo school) signs in through the real pages
@@ -42,8 +42,9 @@ counted; SQLite works inside the server's process and is).
 The load generator is wrk, driven by a Lua script this file writes: one wrk thread per
 client with one connection each, so each thread carries one client's cookie, token and
 base_version. wrk is written in C and uses a fraction of a core, which matters on a
-2-core machine where the load generator shares the CPU with the server (a Python load
-generator would take a noticeable share from the server, most of all for the bare page).
+2-core machine where the load generator shares the CPU with the server (locust, or a
+thread pool of Python clients, would take a noticeable share from the server, most of all
+for the bare page, and so squeeze the ratios).
 
 Servers, the temporary folders and the seeded data are removed at the end, also after an
 error or Ctrl-C.
