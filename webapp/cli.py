@@ -185,7 +185,7 @@ def cmd_user_reset(args: argparse.Namespace) -> int:
             user.must_change_password = True
             if not args.keep_totp:
                 user.totp_secret, user.totp_last_step = None, None
-            ended = end_sessions(session, user.id)
+            ended = end_web_sessions(session, user.id)
             _cli_audit(session, "user.reset", f"user {user.id}")
             session.commit()
         print(f"Wachtwoord van {args.username} hersteld ({ended} sessie(s) beëindigd); bij de "
@@ -280,7 +280,7 @@ def cmd_school_import(args: argparse.Namespace) -> int:
     version. Nothing is stored when anything is wrong."""
     import getpass as gp
 
-    from meldroute.engine.source import read_document, schema_problems
+    from meldroute.engine import read_document, schema_problems
     from meldroute.webapp import configs
 
     try:
@@ -298,16 +298,16 @@ def cmd_school_import(args: argparse.Namespace) -> int:
     with _app() as app:
         registry = app.extensions["meldroute.registry"]
         with app.extensions["meldroute.sessions"]() as session:
-            check = configs.check_school if args.kind == "school" else configs.check_board
+            check = school_configs.check_school if args.kind == "school" else school_configs.check_board
             problems = check(session, registry.protocols, doc)
             if problems:
                 return _print_problems(problems)
-            previous = configs.latest(session, args.kind, data["id"])
-            if previous is not None and configs.data_of(previous) == configs.normalized(
+            previous = school_configs.latest(session, args.kind, data["id"])
+            if previous is not None and school_configs.data_of(previous) == school_configs.normalized(
                     data, args.kind):
                 print(f"{data['id']}: ongewijzigd (versie {previous.version}).")
                 return 0
-            version = configs.save(session, args.kind, data["id"], data,
+            version = school_configs.save(session, args.kind, data["id"], data,
                                    f"cli:{gp.getuser()}", args.reason)
             _cli_audit(session, f"{args.kind}.config", f"{data['id']} versie {version.version}",
                        school_id=data["id"] if args.kind == "school" else None)
@@ -320,12 +320,12 @@ def cmd_school_export(args: argparse.Namespace) -> int:
     from meldroute.webapp import configs
 
     with _app() as app, app.extensions["meldroute.sessions"]() as session:
-        version = configs.latest(session, args.kind, args.school_id)
+        version = school_configs.latest(session, args.kind, args.school_id)
         if version is None:
             print(f"onbekend{'e school' if args.kind == 'school' else ' bestuur'} "
                   f"'{args.school_id}'", file=sys.stderr)
             return 2
-        sys.stdout.write(configs.export_yaml(configs.data_of(version), args.kind))
+        sys.stdout.write(school_configs.export_yaml(school_configs.data_of(version), args.kind))
     return 0
 
 

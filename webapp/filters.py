@@ -8,7 +8,7 @@ from typing import Any
 import phonenumbers
 from flask import Flask
 
-from meldroute.engine.model import resolve_role
+from meldroute.engine import resolve_role
 
 MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december"]
