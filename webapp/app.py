@@ -6,7 +6,6 @@ the start with the same file:line message ``meldroute check`` prints).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ from .registry import Registry
 from .web_sessions import WebSessionInterface
 
 csrf = CSRFProtect()
-log = logging.getLogger("meldroute")
 
 
 class DatabaseNotReady(ConfigError):

@@ -29,7 +29,7 @@ from meldroute.forms.validators import NotFuture, use_today
 from .access import can_see, is_coordinator
 from .auth import login_required
 from .context import db, now, record, registry, today
-from .filters import datum
+from .filters import dutch_date
 from .models import AuditEvent, Dossier, StepRecord
 from .services import (
     Conflict,
@@ -277,7 +277,7 @@ def display_value(state: DossierState, step: Step, f: FieldDef, value: Any,
     if f.type == "boolean":
         return "ja" if value else "nee"
     if f.type == "date":
-        return datum(value)
+        return dutch_date(value)
     if f.type == "group":
         return [[(sub, display_value(state, step, sub, row.get(sub.id), school))
                  for sub in f.fields if row.get(sub.id) not in (None, "", [])]

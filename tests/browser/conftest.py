@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from meldroute.webapp import create_app
+from meldroute.webapp.app import create_app
 from meldroute.webapp.db import upgrade
 from meldroute.webapp.demo import ensure_demo_users
 
@@ -55,7 +55,7 @@ def live_app(tmp_path: Path) -> Iterator[str]:
     upgrade(url)
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path), "DEMO": True,
                       "SECRET_KEY": "browser-test"})
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         ensure_demo_users(db, app.extensions["meldroute.registry"])
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -63,7 +63,7 @@ def live_app(tmp_path: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
-    app.extensions["meldroute.engine"].dispose()
+    app.extensions["meldroute.db_engine"].dispose()
 
 
 @pytest.fixture

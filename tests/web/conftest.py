@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, func, select, text
 
 from meldroute.engine.loader import shipped_dir
-from meldroute.webapp import create_app
+from meldroute.webapp.app import create_app
 from meldroute.webapp.db import upgrade
 from meldroute.webapp.demo import ensure_demo_users
 from meldroute.webapp.models import Dossier, StepRecord, User
@@ -93,14 +93,14 @@ def app(database_url: str, tmp_path: Path, clock: Clock, now: Now) -> Iterator[F
         "SESSION_COOKIE_SECURE": False,
         "SCHOOL_PATHS": [shipped_dir("schools") / "demo.yaml", other],
     })
-    with app.app_context(), app.extensions["meldroute.sessions"]() as db:
+    with app.app_context(), app.extensions["meldroute.db_sessions"]() as db:
         ensure_demo_users(db, app.extensions["meldroute.registry"])
     yield app
-    app.extensions["meldroute.engine"].dispose()
+    app.extensions["meldroute.db_engine"].dispose()
 
 
 def count(app: Flask, model: Any) -> int:
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         return int(db.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -122,7 +122,7 @@ def make_user(app: Flask, username: str, school: str, *roles: str, admin: bool =
     from meldroute.webapp import security
     from meldroute.webapp.models import Membership
 
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         user = User(username=username, display_name=username.title(), is_admin=admin,
                     password_hash=security.hash_password(password),
                     totp_secret=security.new_totp_secret() if totp else None)
@@ -144,7 +144,7 @@ def sign_in_as(app: Flask, client: FlaskClient, user_id: int, school: str) -> No
 
     token = secrets.token_urlsafe(32)
     moment = app.config["NOW"]()
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         db.add(WebSession(id=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id,
                           school_id=school, data="{}", created_at=moment,
                           last_seen_at=moment, authenticated_at=moment))
@@ -173,7 +173,7 @@ class Browser:
         return match.group(1)
 
     def login(self, role: str, school: str = "regenboog") -> None:
-        with self.app.extensions["meldroute.sessions"]() as db:
+        with self.app.extensions["meldroute.db_sessions"]() as db:
             user = db.scalar(select(User).where(User.username == f"{school}-{role}"))
             assert user is not None
         html = self.get("/inloggen")

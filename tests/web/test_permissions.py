@@ -131,7 +131,7 @@ def test_every_route_is_in_the_matrix(app):
 
 def _dossier_of(app: Any, user: Any, school_id: str) -> int:
     registry = app.extensions["meldroute.registry"]
-    with app.app_context(), app.extensions["meldroute.sessions"]() as db:
+    with app.app_context(), app.extensions["meldroute.db_sessions"]() as db:
         from meldroute.webapp.models import User
 
         owner = db.get(User, user.id)
@@ -147,20 +147,20 @@ def _dossier_of(app: Any, user: Any, school_id: str) -> int:
 
 
 def test_permission_matrix(app):
-    from meldroute.webapp import configs
+    from meldroute.webapp import school_configs
     from meldroute.webapp.models import Membership
 
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         for board, school in (("stichting-a", "regenboog"), ("stichting-b", "zonnebloem")):
-            configs.save(db, "board", board, {"id": board, "name": board}, "test", "test")
-            data = configs.data_of(configs.latest(db, "school", school))
-            configs.save(db, "school", school, {**data, "board": board}, "test", "test")
+            school_configs.save(db, "board", board, {"id": board, "name": board}, "test", "test")
+            data = school_configs.data_of(school_configs.latest(db, "school", school))
+            school_configs.save(db, "school", school, {**data, "board": board}, "test", "test")
         db.commit()
     users = {role: make_user(app, f"u-{role}", "regenboog",
                              "leerkracht" if role == "admin" else role, admin=role == "admin")
              for role in ROLES if role not in ("anonymous", "bestuursadmin")}
     users["bestuursadmin"] = make_user(app, "u-bestuur", "regenboog")  # no role at a school
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         db.add(Membership(user_id=users["bestuursadmin"].id, board_id="stichting-a",
                           role="bestuursadmin"))
         db.commit()
