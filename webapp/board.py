@@ -27,7 +27,7 @@ from .auth import signed_in_required
 from .context import db, forget_schools, record, registry, today
 from .models import Dossier
 from .schemaforms import place_errors, values
-from .schooladmin.forms import ContactForm
+from .schooladmin_forms import ContactForm
 
 bp = Blueprint("board", __name__, url_prefix="/besturen/<board_id>")
 

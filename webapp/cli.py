@@ -2,8 +2,10 @@
 
 The engine's commands (``check``, ``decide``, ``graph``) come from
 ``meldroute.engine.cli``. The web commands are listed here with their help; the module
-that defines a web command's arguments and runs it (``webapp/commands/``) is imported only
-when that command is chosen, so engine commands start without Flask or SQLAlchemy.
+that defines a web command's arguments and runs it (``webapp/cli_<subject>.py``) is imported
+only when that command is chosen, so engine commands start without Flask or SQLAlchemy. Each
+``cli_<subject>.py`` (users, school_files, audit_keys, server) has ``PARSERS``: a web
+command's name and the function that adds its arguments and sub-commands to its parser.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from meldroute.engine import cli as engine_cli
 
-# command: (its module in meldroute.webapp.commands, its help)
+# command: (the module meldroute.webapp.cli_<subject> that has it, its help)
 WEB_COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("server", "start de webapp (waitress)"),
     "db": ("server", "database"),
@@ -35,7 +37,7 @@ def web_commands(chosen: str | None) -> Callable[[Any], None]:
         for name, (module_name, help_text) in WEB_COMMANDS.items():
             parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
             if name == chosen:
-                module = importlib.import_module(f"meldroute.webapp.commands.{module_name}")
+                module = importlib.import_module(f"meldroute.webapp.cli_{module_name}")
                 module.PARSERS[name](parser)
 
     return add

@@ -13,12 +13,12 @@ from flask import Flask
 
 from meldroute.engine import ConfigError
 
-from .. import retention, settings
-from ..app import create_app
-from ..context import db_sessions_of, now_of, registry_of
-from ..db import head_revision, upgrade
-from ..demo import ensure_demo_users
-from .common import cli_actor, print_problems, web_app
+from . import retention, settings
+from .app import create_app
+from .cli_common import cli_actor, print_problems, web_app
+from .context import db_sessions_of, now_of, registry_of
+from .db import head_revision, upgrade
+from .demo import ensure_demo_users
 
 
 def add_serve_parser(serve: argparse.ArgumentParser) -> None:

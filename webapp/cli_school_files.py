@@ -10,9 +10,9 @@ from pathlib import Path
 
 from meldroute.engine import ConfigError, read_document, schema_problems
 
-from .. import school_configs
-from ..context import db_sessions_of, registry_of
-from .common import cli_actor, print_problems, record_cli, web_app
+from . import school_configs
+from .cli_common import cli_actor, print_problems, record_cli, web_app
+from .context import db_sessions_of, registry_of
 
 
 def add_school_parser(school: argparse.ArgumentParser) -> None:

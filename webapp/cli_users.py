@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from .. import security
-from ..context import db_sessions_of, registry_of
-from ..models import Membership, User
-from ..web_sessions import end_web_sessions
-from .common import print_problems, read_password, record_cli, web_app
+from . import security
+from .cli_common import print_problems, read_password, record_cli, web_app
+from .context import db_sessions_of, registry_of
+from .models import Membership, User
+from .web_sessions import end_web_sessions
 
 
 def add_user_parser(user: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from meldroute.engine import Problem, Protocol
 
-from ..models import Membership
+from .models import Membership
 
 
 def role_holders(db: Session, school_id: str, leave_out: Set[int] = frozenset()) -> set[str]:

@@ -1,4 +1,14 @@
-"""The school-admin pages (see the package's docstring)."""
+"""The school-admin section: contacts, roles, version history and the try-it panel.
+
+For the school's ``schooladmin`` and for the ``bestuursadmin`` of its board. Every save
+is checked by the school-configuration JSON Schema and the semantic checks of
+``meldroute check``; an invalid change is refused with the message next to the field and
+nothing is stored. Every save is a new version; older versions stay readable.
+
+The pages are here; their forms, and where a problem's message goes, are in
+``schooladmin_forms.py``; the rule that a change must not leave a step without anyone to
+do it is in ``staffing.py``.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +28,11 @@ from meldroute.engine import (
     resolve_contact,
 )
 
-from .. import schemaforms, school_configs
-from ..auth import signed_in_required
-from ..context import db, forget_schools, record, registry, today
-from ..models import Membership, School, User
-from .forms import (
+from . import schemaforms, school_configs
+from .auth import signed_in_required
+from .context import db, forget_schools, record, registry, today
+from .models import Membership, School, User
+from .schooladmin_forms import (
     ContactForm,
     NewContactForm,
     people_form_class,

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from flask import Flask
 from sqlalchemy import text
 
-from .. import audit, crypto
-from ..context import db_sessions_of
-from .common import record_cli, web_app
+from . import audit, crypto
+from .cli_common import record_cli, web_app
+from .context import db_sessions_of
 
 # every encrypted column: (table, column, primary key)
 ENCRYPTED = (("dossiers", "pupil_name", "id"), ("dossiers", "pupil_birthdate", "id"),

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from meldroute.engine import Problem
 
-from .. import audit
-from ..app import create_app
-from ..context import db_engine_of
+from . import audit
+from .app import create_app
+from .context import db_engine_of
 
 
 @contextlib.contextmanager

@@ -13,8 +13,8 @@ from wtforms.validators import Optional
 from meldroute.engine import Problem, Protocol, SchoolConfig, resolve_role
 from meldroute.forms.fields import CheckboxListField, DutchForm
 
-from .. import schemaforms
-from ..models import User
+from . import schemaforms
+from .models import User
 
 REASON_MAX = 300
 
