@@ -32,7 +32,7 @@ from meldroute.forms.fields import DutchForm
 from . import security
 from .context import address, db, now, record, registry
 from .models import User
-from .web_sessions import end_web_sessions
+from .web_sessions import current_web_session, end_web_sessions
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,11 +48,11 @@ def load_user() -> None:
         return
     user = db().get(User, user_id)
     if user is None or not user.active or (user.demo and not current_app.config["DEMO"]):
-        web_session.destroy()  # type: ignore[attr-defined]
+        current_web_session().destroy()
         return
     g.user = user
     school = getattr(web_session, "school_id", None)
-    g.school_id = school if school in user.schools else (user.schools or [None])[0]
+    g.school_id = school if school in user.schools else user.first_school
 
 
 def signed_in_required(view: F) -> F:
@@ -114,8 +114,8 @@ class PasswordForm(DutchForm):
 
 
 def _complete_login(user: User) -> Any:
-    web_session.login(user.id, (user.schools or [None])[0], now())  # type: ignore[attr-defined]
-    record("login", user=user, school_id=(user.schools or [None])[0])
+    current_web_session().login(user.id, user.first_school, now())
+    record("login", user=user, school_id=user.first_school)
     security.record_attempt(db(), user.username, address(), True, "totp", now())
     db().commit()
     current_app.logger.info("login user=%s", user.id)
@@ -236,7 +236,7 @@ def logout() -> Any:
     if g.user is not None:
         record("logout")
         db().commit()
-    web_session.destroy()  # type: ignore[attr-defined]
+    current_web_session().destroy()
     return redirect(url_for("auth.login"))
 
 
@@ -249,7 +249,7 @@ def switch_school() -> Any:
         record("school.switch", result="denied", detail=wanted[:40])
         db().commit()
         abort(404)
-    web_session.school_id = wanted  # type: ignore[attr-defined]
+    current_web_session().school_id = wanted
     web_session.modified = True
     record("school.switch", school_id=wanted)
     db().commit()
@@ -287,7 +287,7 @@ def account() -> Any:
         end_web_sessions(db(), user.id)
         record("password.change")
         db().commit()
-        web_session.login(user.id, g.school_id, now())  # type: ignore[attr-defined]
+        current_web_session().login(user.id, g.school_id, now())
         flash("Uw wachtwoord is gewijzigd; andere sessies zijn beëindigd.", "ok")
         return redirect(url_for("dossiers.overview"))
     return render_template("account.html", form=form), (400 if request.method == "POST"

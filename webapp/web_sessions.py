@@ -13,9 +13,9 @@ import json
 import secrets
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, session
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
@@ -105,6 +105,7 @@ class WebSessionInterface(SessionInterface):
                 return
             if web_session.token is None and not web_session and web_session.user_id is None:
                 return  # nothing worth keeping for an anonymous visitor
+            row: WebSession | None
             if web_session.token is None:
                 web_session.token = secrets.token_urlsafe(32)
                 row = WebSession(id=_hash(web_session.token), created_at=now)
@@ -124,7 +125,14 @@ class WebSessionInterface(SessionInterface):
                             secure=app.config["SESSION_COOKIE_SECURE"], path="/")
 
 
+def current_web_session() -> ServerSession:
+    """The request's web session (``flask.session``), as the class it is."""
+    assert isinstance(session, ServerSession)  # the proxy passes isinstance through
+    return session
+
+
 def end_web_sessions(db: Session, user_id: int) -> int:
     """End every web session of the user (the caller commits)."""
     result = db.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    assert isinstance(result, CursorResult)  # what a DELETE gives
     return int(result.rowcount or 0)
