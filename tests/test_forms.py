@@ -139,14 +139,3 @@ def test_answers_are_stored_as_json_values(protocol, demo):
         "observaties": [{"datum": "2026-11-20", "waargenomen_door": ["leerkracht"],
                          "feit": "Feit.", "bron": None}],
         "interpretatie": None, "signaleren_checklist": ["2"]}
-
-
-def test_a_field_added_to_the_school_schema_appears_in_the_admin_form(monkeypatch):
-    from meldroute.webapp import schemaforms
-
-    schema = schemaforms.contact_schema()
-    schema["properties"]["fax"] = {"type": "string", "maxLength": 30, "title": "Fax"}
-    form_class = schemaforms.form_class(schema, "Contact")
-    form = form_class(MultiDict({"name": "CJG", "fax": "0412-000999"}))
-    assert form.fax.label.text == "Fax"
-    assert schemaforms.values(form) == {"name": "CJG", "fax": "0412-000999"}

@@ -60,7 +60,7 @@ def reencrypt(app: Flask, ring: crypto.KeyRing) -> int:
                 db.execute(text(f"UPDATE {table} SET {column} = :v WHERE {key} = :i"),
                            {"v": ring.rotate(value), "i": row_id})
                 count += 1
-        record_cli(db, "keys.reencrypt", f"{count} waarden")
+        record_cli(app, db, "keys.reencrypt", f"{count} waarden")
         db.commit()
     return count
 

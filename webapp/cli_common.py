@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import getpass
 import sys
 from collections.abc import Iterable, Iterator
@@ -18,7 +17,7 @@ from meldroute.engine import Problem
 
 from . import audit
 from .app import create_app
-from .context import db_engine_of
+from .context import db_engine_of, now_of
 
 
 @contextlib.contextmanager
@@ -35,10 +34,11 @@ def cli_actor() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-def record_cli(db: Session, action: str, detail: str = "", **kwargs: Any) -> None:
+def record_cli(app: Flask, db: Session, action: str, detail: str = "", **kwargs: Any
+               ) -> None:
     """Append to the audit trail as the person at the terminal (the caller commits)."""
     audit.append(db, action=action, actor=cli_actor(), actor_id=None, address="cli",
-                 now=dt.datetime.now(dt.UTC), detail=detail, **kwargs)
+                 now=now_of(app), detail=detail, **kwargs)
 
 
 def print_problems(problems: Iterable[Problem | str]) -> int:

@@ -70,7 +70,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             return 0
         version = school_configs.save(db, args.kind, data["id"], data, cli_actor(),
                                       args.reason)
-        record_cli(db, f"{args.kind}.config", f"{data['id']} versie {version.version}",
+        record_cli(app, db, f"{args.kind}.config", f"{data['id']} versie {version.version}",
                    school_id=data["id"] if args.kind == "school" else None)
         db.commit()
     print(f"{data['id']}: versie {version.version} opgeslagen.")

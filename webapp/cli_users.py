@@ -66,7 +66,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
                 user.memberships.append(Membership(school_id=school.id, role=role))
             db.add(user)
             db.flush()
-            record_cli(db, "user.add", f"user {user.id} {school.id}:{','.join(args.role)}")
+            record_cli(app, db, "user.add", f"user {user.id} {school.id}:{','.join(args.role)}")
             db.commit()
         print(f"Gebruiker {args.username} aangemaakt; tweestapsverificatie wordt bij de eerste "
               "keer inloggen ingesteld.")
@@ -88,7 +88,7 @@ def cmd_user_reset(args: argparse.Namespace) -> int:
         if not args.keep_totp:
             user.totp_secret, user.totp_last_step = None, None
         ended = end_web_sessions(db, user.id)
-        record_cli(db, "user.reset", f"user {user.id}")
+        record_cli(app, db, "user.reset", f"user {user.id}")
         db.commit()
     print(f"Wachtwoord van {args.username} hersteld ({ended} sessie(s) beëindigd); bij de "
           "volgende keer inloggen kiest de gebruiker een eigen wachtwoord"

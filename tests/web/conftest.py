@@ -41,6 +41,54 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+# every route of the app, for the permission matrix and the security headers
+# endpoint -> (method, url template); {d} is the dossier, {u} a user to administer
+ROUTES: dict[str, tuple[str, str]] = {
+    "static": ("GET", "/static/meldroute.css"),
+    "auth.login": ("GET", "/inloggen"),
+    "auth.login:post": ("POST", "/inloggen"),
+    "auth.code": ("GET", "/inloggen/code"),
+    "auth.code:post": ("POST", "/inloggen/code"),
+    "auth.enroll": ("GET", "/inloggen/tweestapsverificatie"),
+    "auth.enroll:post": ("POST", "/inloggen/tweestapsverificatie"),
+    "auth.logout": ("POST", "/uitloggen"),
+    "auth.switch_school": ("POST", "/school"),
+    "auth.account": ("GET", "/account"),
+    "auth.account:post": ("POST", "/account"),
+    "dossiers.home": ("GET", "/"),
+    "dossiers.overview": ("GET", "/dossiers"),
+    "dossiers.new": ("GET", "/dossiers/nieuw"),
+    "dossiers.new:post": ("POST", "/dossiers/nieuw"),
+    "dossiers.show": ("GET", "/dossiers/{d}"),
+    "dossiers.step": ("GET", "/dossiers/{d}/stap/signaleren"),
+    "dossiers.step:post": ("POST", "/dossiers/{d}/stap/signaleren"),
+    "dossiers.version": ("GET", "/dossiers/{d}/stap/signaleren/versie/1"),
+    "dossiers.close": ("POST", "/dossiers/{d}/afsluiten"),
+    "dossiers.audit_log": ("GET", "/dossiers/{d}/logboek"),
+    "dossiers.contacts": ("GET", "/contacten"),
+    "admin.users": ("GET", "/beheer/gebruikers"),
+    "admin.users:post": ("POST", "/beheer/gebruikers"),
+    "admin.toggle_active": ("POST", "/beheer/gebruikers/{u}/actief"),
+    "admin.end_user_sessions": ("POST", "/beheer/gebruikers/{u}/sessies-beeindigen"),
+    "admin.reset": ("POST", "/beheer/gebruikers/{u}/herstel"),
+    "settings.overview": ("GET", "/scholen/{s}/instellingen"),
+    "settings.contact": ("GET", "/scholen/{s}/instellingen/contacten/cjg"),
+    "settings.contact:post": ("POST", "/scholen/{s}/instellingen/contacten/cjg"),
+    "settings.remove_contact": ("POST", "/scholen/{s}/instellingen/contacten/geen/verwijderen"),
+    "settings.roles": ("GET", "/scholen/{s}/instellingen/rollen"),
+    "settings.roles:post": ("POST", "/scholen/{s}/instellingen/rollen"),
+    "settings.people": ("GET", "/scholen/{s}/instellingen/mensen"),
+    "settings.people:post": ("POST", "/scholen/{s}/instellingen/mensen"),
+    "settings.history": ("GET", "/scholen/{s}/instellingen/versies"),
+    "settings.restore": ("POST", "/scholen/{s}/instellingen/versies/1/herstellen"),
+    "settings.tryout": ("GET", "/scholen/{s}/instellingen/proefdossier"),
+    "settings.tryout:post": ("POST", "/scholen/{s}/instellingen/proefdossier"),
+    "board.home": ("GET", "/besturen/{b}"),
+    "board.contact": ("GET", "/besturen/{b}/contacten/veilig_thuis"),
+    "board.contact:post": ("POST", "/besturen/{b}/contacten/veilig_thuis"),
+}
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgresql":
@@ -245,3 +293,15 @@ def cli_env(app, monkeypatch, tmp_path):
     from meldroute.webapp import crypto
 
     crypto.configure(crypto.load_keyring(Path(app.config["INSTANCE_PATH"])))
+
+
+CANARY = "KANARIE-plain-9d1e"
+
+
+def stored_dossier(browser) -> int:
+    """A dossier whose name and first step carry the CANARY text."""
+    browser.login("ib")
+    dossier = browser.new_dossier(name=f"Kind {CANARY}")
+    assert browser.post_step(dossier, "signaleren", {
+        **SIGNALEREN, "interpretatie": f"Zorg {CANARY}"}).status_code == 302
+    return dossier

@@ -8,58 +8,13 @@ from typing import Any
 
 from meldroute.webapp.services import create_dossier, save_step
 
-from .conftest import TOKEN, make_user, sign_in_as
+from .conftest import ROUTES, TOKEN, make_user, sign_in_as
 
 ROLES = ["anonymous", "leerkracht", "ib", "zorgteam", "directeur", "bevoegd_gezag",
          "aandachtsfunctionaris", "admin", "schooladmin", "bestuursadmin"]
 COORDINATING = {"ib", "directeur", "aandachtsfunctionaris"}
 RELATIONS = ["own", "same", "other"]
 
-# endpoint -> (method, url template); {d} is the dossier, {u} a user to administer
-ROUTES: dict[str, tuple[str, str]] = {
-    "static": ("GET", "/static/meldroute.css"),
-    "auth.login": ("GET", "/inloggen"),
-    "auth.login:post": ("POST", "/inloggen"),
-    "auth.code": ("GET", "/inloggen/code"),
-    "auth.code:post": ("POST", "/inloggen/code"),
-    "auth.enroll": ("GET", "/inloggen/tweestapsverificatie"),
-    "auth.enroll:post": ("POST", "/inloggen/tweestapsverificatie"),
-    "auth.logout": ("POST", "/uitloggen"),
-    "auth.switch_school": ("POST", "/school"),
-    "auth.account": ("GET", "/account"),
-    "auth.account:post": ("POST", "/account"),
-    "dossiers.home": ("GET", "/"),
-    "dossiers.overview": ("GET", "/dossiers"),
-    "dossiers.new": ("GET", "/dossiers/nieuw"),
-    "dossiers.new:post": ("POST", "/dossiers/nieuw"),
-    "dossiers.show": ("GET", "/dossiers/{d}"),
-    "dossiers.step": ("GET", "/dossiers/{d}/stap/signaleren"),
-    "dossiers.step:post": ("POST", "/dossiers/{d}/stap/signaleren"),
-    "dossiers.version": ("GET", "/dossiers/{d}/stap/signaleren/versie/1"),
-    "dossiers.close": ("POST", "/dossiers/{d}/afsluiten"),
-    "dossiers.audit_log": ("GET", "/dossiers/{d}/logboek"),
-    "dossiers.contacts": ("GET", "/contacten"),
-    "admin.users": ("GET", "/beheer/gebruikers"),
-    "admin.users:post": ("POST", "/beheer/gebruikers"),
-    "admin.toggle_active": ("POST", "/beheer/gebruikers/{u}/actief"),
-    "admin.end_user_sessions": ("POST", "/beheer/gebruikers/{u}/sessies-beeindigen"),
-    "admin.reset": ("POST", "/beheer/gebruikers/{u}/herstel"),
-    "settings.overview": ("GET", "/scholen/{s}/instellingen"),
-    "settings.contact": ("GET", "/scholen/{s}/instellingen/contacten/cjg"),
-    "settings.contact:post": ("POST", "/scholen/{s}/instellingen/contacten/cjg"),
-    "settings.remove_contact": ("POST", "/scholen/{s}/instellingen/contacten/geen/verwijderen"),
-    "settings.roles": ("GET", "/scholen/{s}/instellingen/rollen"),
-    "settings.roles:post": ("POST", "/scholen/{s}/instellingen/rollen"),
-    "settings.people": ("GET", "/scholen/{s}/instellingen/mensen"),
-    "settings.people:post": ("POST", "/scholen/{s}/instellingen/mensen"),
-    "settings.history": ("GET", "/scholen/{s}/instellingen/versies"),
-    "settings.restore": ("POST", "/scholen/{s}/instellingen/versies/1/herstellen"),
-    "settings.tryout": ("GET", "/scholen/{s}/instellingen/proefdossier"),
-    "settings.tryout:post": ("POST", "/scholen/{s}/instellingen/proefdossier"),
-    "board.home": ("GET", "/besturen/{b}"),
-    "board.contact": ("GET", "/besturen/{b}/contacten/veilig_thuis"),
-    "board.contact:post": ("POST", "/besturen/{b}/contacten/veilig_thuis"),
-}
 # what a POST sends besides its CSRF token (chosen so that nothing valid is stored)
 POSTED = {
     "settings.roles:post": {"remap_0_role": "ib", "remap_0_to": "bestaat_niet"},
