@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import audit
+from .models import User
 
-if TYPE_CHECKING:
-    from .models import User
+if TYPE_CHECKING:  # registry.py uses this module's request memo
     from .registry import Registry
 
 REGISTRY = "meldroute.registry"

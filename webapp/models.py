@@ -135,7 +135,8 @@ class ConfigVersion(Base):
 
 
 class WebSession(Base):
-    """A server-side session: the cookie holds only a random token; its hash is the key."""
+    """A web session, kept server-side: the cookie holds only a random token; its hash is
+    the key."""
 
     __tablename__ = "web_sessions"
 
