@@ -23,7 +23,8 @@ from pathlib import Path
 import pyotp
 from flask import Flask, render_template_string
 
-from meldroute.webapp import create_app, security
+from meldroute.webapp import security
+from meldroute.webapp.app import create_app
 from meldroute.webapp.db import upgrade
 from meldroute.webapp.models import Membership, User
 
@@ -110,7 +111,7 @@ def main() -> int:
             save.append(time.perf_counter() - start)
             assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
-        app.extensions["meldroute.engine"].dispose()
+        app.extensions["meldroute.db_engine"].dispose()
 
     b, r, s = median_ms(base), median_ms(render), median_ms(save)
     sign = median_ms(login)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from meldroute.engine.cli import main
+from meldroute.webapp.cli import main as meldroute
 
 from .conftest import DEMO_FILE
 
@@ -145,3 +148,37 @@ def test_graph_formats(capsys):
     assert main(["graph", "--format", "dot"]) == 0
     dot = capsys.readouterr().out
     assert "q_hulp_resultaat -> o_hulp_afsluiten [label=\"ja\"];" in dot
+
+
+HEAVY = ("flask", "sqlalchemy", "meldroute.webapp.app")
+
+
+@pytest.mark.parametrize("argv", [["check"], ["decide", "--school", str(DEMO_FILE),
+                                              "--answers", "-"]])
+def test_engine_commands_start_without_flask_or_sqlalchemy(argv):
+    """The `meldroute` entry point loads a web command's module only when it runs."""
+    program = ("import sys\n"
+               "from meldroute.webapp.cli import main\n"
+               f"code = main({argv!r})\n"
+               f"print('loaded:', [m for m in {HEAVY!r} if m in sys.modules])\n"
+               "sys.exit(code)\n")
+    done = subprocess.run([sys.executable, "-c", program], input="sterk_vermoeden: ja\n",
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "loaded: []"
+
+
+def test_importing_the_web_package_imports_no_flask():
+    program = ("import sys, meldroute.webapp, meldroute.webapp.cli\n"
+               f"print([m for m in {HEAVY!r} if m in sys.modules])\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_web_command_gets_its_arguments_when_chosen(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        meldroute(["user", "add", "--help"])
+    assert exit_.value.code == 0
+    assert "--password-stdin" in capsys.readouterr().out
+

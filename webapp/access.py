@@ -8,7 +8,7 @@ aandachtsfunctionaris). Never another school's dossier; never another teacher's.
 
 from __future__ import annotations
 
-from meldroute.engine.model import Protocol, SchoolConfig
+from meldroute.engine import Protocol, SchoolConfig
 
 from .models import Dossier, User
 

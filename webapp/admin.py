@@ -5,27 +5,23 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
-from meldroute.engine.model import resolve_role
+from meldroute.engine import resolve_role
 from meldroute.forms.fields import DutchForm
 
 from . import security
-from .auth import admin_required, db, record
+from .auth import admin_required
+from .context import db, record, registry
 from .models import Membership, User
 from .registry import Registry
-from .sessions import end_sessions
+from .web_sessions import end_web_sessions
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
-
-
-def _registry() -> Registry:
-    registry: Registry = current_app.extensions["meldroute.registry"]
-    return registry
 
 
 def role_choices(registry: Registry) -> list[SelectChoice]:
@@ -53,14 +49,14 @@ class UserForm(DutchForm):
 @bp.route("/gebruikers", methods=["GET", "POST"])
 @admin_required
 def users() -> Any:
-    registry = _registry()
+    app_registry = registry()
     form = UserForm(request.form if request.method == "POST" else None)
-    form.membership.choices = role_choices(registry)
+    form.membership.choices = role_choices(app_registry)
     if request.method == "POST":
         problems: list[str] = []
         if form.validate():
             school_id, role = form.membership.data.split(":", 1)
-            school = registry.school(school_id)
+            school = app_registry.school(school_id)
             problems = security.password_problems(form.password.data,
                                                   [school.name] if school else [],
                                                   form.username.data)
@@ -100,7 +96,7 @@ def _user(user_id: int) -> User:
 def toggle_active(user_id: int) -> Any:
     user = _user(user_id)
     user.active = not user.active
-    ended = 0 if user.active else end_sessions(db(), user.id)
+    ended = 0 if user.active else end_web_sessions(db(), user.id)
     record("user.enable" if user.active else "user.disable", detail=f"user {user.id}")
     db().commit()
     flash(f"{user.username} is {'weer actief' if user.active else 'geblokkeerd'}"
@@ -112,7 +108,7 @@ def toggle_active(user_id: int) -> Any:
 @admin_required
 def end_user_sessions(user_id: int) -> Any:
     user = _user(user_id)
-    ended = end_sessions(db(), user.id)
+    ended = end_web_sessions(db(), user.id)
     record("sessions.end", detail=f"user {user.id}: {ended}")
     db().commit()
     flash(f"{ended} sessie(s) van {user.username} beëindigd.", "ok")
@@ -129,7 +125,7 @@ def reset(user_id: int) -> Any:
     user.must_change_password = True
     user.totp_secret = None
     user.totp_last_step = None
-    end_sessions(db(), user.id)
+    end_web_sessions(db(), user.id)
     record("user.reset", detail=f"user {user.id}")
     db().commit()
     return render_template("admin_reset.html", user=user, temporary=temporary)

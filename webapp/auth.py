@@ -20,65 +20,39 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
+from flask import session as web_session
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from meldroute.forms.fields import DutchForm
 
-from . import audit, security
+from . import security
+from .context import address, db, now, record, registry
 from .models import User
-from .sessions import end_sessions, now_of
+from .web_sessions import current_web_session, end_web_sessions
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 PENDING_MINUTES = 5  # between password and code
 
 
-def db() -> Session:
-    if "db" not in g:
-        g.db = current_app.extensions["meldroute.sessions"]()
-    session_: Session = g.db
-    return session_
-
-
-def now() -> dt.datetime:
-    return now_of(current_app)
-
-
-def address() -> str:
-    return request.remote_addr or "-"
-
-
-def record(action: str, *, result: str = "ok", user: User | None = None,
-           actor: str | None = None, dossier_id: int | None = None, detail: str = "",
-           school_id: str | None = None) -> None:
-    """Append to the audit trail in the current transaction (the caller commits)."""
-    who = user if user is not None else g.get("user")
-    audit.append(db(), action=action, actor=actor or (who.username if who else "-"),
-                 actor_id=who.id if who else None, address=address(), now=now(),
-                 result=result, school_id=school_id or g.get("school_id"),
-                 dossier_id=dossier_id, detail=detail)
-
-
 @bp.before_app_request
 def load_user() -> None:
     g.user = None
     g.school_id = None
-    user_id = getattr(session, "user_id", None)
+    user_id = getattr(web_session, "user_id", None)
     if user_id is None:
         return
     user = db().get(User, user_id)
     if user is None or not user.active or (user.demo and not current_app.config["DEMO"]):
-        session.destroy()  # type: ignore[attr-defined]
+        current_web_session().destroy()
         return
     g.user = user
-    school = getattr(session, "school_id", None)
-    g.school_id = school if school in user.schools else (user.schools or [None])[0]
+    school = getattr(web_session, "school_id", None)
+    g.school_id = school if school in user.schools else user.first_school
 
 
 def signed_in_required(view: F) -> F:
@@ -140,8 +114,8 @@ class PasswordForm(DutchForm):
 
 
 def _complete_login(user: User) -> Any:
-    session.login(user.id, (user.schools or [None])[0], now())  # type: ignore[attr-defined]
-    record("login", user=user, school_id=(user.schools or [None])[0])
+    current_web_session().login(user.id, user.first_school, now())
+    record("login", user=user, school_id=user.first_school)
     security.record_attempt(db(), user.username, address(), True, "totp", now())
     db().commit()
     current_app.logger.info("login user=%s", user.id)
@@ -153,12 +127,12 @@ def _complete_login(user: User) -> Any:
 
 
 def _pending_user(key: str) -> User | None:
-    pending = session.get(key)
+    pending = web_session.get(key)
     if not isinstance(pending, dict):
         return None
     started = dt.datetime.fromisoformat(pending.get("at", "1970-01-01T00:00:00+00:00"))
     if now() - started > dt.timedelta(minutes=PENDING_MINUTES):
-        session.pop(key, None)
+        web_session.pop(key, None)
         return None
     user = db().get(User, pending.get("user"))
     return user if user is not None and user.active else None
@@ -201,9 +175,9 @@ def login() -> Any:
         db().commit()  # a rehashed password is kept
         assert user is not None
         key = "totp_pending" if user.totp_secret else "enroll_pending"
-        session[key] = {"user": user.id, "at": now().isoformat()}
+        web_session[key] = {"user": user.id, "at": now().isoformat()}
         if not user.totp_secret:
-            session["enroll_secret"] = security.new_totp_secret()
+            web_session["enroll_secret"] = security.new_totp_secret()
         return redirect(url_for("auth.code" if user.totp_secret else "auth.enroll"))
     return render_template("login.html", users=demo_users, form=form)
 
@@ -228,7 +202,7 @@ def code() -> Any:
             form.code.errors.append("Deze code klopt niet of is al gebruikt.")
             return render_template("code.html", form=form), 401
         user.totp_last_step = step
-        session.pop("totp_pending", None)
+        web_session.pop("totp_pending", None)
         return _complete_login(user)
     return render_template("code.html", form=form), (400 if request.method == "POST" else 200)
 
@@ -236,7 +210,7 @@ def code() -> Any:
 @bp.route("/inloggen/tweestapsverificatie", methods=["GET", "POST"])
 def enroll() -> Any:
     user = _pending_user("enroll_pending")
-    secret = session.get("enroll_secret")
+    secret = web_session.get("enroll_secret")
     if user is None or user.totp_secret or not isinstance(secret, str):
         return redirect(url_for("auth.login"))
     form = CodeForm(request.form if request.method == "POST" else None)
@@ -251,8 +225,8 @@ def enroll() -> Any:
             return render_template("enroll.html", form=form, secret=secret, uri=uri), 400
         user.totp_secret, user.totp_last_step = secret, step
         record("totp.enroll", user=user)
-        session.pop("enroll_pending", None)
-        session.pop("enroll_secret", None)
+        web_session.pop("enroll_pending", None)
+        web_session.pop("enroll_secret", None)
         return _complete_login(user)
     return render_template("enroll.html", form=form, secret=secret, uri=uri)
 
@@ -262,7 +236,7 @@ def logout() -> Any:
     if g.user is not None:
         record("logout")
         db().commit()
-    session.destroy()  # type: ignore[attr-defined]
+    current_web_session().destroy()
     return redirect(url_for("auth.login"))
 
 
@@ -275,8 +249,8 @@ def switch_school() -> Any:
         record("school.switch", result="denied", detail=wanted[:40])
         db().commit()
         abort(404)
-    session.school_id = wanted  # type: ignore[attr-defined]
-    session.modified = True
+    current_web_session().school_id = wanted
+    web_session.modified = True
     record("school.switch", school_id=wanted)
     db().commit()
     return redirect(url_for("dossiers.overview"))
@@ -301,8 +275,7 @@ def account() -> Any:
             db().commit()
             form.current.errors.append("Het wachtwoord of de code klopt niet.")
             return render_template("account.html", form=form), 401
-        registry = current_app.extensions["meldroute.registry"]
-        names = [s.name for s in (registry.school(i) for i in user.schools) if s]
+        names = [s.name for s in (registry().school(i) for i in user.schools) if s]
         problems = security.password_problems(form.new.data, names, user.username)
         if problems:
             form.new.errors.extend(problems)
@@ -311,10 +284,10 @@ def account() -> Any:
             user.totp_last_step = step
         user.password_hash = security.hash_password(form.new.data)
         user.must_change_password = False
-        end_sessions(db(), user.id)
+        end_web_sessions(db(), user.id)
         record("password.change")
         db().commit()
-        session.login(user.id, g.school_id, now())  # type: ignore[attr-defined]
+        current_web_session().login(user.id, g.school_id, now())
         flash("Uw wachtwoord is gewijzigd; andere sessies zijn beëindigd.", "ok")
         return redirect(url_for("dossiers.overview"))
     return render_template("account.html", form=form), (400 if request.method == "POST"

@@ -11,7 +11,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -23,11 +22,12 @@ from sqlalchemy import func, select
 
 from meldroute.engine import data_document
 
-from . import clock_of, configs
-from .auth import db, record, signed_in_required
+from . import school_configs
+from .auth import signed_in_required
+from .context import db, forget_schools, record, registry, today
 from .models import Dossier
-from .registry import Registry
-from .schooladmin import ContactForm, schemaforms
+from .schemaforms import place_errors, values
+from .schooladmin_forms import ContactForm
 
 bp = Blueprint("board", __name__, url_prefix="/besturen/<board_id>")
 
@@ -37,25 +37,19 @@ def _guard(board_id: str) -> dict[str, Any]:
         record("board.read", result="denied", detail=board_id[:40])
         db().commit()
         abort(404)
-    return configs.data_of(configs.latest(db(), configs.BOARD, board_id))
-
-
-def _registry() -> Registry:
-    found: Registry = current_app.extensions["meldroute.registry"]
-    return found
+    return school_configs.data_of(school_configs.latest(db(), school_configs.BOARD, board_id))
 
 
 @bp.route("")
 @signed_in_required
 def home(board_id: str) -> Any:
     data = _guard(board_id)
-    today = clock_of(current_app)()
     rows = []
-    for school_id in configs.schools_of_board(db(), board_id):
-        school = _registry().school(school_id)
+    for school_id in school_configs.schools_of_board(db(), board_id):
+        school = registry().school(school_id)
         if school is None:
             continue
-        protocol = _registry().protocol_for(school)
+        protocol = registry().protocol_for(school)
         open_ = Dossier.closed_at.is_(None)
         by_step = dict(db().execute(select(Dossier.current_step, func.count()).where(
             Dossier.school_id == school_id, open_).group_by(Dossier.current_step)).all())
@@ -63,7 +57,7 @@ def home(board_id: str) -> Any:
             Dossier.school_id == school_id, Dossier.outcome.is_not(None))
             .group_by(Dossier.outcome)).all())
         overdue = db().scalar(select(func.count()).select_from(Dossier).where(
-            Dossier.school_id == school_id, open_, Dossier.next_deadline < today)) or 0
+            Dossier.school_id == school_id, open_, Dossier.next_deadline < today())) or 0
         rows.append({"school": school, "protocol": protocol, "by_step": by_step,
                      "by_outcome": by_outcome, "overdue": overdue})
     record("board.read", detail=board_id)
@@ -82,19 +76,19 @@ def contact(board_id: str, key: str) -> Any:
         return render_template("board_contact.html", board_id=board_id, key=key,
                                form=ContactForm(data=current), problems=[])
     form = ContactForm(request.form)
-    contacts = {**data.get("contacts", {}), key: schemaforms.values(form)}
+    contacts = {**data.get("contacts", {}), key: values(form)}
     new = {**data, "contacts": contacts}
-    problems = configs.check_board(db(), _registry().protocols,
-                                   data_document(new, f"{board_id}.yaml"))
+    problems = school_configs.check_board(db(), registry().protocols,
+                                          data_document(new, f"{board_id}.yaml"))
     if problems:
-        rest = schemaforms.place_errors(form, problems, ("contacts", key))
+        rest = place_errors(form, problems, ("contacts", key))
         return render_template("board_contact.html", board_id=board_id, key=key, form=form,
                                problems=rest), 400
-    version = configs.save(db(), configs.BOARD, board_id, new, g.user.username,
-                           form.reason.data or "gewijzigd")
+    version = school_configs.save(db(), school_configs.BOARD, board_id, new,
+                                  g.user.username, form.reason.data or "gewijzigd")
     record("board.config", detail=f"{board_id} versie {version.version}")
     db().commit()
-    g.pop("meldroute_schools", None)
+    forget_schools()
     flash("Standaardinstelling van het bestuur opgeslagen (nieuwe versie).", "ok")
     return redirect(url_for("board.home", board_id=board_id))
 

@@ -1,4 +1,4 @@
-"""Database engine and sessions (SQLAlchemy 2), and migrations (Alembic)."""
+"""The SQLAlchemy engine and database sessions (SQLAlchemy 2), and migrations (Alembic)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+def make_db_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        db_engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
 
-        @event.listens_for(engine, "connect")
+        @event.listens_for(db_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -27,12 +27,12 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=15000")
             cursor.close()
 
-        return engine
+        return db_engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_sessionmaker(db_engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=db_engine, expire_on_commit=False)
 
 
 def alembic_config(url: str) -> Config:
@@ -50,6 +50,6 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+def current_revision(db_engine: Engine) -> str | None:
+    with db_engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meldroute.engine.model import resolve_role
+from meldroute.engine import resolve_role
 
 from .models import Membership, User
 from .registry import Registry

@@ -21,15 +21,15 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from meldroute.engine.model import FieldDef, SchoolConfig, Step, resolve_contact
+from meldroute.engine import FieldDef, SchoolConfig, Step, resolve_contact
 from meldroute.forms import DisplayContext, build_form, recorded_values, to_form, visible_fields
 from meldroute.forms.fields import MAX_ROWS, DutchForm
 from meldroute.forms.validators import NotFuture, use_today
 
-from . import clock_of, registry_of
 from .access import can_see, is_coordinator
-from .auth import db, login_required, now, record
-from .filters import datum
+from .auth import login_required
+from .context import db, now, record, registry, today
+from .filters import dutch_date
 from .models import AuditEvent, Dossier, StepRecord
 from .services import (
     Conflict,
@@ -60,11 +60,11 @@ class NewDossierForm(DutchForm):
 
 
 def _today() -> Any:
-    return clock_of(current_app)()
+    return today()
 
 
 def _school() -> Any:
-    school = registry_of(current_app).school(g.school_id)
+    school = registry().school(g.school_id)
     if school is None:
         abort(404)
     return school
@@ -72,16 +72,16 @@ def _school() -> Any:
 
 def _coordinator() -> bool:
     school = _school()
-    return is_coordinator(g.user, g.school_id, registry_of(current_app).protocol_for(school),
+    return is_coordinator(g.user, g.school_id, registry().protocol_for(school),
                           school)
 
 
 def _dossier(dossier_id: int, action: str = "dossier.read") -> Dossier:
     """The dossier if this user may see it; otherwise 404 (no hint), recorded as denied."""
     dossier = db().get(Dossier, dossier_id)
-    registry = registry_of(current_app)
+    app_registry = registry()
     allowed = dossier is not None and can_see(
-        g.user, g.school_id, dossier, registry.by_digest(db(), dossier.protocol_digest),
+        g.user, g.school_id, dossier, app_registry.by_digest(db(), dossier.protocol_digest),
         _school())
     if not allowed:
         record(action, result="denied", dossier_id=dossier_id)
@@ -101,7 +101,7 @@ def home() -> Any:
 @bp.route("/dossiers")
 @login_required
 def overview() -> Any:
-    registry = registry_of(current_app)
+    app_registry = registry()
     query = select(Dossier).where(Dossier.school_id == g.school_id)
     if not _coordinator():
         query = query.where(Dossier.created_by_id == g.user.id)
@@ -110,7 +110,7 @@ def overview() -> Any:
     db().commit()
     items = []
     for d in rows:
-        protocol = registry.by_digest(db(), d.protocol_digest)
+        protocol = app_registry.by_digest(db(), d.protocol_digest)
         items.append({
             "dossier": d,
             "step": protocol.step(d.current_step),
@@ -127,7 +127,7 @@ def new() -> Any:
     if request.method == "POST":
         unknown = sorted(set(request.form) - {"csrf_token", *form._fields})
         if form.validate() and not unknown:
-            dossier = create_dossier(db(), registry_of(current_app), _school(), g.user,
+            dossier = create_dossier(db(), registry(), _school(), g.user,
                                      form.pupil_initials.data.strip(),
                                      form.pupil_group.data.strip(),
                                      form.pupil_name.data.strip(), _today(),
@@ -145,7 +145,7 @@ def new() -> Any:
 @login_required
 def show(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id)
-    state = dossier_state(db(), registry_of(current_app), dossier, _today())
+    state = dossier_state(db(), registry(), dossier, _today())
     record("dossier.read", dossier_id=dossier.id, detail=state.current.id)
     db().commit()
     return _render_step(state, state.current)
@@ -163,8 +163,8 @@ def _step_or_404(state: DossierState, step_id: str) -> Step:
 def step(dossier_id: int, step_id: str) -> Any:
     dossier = _dossier(dossier_id, "dossier.change" if request.method == "POST"
                        else "dossier.read")
-    registry = registry_of(current_app)
-    state = dossier_state(db(), registry, dossier, _today())
+    app_registry = registry()
+    state = dossier_state(db(), app_registry, dossier, _today())
     step = _step_or_404(state, step_id)
     if step not in state.reachable:
         flash(f"Stap {step.number} ({step.title}) is nog niet aan de beurt.", "error")
@@ -204,7 +204,7 @@ def step(dossier_id: int, step_id: str) -> Any:
             problems.append("Het formulier is onvolledig; laad de pagina opnieuw.")
         return _render_step(state, step, form=form, problems=problems), 400
     try:
-        save_step(db(), registry, dossier, step, form.answers(), g.user, base_version,
+        save_step(db(), app_registry, dossier, step, form.answers(), g.user, base_version,
                   _today(), before_commit=lambda: record(
                       "dossier.change", dossier_id=dossier.id, detail=step.id))
     except Conflict:
@@ -213,7 +213,7 @@ def step(dossier_id: int, step_id: str) -> Any:
         current_app.logger.info("conflict dossier=%s step=%s user=%s", dossier_id, step.id,
                                 g.user.id)
         db().expire_all()
-        fresh = dossier_state(db(), registry, _dossier(dossier_id), _today())
+        fresh = dossier_state(db(), app_registry, _dossier(dossier_id), _today())
         return _render_step(fresh, step, form=form, conflict=True), 409
     current_app.logger.info("step saved dossier=%s step=%s user=%s", dossier.id, step.id,
                             g.user.id)
@@ -225,7 +225,7 @@ def step(dossier_id: int, step_id: str) -> Any:
 @login_required
 def version(dossier_id: int, step_id: str, version: int) -> Any:
     dossier = _dossier(dossier_id)
-    state = dossier_state(db(), registry_of(current_app), dossier, _today())
+    state = dossier_state(db(), registry(), dossier, _today())
     step = _step_or_404(state, step_id)
     found = db().scalar(select(StepRecord).where(
         StepRecord.dossier_id == dossier.id, StepRecord.step_id == step.id,
@@ -243,14 +243,14 @@ def school_then(state: DossierState, record: StepRecord | None) -> SchoolConfig:
     """The school's configuration when ``record`` was made (contacts as they were)."""
     if record is None or record.school_config_id is None:
         return state.school
-    return registry_of(current_app).school_at(db(), record.school_config_id,
+    return registry().school_at(db(), record.school_config_id,
                                               record.board_config_id)
 
 
 def recorded_fields(state: DossierState, step: Step, data: dict[str, Any],
                     school: SchoolConfig | None = None) -> list[tuple[FieldDef, Any]]:
     """(field, HTML to show) for the stored values of a step, in the step's order."""
-    return recorded_values(DisplayContext(state.protocol, step, school or state.school, datum),
+    return recorded_values(DisplayContext(state.protocol, step, school or state.school, dutch_date),
                            data)
 
 
@@ -275,7 +275,7 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
 @login_required
 def close(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id, "dossier.close")
-    state = dossier_state(db(), registry_of(current_app), dossier, _today())
+    state = dossier_state(db(), registry(), dossier, _today())
     if not _coordinator() or not state.finished or dossier.closed_at is not None:
         record("dossier.close", result="refused", dossier_id=dossier.id)
         db().commit()
@@ -307,7 +307,7 @@ def audit_log(dossier_id: int) -> Any:
 @login_required
 def contacts() -> Any:
     school = _school()
-    protocol = registry_of(current_app).protocol_for(school)
+    protocol = registry().protocol_for(school)
     keys = list(dict.fromkeys([*protocol.contacts, *school.contacts]))
     rows = [(resolve_contact(protocol, school, k), school.contacts.get(k)) for k in keys]
     return render_template("contacts.html", school=school, rows=rows)

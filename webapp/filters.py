@@ -1,4 +1,4 @@
-"""Template helpers: Dutch dates, tel: links."""
+"""Template filters (English names): Dutch dates, tel: links, role names, audit actions."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from typing import Any
 import phonenumbers
 from flask import Flask
 
-from meldroute.engine.model import resolve_role
+from meldroute.engine import resolve_role
 
 MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december"]
 DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
 
 
-def datum(value: Any) -> str:
+def dutch_date(value: Any) -> str:
     if isinstance(value, dt.datetime):
         local = value.astimezone() if value.tzinfo else value
         return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local:%H:%M}"
@@ -23,13 +23,13 @@ def datum(value: Any) -> str:
         return f"{DAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]} {value.year}"
     if isinstance(value, str):
         try:
-            return datum(dt.date.fromisoformat(value))
+            return dutch_date(dt.date.fromisoformat(value))
         except ValueError:
             return value
     return ""
 
 
-def tel(phone: str | None) -> str:
+def tel_uri(phone: str | None) -> str:
     if not phone:
         return ""
     try:
@@ -50,12 +50,12 @@ ACTIONS = {
 }
 
 
-def actie(action: str) -> str:
+def action_label(action: str) -> str:
     return ACTIONS.get(action, action)
 
 
 def register(app: Flask) -> None:
-    app.add_template_filter(actie, "actie")
+    app.add_template_filter(action_label, "action_label")
     app.add_template_filter(role_name, "role_name")
-    app.add_template_filter(datum, "datum")
-    app.add_template_filter(tel, "tel")
+    app.add_template_filter(dutch_date, "dutch_date")
+    app.add_template_filter(tel_uri, "tel_uri")

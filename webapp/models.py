@@ -76,6 +76,11 @@ class User(Base):
         return list(dict.fromkeys(m.school_id for m in self.memberships if m.school_id))
 
     @property
+    def first_school(self) -> str | None:
+        """Where the user works after signing in (None: a board admin of no school)."""
+        return self.schools[0] if self.schools else None
+
+    @property
     def boards(self) -> list[str]:
         """The boards this user administers (role bestuursadmin)."""
         return list(dict.fromkeys(m.board_id for m in self.memberships
@@ -130,7 +135,8 @@ class ConfigVersion(Base):
 
 
 class WebSession(Base):
-    """A server-side session: the cookie holds only a random token; its hash is the key."""
+    """A web session, kept server-side: the cookie holds only a random token; its hash is
+    the key."""
 
     __tablename__ = "web_sessions"
 

@@ -4,7 +4,7 @@ Protocols are loaded and checked at start. A dossier pins the protocol version i
 started under (by digest); the text of every such version is kept in the database, so a
 dossier keeps being evaluated under its own rules after the rules file has changed.
 
-School configurations live in the database, versioned (``configs.py``). The school files
+School configurations live in the database, versioned (``school_configs.py``). The school files
 named at start (``MELDROUTE_SCHOOLS``, default the shipped demo school) are checked then
 and imported once, when the database does not have that school yet.
 """
@@ -16,21 +16,29 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flask import g, has_app_context
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from meldroute.engine import ConfigError, Problem, data_document, school_config
-from meldroute.engine.analysis import enumerate_combinations, expand, graph_problems
-from meldroute.engine.loader import (
+from meldroute.engine import (
+    ConfigError,
+    Problem,
+    Protocol,
+    SchoolConfig,
+    data_document,
+    display_path,
+    enumerate_combinations,
+    expand,
+    graph_problems,
+    parse_text,
     protocol_from_document,
+    read_document,
+    school_config,
     shipped_dir,
     shipped_protocol_files,
 )
-from meldroute.engine.model import Protocol, SchoolConfig
-from meldroute.engine.source import display_path, parse_text, read_document
 
-from . import configs
+from . import school_configs
+from .context import schools_memo
 from .models import ProtocolVersion
 
 _CHECKED: set[str] = set()  # digests of protocols whose route passed the full check
@@ -59,20 +67,25 @@ class Registry:
         self._by_digest = {p.digest: p for p in self.protocols.values()}
         self.seeds = {s.id: s for s in seeds}
         self._lock = threading.Lock()
-        self._sessions: Any = None
+        self._db_sessions: sessionmaker[Session] | None = None
         self._built: dict[tuple[int, int | None], SchoolConfig] = {}
 
-    def bind(self, sessions: Any) -> None:
-        self._sessions = sessions
+    def bind(self, db_sessions: sessionmaker[Session]) -> None:
+        self._db_sessions = db_sessions
+
+    def _db(self) -> Session:
+        assert self._db_sessions is not None, "Registry.bind() first"
+        return self._db_sessions()
 
     def seed(self, db: Session) -> list[str]:
         """Import the start-up school files the database does not have yet."""
         imported = []
         for school in self.seeds.values():
-            if configs.latest(db, configs.SCHOOL, school.id) is None:
+            if school_configs.latest(db, school_configs.SCHOOL, school.id) is None:
                 assert school.source is not None
-                configs.save(db, configs.SCHOOL, school.id, school.source.data, "meldroute",
-                             f"eerste import uit {Path(school.source.path).name}")
+                school_configs.save(db, school_configs.SCHOOL, school.id, school.source.data,
+                                    "meldroute",
+                                    f"eerste import uit {Path(school.source.path).name}")
                 imported.append(school.id)
         db.commit()
         return imported
@@ -92,12 +105,12 @@ class Registry:
         """The school's configuration as it is now (its board's defaults merged in)."""
         if school_id is None:
             return None
-        memo = g.setdefault("meldroute_schools", {}) if has_app_context() else {}
+        memo = schools_memo()
         if school_id in memo:  # one look-up per request
             cached: SchoolConfig | None = memo[school_id]
             return cached
-        with self._sessions() as db:
-            found = configs.effective(db, school_id)
+        with self._db() as db:
+            found = school_configs.effective(db, school_id)
         if found is None:
             memo[school_id] = None
             return None
@@ -108,7 +121,7 @@ class Registry:
         return school
 
     def config_ids(self, db: Session, school_id: str) -> tuple[int | None, int | None]:
-        found = configs.effective(db, school_id)
+        found = school_configs.effective(db, school_id)
         if found is None:
             return None, None
         return found.school_version.id, (found.board_version.id if found.board_version
@@ -121,14 +134,14 @@ class Registry:
             found = self._built.get((school_config_id, board_config_id))
         if found is not None:  # versions never change: no need to read them again
             return found
-        data = configs.effective_at(db, school_config_id, board_config_id)
+        data = school_configs.effective_at(db, school_config_id, board_config_id)
         return self._build((school_config_id, board_config_id), data,
                            f"{data.get('id')}@{school_config_id}")
 
     @property
     def schools(self) -> dict[str, SchoolConfig]:
-        with self._sessions() as db:
-            ids = configs.school_ids(db)
+        with self._db() as db:
+            ids = school_configs.school_ids(db)
         found = {i: self.school(i) for i in ids}
         return {i: s for i, s in found.items() if s is not None}
 

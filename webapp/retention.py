@@ -33,6 +33,8 @@ def due(db: Session, registry: Registry, now: dt.datetime) -> list[Due]:
     rows = db.execute(select(Dossier.id, Dossier.school_id, Dossier.closed_at)
                       .where(Dossier.closed_at.is_not(None)).order_by(Dossier.id)).all()
     for dossier_id, school_id, closed_at in rows:
+        if closed_at is None:  # not closed (the query leaves these out)
+            continue
         school = registry.school(school_id)
         years = school.retention_years if school else 2
         closed = closed_at if closed_at.tzinfo else closed_at.replace(tzinfo=dt.UTC)

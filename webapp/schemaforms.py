@@ -13,8 +13,7 @@ from typing import Any
 
 from wtforms import Field, StringField, TextAreaField
 
-from meldroute.engine import Problem
-from meldroute.engine.source import schema_text
+from meldroute.engine import Problem, schema_text
 from meldroute.forms.fields import DutchForm
 
 LONG_TEXT = 500

@@ -4,47 +4,48 @@ For the school's ``schooladmin`` and for the ``bestuursadmin`` of its board. Eve
 is checked by the school-configuration JSON Schema and the semantic checks of
 ``meldroute check``; an invalid change is refused with the message next to the field and
 nothing is stored. Every save is a new version; older versions stay readable.
+
+The pages are here; their forms, and where a problem's message goes, are in
+``schooladmin_forms.py``; the rule that a change must not leave a step without anyone to
+do it is in ``staffing.py``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import RadioField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
 
-from meldroute.engine import Problem, data_document, evaluate
-from meldroute.engine.model import SchoolConfig, resolve_contact, resolve_role
-from meldroute.forms.fields import CheckboxListField, DutchForm
+from meldroute.engine import (
+    DEFAULT_PROTOCOL,
+    Problem,
+    SchoolConfig,
+    data_document,
+    evaluate,
+    resolve_contact,
+)
 
-from . import configs, schemaforms
-from .auth import db, record, signed_in_required
+from . import schemaforms, school_configs
+from .auth import signed_in_required
+from .context import db, forget_schools, record, registry, today
 from .models import Membership, School, User
-from .registry import Registry
+from .schooladmin_forms import (
+    ContactForm,
+    NewContactForm,
+    people_form_class,
+    place_key_problem,
+    place_role_problems,
+    roles_form_class,
+    roles_from_form,
+    roles_initial,
+    tryout_form_class,
+)
+from .staffing import role_holders, unheld_remap_targets, unstaffed_steps
 
 bp = Blueprint("settings", __name__, url_prefix="/scholen/<school_id>/instellingen")
-REASON_MAX = 300
-
-
-def registry() -> Registry:
-    found: Registry = current_app.extensions["meldroute.registry"]
-    return found
 
 
 def can_admin(user: User, school_id: str) -> bool:
@@ -54,78 +55,56 @@ def can_admin(user: User, school_id: str) -> bool:
     return bool(school and school.board_id and school.board_id in user.boards)
 
 
-def _guard(school_id: str) -> tuple[SchoolConfig, configs.Effective]:
+def _guard(school_id: str) -> tuple[SchoolConfig, school_configs.Effective]:
     """The school if this user administers it; otherwise 404, recorded as denied."""
     if not can_admin(g.user, school_id):
         record("school.config.read", result="denied", school_id=None, detail=school_id[:40])
         db().commit()
         abort(404)
     school = registry().school(school_id)
-    found = configs.effective(db(), school_id)
+    found = school_configs.effective(db(), school_id)
     if school is None or found is None:
         abort(404)
     return school, found
 
 
 def _own(school_id: str) -> dict[str, Any]:
-    return configs.data_of(configs.latest(db(), configs.SCHOOL, school_id))
+    return school_configs.data_of(school_configs.latest(db(), school_configs.SCHOOL,
+                                                        school_id))
 
 
 def _board(school_id: str) -> dict[str, Any]:
     school = db().get(School, school_id)
     if school is None or not school.board_id:
         return {}
-    return configs.data_of(configs.latest(db(), configs.BOARD, school.board_id))
+    return school_configs.data_of(school_configs.latest(db(), school_configs.BOARD,
+                                                        school.board_id))
 
 
 def _save(school_id: str, data: dict[str, Any], reason: str) -> list[Problem]:
     """Check and store a new version; the problems when it is refused (nothing stored)."""
-    problems = configs.check_school(db(), registry().protocols,
-                                    data_document(data, f"{school_id}.yaml"))
+    problems = school_configs.check_school(db(), registry().protocols,
+                                           data_document(data, f"{school_id}.yaml"))
     problems += _unstaffed_steps(school_id, data)
     if problems:
         record("school.config", result="rejected", school_id=school_id)
         db().commit()
         return problems
-    version = configs.save(db(), configs.SCHOOL, school_id, data, g.user.username,
-                           reason or "gewijzigd")
+    version = school_configs.save(db(), school_configs.SCHOOL, school_id, data,
+                                  g.user.username, reason or "gewijzigd")
     record("school.config", school_id=school_id, detail=f"versie {version.version}")
     db().commit()
-    g.pop("meldroute_schools", None)  # the registry's per-request look-ups are stale now
+    forget_schools()
     return []
 
 
 def _unstaffed_steps(school_id: str, data: dict[str, Any]) -> list[Problem]:
-    """A remapping must not leave a step without anyone to do it (when the school has
-    accounts at all)."""
-    holders = _role_holders(school_id)
-    if not holders:
+    holders = role_holders(db(), school_id)
+    if not holders:  # a school without accounts yet
         return []
-    protocol = registry().protocols[data.get("protocol", "meldcode-onderwijs")]
-    merged = configs.merge(data, _board(school_id))[0]
-    problems = []
-    for i, rule in enumerate(merged.get("remap", [])):
-        if rule["to"] not in holders:
-            steps = rule.get("steps") or [s.id for s in protocol.steps]
-            titles = ", ".join(f"{protocol.step(s).number} ({protocol.step(s).title})"
-                               for s in steps if s in protocol.steps_by_id)
-            problems.append(Problem(
-                f"{school_id}.yaml", 1, 1,
-                f"Niemand op school heeft de rol '{rule['to']}': stap {titles} zou dan "
-                "zonder verantwoordelijke zijn.", "references", where=("remap", i, "to")))
-    return problems
-
-
-def _role_holders(school_id: str, leave_out: set[int] | frozenset[int] = frozenset()
-                  ) -> set[str]:
-    """The roles someone at the school holds (leaving out the given users)."""
-    return {m.role for m in db().scalars(select(Membership).where(
-        Membership.school_id == school_id)) if m.user_id not in leave_out}
-
-
-class ReasonForm(DutchForm):
-    reason = StringField("Reden van de wijziging", validators=[Optional()],
-                         render_kw={"maxlength": REASON_MAX})
+    protocol = registry().protocols[data.get("protocol", DEFAULT_PROTOCOL)]
+    merged = school_configs.merge(data, _board(school_id))[0]
+    return unstaffed_steps(protocol, school_id, merged, holders)
 
 
 @bp.route("")
@@ -142,13 +121,6 @@ def overview(school_id: str) -> Any:
     return render_template("settings/overview.html", school=school, found=found,
                            contacts=contacts, roles=roles, protocol=protocol,
                            origins=found.origins)
-
-
-ContactForm = schemaforms.form_class(schemaforms.contact_schema(), "ContactForm", {
-    "reason": ReasonForm.reason})
-NewContactForm = schemaforms.form_class(schemaforms.contact_schema(), "NewContactForm", {
-    "key": StringField("Sleutel (kleine letters, bv. wijkagent)", render_kw={"maxlength": 40}),
-    "reason": ReasonForm.reason})
 
 
 @bp.route("/contacten/<key>", methods=["GET", "POST"])
@@ -182,19 +154,12 @@ def contact(school_id: str, key: str) -> Any:
     if problems:
         rest = schemaforms.place_errors(form, problems, ("contacts", target or "?"))
         if new:
-            rest = [m for m in rest if not _key_problem(form, m, target)]
+            rest = [m for m in rest if not place_key_problem(form, m, target)]
         return render_template("settings/contact.html", school=school, form=form, key=key,
                                new=new, origins=found.origins, problems=rest,
                                fallback=protocol.contacts.get(key)), 400
     flash("Contact opgeslagen (nieuwe versie).", "ok")
     return redirect(url_for("settings.overview", school_id=school_id))
-
-
-def _key_problem(form: Any, message: str, key: str) -> bool:
-    if "sleutel" in message or (key and f"'{key}'" in message and "contact" in message):
-        form.key.errors = [*form.key.errors, message]
-        return True
-    return False
 
 
 @bp.route("/contacten/<key>/verwijderen", methods=["POST"])
@@ -215,72 +180,20 @@ def remove_contact(school_id: str, key: str) -> Any:
     return redirect(url_for("settings.overview", school_id=school_id))
 
 
-def _roles_form(school: SchoolConfig, protocol: Any, data: dict[str, Any]) -> Any:
-    spec = schemaforms.role_schema()["properties"]["name"]
-    roles = list(dict.fromkeys([*protocol.roles, *data.get("roles", {})]))
-    attrs: dict[str, Any] = {}
-    for role in roles:
-        known = protocol.roles[role].name if role in protocol.roles else role
-        attrs[f"name__{role}"] = StringField(
-            f"{spec.get('title', 'Naam')}: {known}",
-            render_kw={"maxlength": spec.get("maxLength", 200)})
-    attrs["new_role"] = StringField("Nieuwe rol (sleutel, bv. aandachtsfunctionaris)",
-                                    render_kw={"maxlength": 40})
-    attrs["new_role_name"] = StringField("Naam van de nieuwe rol", render_kw={"maxlength": 200})
-    remap_spec = schemaforms.school_schema()["properties"]["remap"]["items"]["properties"]
-    role_choices = [SelectChoice("", "—")] + [SelectChoice(r, r) for r in roles]
-    for i in range(len(data.get("remap", [])) + 1):
-        attrs[f"remap_{i}_role"] = SelectField(remap_spec["role"]["title"],
-                                               choices=list(role_choices), validate_choice=False)
-        attrs[f"remap_{i}_to"] = SelectField(remap_spec["to"]["title"],
-                                             choices=list(role_choices), validate_choice=False)
-        attrs[f"remap_{i}_steps"] = CheckboxListField(
-            remap_spec["steps"]["title"], validate_choice=False,
-            choices=[SelectChoice(s.id, f"{s.number}. {s.title}") for s in protocol.steps])
-    attrs["reason"] = ReasonForm.reason
-    form_class = type("RolesForm", (DutchForm,), attrs)
-    form_class.roles = roles  # type: ignore[attr-defined]
-    form_class.remap_rows = len(data.get("remap", [])) + 1  # type: ignore[attr-defined]
-    return form_class
-
-
 @bp.route("/rollen", methods=["GET", "POST"])
 @signed_in_required
 def roles(school_id: str) -> Any:
     school, found = _guard(school_id)
     protocol = registry().protocol_for(school)
-    own = _own(school_id)
-    form_class = _roles_form(school, protocol, found.data)
+    form_class = roles_form_class(protocol, found.data)
     people = _people(school_id)
     if request.method == "GET":
-        initial: dict[str, Any] = {}
-        for role in form_class.roles:
-            initial[f"name__{role}"] = found.data.get("roles", {}).get(role, {}).get("name", "")
-        for i, rule in enumerate(found.data.get("remap", [])):
-            initial[f"remap_{i}_role"] = rule["role"]
-            initial[f"remap_{i}_to"] = rule["to"]
-            initial[f"remap_{i}_steps"] = rule.get("steps", [])
-        form = form_class(data=initial)
+        form = form_class(data=roles_initial(form_class, found.data))
         return render_template("settings/roles.html", school=school, form=form,
                                protocol=protocol, people=people, problems=[])
     form = form_class(request.form)
-    board_roles = _board(school_id).get("roles", {})
-    names = {}
-    for role in form_class.roles:
-        value = (form[f"name__{role}"].data or "").strip()
-        if value and value != board_roles.get(role, {}).get("name"):
-            names[role] = {"name": value}  # the school's own word for the role
-    new_role = (form.new_role.data or "").strip()
-    if new_role:
-        names[new_role] = {"name": (form.new_role_name.data or "").strip()}
-    remap = []
-    for i in range(form_class.remap_rows):
-        role, to = form[f"remap_{i}_role"].data, form[f"remap_{i}_to"].data
-        if role or to:
-            rule: dict[str, Any] = {"role": role or "", "to": to or ""}
-            if form[f"remap_{i}_steps"].data:
-                rule["steps"] = list(form[f"remap_{i}_steps"].data)
-            remap.append(rule)
+    names, remap = roles_from_form(form, _board(school_id).get("roles", {}))
+    own = _own(school_id)
     data = {**own, "roles": names} if names else {k: v for k, v in own.items() if k != "roles"}
     if remap:
         data["remap"] = remap
@@ -288,23 +201,9 @@ def roles(school_id: str) -> Any:
         data.pop("remap", None)
     problems = _save(school_id, data, form.reason.data or "")
     if problems:
-        rest = []
-        for p in problems:
-            where = p.where
-            if len(where) >= 3 and where[0] == "remap" and isinstance(where[1], int):
-                name = f"remap_{where[1]}_{where[2]}"
-                if name in form._fields:
-                    form[name].errors = [*form[name].errors, p.message]
-                    continue
-            if len(where) >= 2 and where[0] == "roles" and f"name__{where[1]}" in form._fields:
-                form[f"name__{where[1]}"].errors = [p.message]
-                continue
-            if len(where) >= 2 and where[0] == "roles":
-                form.new_role.errors = [*form.new_role.errors, p.message]
-                continue
-            rest.append(p.message)
         return render_template("settings/roles.html", school=school, form=form,
-                               protocol=protocol, people=people, problems=rest), 400
+                               protocol=protocol, people=people,
+                               problems=place_role_problems(form, problems)), 400
     flash("Rollen opgeslagen (nieuwe versie).", "ok")
     return redirect(url_for("settings.overview", school_id=school_id))
 
@@ -319,11 +218,7 @@ def people(school_id: str) -> Any:
     members = list(db().scalars(select(User).join(Membership).where(
         Membership.school_id == school_id, User.demo.is_(False)).distinct()
         .order_by(User.username)))
-    choices = [SelectChoice(r, "schoolbeheerder" if r == "schooladmin"
-                            else resolve_role(protocol, school, r, None).name) for r in roles]
-    form_class = type("PeopleForm", (DutchForm,), {
-        f"roles__{u.id}": CheckboxListField(u.display_name, choices=list(choices))
-        for u in members})
+    form_class = people_form_class(protocol, school, roles, members)
     if request.method == "GET":
         form = form_class(data={f"roles__{u.id}": u.roles_at(school_id) for u in members})
         return render_template("settings/people.html", school=school, form=form,
@@ -335,25 +230,27 @@ def people(school_id: str) -> Any:
     wanted = {u.id: set(form[f"roles__{u.id}"].data or []) for u in members}
     if "schooladmin" not in wanted.get(g.user.id, {"schooladmin"}):
         problems.append("U kunt uw eigen rol als schoolbeheerder niet weghalen.")
-    holders = {r for held in wanted.values() for r in held} | _role_holders(
-        school_id, leave_out={u.id for u in members})
-    for rule in found.data.get("remap", []):
-        if rule["to"] not in holders:
-            problems.append(f"Niemand zou dan de rol '{rule['to']}' hebben, die in de route "
-                            f"de rol '{rule['role']}' overneemt.")
+    holders = {r for held in wanted.values() for r in held} | role_holders(
+        db(), school_id, leave_out={u.id for u in members})
+    problems += unheld_remap_targets(found.data.get("remap", []), holders)
     if problems:
         return render_template("settings/people.html", school=school, form=form,
                                problems=problems), 400
+    _set_memberships(school_id, members, wanted)
+    record("school.people", school_id=school_id)
+    db().commit()
+    flash("Wie welke rol heeft is opgeslagen.", "ok")
+    return redirect(url_for("settings.people", school_id=school_id))
+
+
+def _set_memberships(school_id: str, members: list[User], wanted: dict[int, set[str]]
+                     ) -> None:
     for user in members:
         for membership in list(user.memberships):
             if membership.school_id == school_id and membership.role not in wanted[user.id]:
                 db().delete(membership)
         for role in wanted[user.id] - set(user.roles_at(school_id)):
             db().add(Membership(user_id=user.id, school_id=school_id, role=role))
-    record("school.people", school_id=school_id)
-    db().commit()
-    flash("Wie welke rol heeft is opgeslagen.", "ok")
-    return redirect(url_for("settings.people", school_id=school_id))
 
 
 def _people(school_id: str) -> dict[str, list[str]]:
@@ -369,7 +266,7 @@ def _people(school_id: str) -> dict[str, list[str]]:
 @signed_in_required
 def history(school_id: str) -> Any:
     school, found = _guard(school_id)
-    all_versions = configs.versions(db(), configs.SCHOOL, school_id)
+    all_versions = school_configs.versions(db(), school_configs.SCHOOL, school_id)
     numbers = [v.version for v in all_versions]
     diff = None
     try:
@@ -380,8 +277,8 @@ def history(school_id: str) -> Any:
     by_number = {v.version: v for v in all_versions}
     if a not in by_number or b not in by_number:
         abort(404)
-    left = configs.export_yaml(configs.data_of(by_number[a])).splitlines()
-    right = configs.export_yaml(configs.data_of(by_number[b])).splitlines()
+    left = school_configs.export_yaml(school_configs.data_of(by_number[a])).splitlines()
+    right = school_configs.export_yaml(school_configs.data_of(by_number[b])).splitlines()
     diff = Markup(difflib.HtmlDiff(wrapcolumn=60).make_table(  # noqa: S704 - escaped by difflib
         left, right, f"versie {a}", f"versie {b}", context=True, numlines=2))
     record("school.config.read", school_id=school_id, detail=f"versies {a}-{b}")
@@ -394,11 +291,11 @@ def history(school_id: str) -> Any:
 @signed_in_required
 def restore(school_id: str, version: int) -> Any:
     _guard(school_id)
-    old = next((v for v in configs.versions(db(), configs.SCHOOL, school_id)
+    old = next((v for v in school_configs.versions(db(), school_configs.SCHOOL, school_id)
                 if v.version == version), None)
     if old is None:
         abort(404)
-    data = configs.data_of(old)
+    data = school_configs.data_of(old)
     board = _own(school_id).get("board")  # which board owns the school is not restored
     data = {k: v for k, v in data.items() if k != "board"}
     if board:
@@ -415,24 +312,16 @@ def restore(school_id: str, version: int) -> Any:
 @signed_in_required
 def tryout(school_id: str) -> Any:
     """Answers to the weighing questions, evaluated with this school's configuration as it
-    is now; nothing is stored."""
+    is now (on the app's clock); nothing is stored."""
     school, found = _guard(school_id)
     protocol = registry().protocol_for(school)
-    attrs: dict[str, Any] = {}
-    for q in protocol.questions.values():
-        attrs[q.id] = RadioField(q.label, description=q.text, validators=[Optional()],
-                                 choices=[SelectChoice("", "niet beantwoord")] + [
-                                     SelectChoice(a, protocol.answer_labels[a])
-                                     for a in q.answers])
-    form = type("TryForm", (DutchForm,), attrs)(request.form if request.method == "POST"
-                                                else None)
+    form = tryout_form_class(protocol)(request.form if request.method == "POST" else None)
     evaluation = None
     if request.method == "POST" and form.validate():
         answers = {q: form[q].data for q in protocol.questions if form[q].data}
-        evaluation = evaluate(protocol, school, answers, dt.date.today())
+        evaluation = evaluate(protocol, school, answers, today())
         record("school.tryout", school_id=school_id)
         db().commit()
     return render_template("settings/tryout.html", school=school, form=form, e=evaluation,
                            protocol=protocol), (400 if request.method == "POST"
                                                 and evaluation is None else 200)
-

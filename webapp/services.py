@@ -18,9 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from meldroute.engine import evaluate
-from meldroute.engine.evaluate import Evaluation
-from meldroute.engine.model import Protocol, SchoolConfig, Step
+from meldroute.engine import Evaluation, Protocol, SchoolConfig, Step, evaluate
 
 from .models import Dossier, StepRecord, User, utcnow
 from .registry import Registry

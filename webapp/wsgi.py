@@ -4,6 +4,6 @@ Configuration comes from the environment (MELDROUTE_DATABASE_URL, MELDROUTE_SECR
 MELDROUTE_INSTANCE, MELDROUTE_SCHOOLS); run ``meldroute db upgrade`` first.
 """
 
-from meldroute.webapp import create_app
+from meldroute.webapp.app import create_app
 
 app = create_app()

@@ -5,6 +5,7 @@ Skipped when no Chromium is found, except in CI (CI=true), where that fails the 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import threading
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from meldroute.webapp import create_app
+from meldroute.webapp.app import create_app
 from meldroute.webapp.db import upgrade
 from meldroute.webapp.demo import ensure_demo_users
 
@@ -55,7 +56,7 @@ def live_app(tmp_path: Path) -> Iterator[str]:
     upgrade(url)
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path), "DEMO": True,
                       "SECRET_KEY": "browser-test"})
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         ensure_demo_users(db, app.extensions["meldroute.registry"])
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -63,7 +64,7 @@ def live_app(tmp_path: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
-    app.extensions["meldroute.engine"].dispose()
+    app.extensions["meldroute.db_engine"].dispose()
 
 
 @pytest.fixture
@@ -78,3 +79,66 @@ def page(chromium: Any) -> Iterator[Any]:
 def output_dir() -> Path:
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT
+
+
+# --- what a person does in the browser --------------------------------------------------
+
+TODAY = dt.date.today()
+
+
+def sign_in(page: Any, base: str, who: str) -> None:
+    page.goto(f"{base}/inloggen")
+    page.get_by_role("button", name=who, exact=True).click()
+    page.get_by_role("heading", name="Dossiers").wait_for()
+
+
+def sign_out(page: Any) -> None:
+    page.get_by_role("button", name="Uitloggen").click()
+
+
+def save(page: Any, step: int) -> None:
+    page.get_by_role("button", name=f"Stap {step} opslaan").click()
+    page.get_by_text("is opgeslagen").wait_for()
+
+
+def answer(page: Any, question: str, value: str, step: int) -> None:
+    page.check(f'input[name="{question}"][value="{value}"]')
+    save(page, step)
+
+
+def record_steps_one_to_three(page: Any, base: str) -> str:
+    sign_in(page, base, "Demo leerkracht")
+    page.get_by_role("link", name="Nieuw dossier").first.click()
+    page.get_by_label("Initialen van de leerling").fill("E.F.")
+    page.get_by_label("Groep").fill("6a")
+    page.get_by_label("Volledige naam").fill("Eva Fictief")
+    page.get_by_role("button", name="Dossier aanmaken").click()
+    page.get_by_role("heading", name="Stap 1: Signaleren").wait_for()
+    dossier_url = page.url
+
+    page.fill('input[name="observaties-0-datum"]', (TODAY - dt.timedelta(days=3)).isoformat())
+    page.check('input[name="observaties-0-waargenomen_door"][value="leerkracht"]')
+    page.fill('textarea[name="observaties-0-feit"]', "Leerling kwam drie dagen zonder lunch.")
+    page.fill('input[name="observaties-0-bron"]', "zelf gezien")
+    page.get_by_role("button", name="Regel toevoegen").click()
+    page.fill('input[name="observaties-1-datum"]', (TODAY - dt.timedelta(days=1)).isoformat())
+    page.check('input[name="observaties-1-waargenomen_door"][value="ib"]')
+    page.fill('textarea[name="observaties-1-feit"]', "Leerling vertelde bang te zijn thuis.")
+    page.get_by_label("Interpretatie en zorgen").fill("Zorgen over verwaarlozing.")
+    save(page, 1)
+
+    page.get_by_role("heading", name="Stap 2: Consulteren").wait_for()
+    page.check('input[name="geconsulteerd"][value="cjg"]')
+    page.check('input[name="geconsulteerd"][value="veilig_thuis"]')
+    page.get_by_label("Datum consultatie").fill(TODAY.isoformat())
+    page.get_by_label("Uitkomst van de consultaties").fill("Advies: gesprek met ouders.")
+    save(page, 2)
+
+    page.get_by_role("heading", name="Stap 3: Gesprek voeren").wait_for()
+    page.get_by_label("Het gesprek met ouders is gevoerd").check()
+    page.get_by_label("Datum gesprek").fill(TODAY.isoformat())
+    page.get_by_label("Hoofdboodschap", exact=True).fill("Wij maken ons zorgen.")
+    save(page, 3)
+    page.get_by_role("heading", name="Stap 4: Afwegen").wait_for()
+    sign_out(page)
+    return str(dossier_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_walk import record_steps_one_to_three, sign_in, sign_out
+from .conftest import record_steps_one_to_three, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 

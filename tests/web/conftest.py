@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, func, select, text
 
 from meldroute.engine.loader import shipped_dir
-from meldroute.webapp import create_app
+from meldroute.webapp.app import create_app
 from meldroute.webapp.db import upgrade
 from meldroute.webapp.demo import ensure_demo_users
 from meldroute.webapp.models import Dossier, StepRecord, User
@@ -39,6 +39,54 @@ def reset_postgres(url: str) -> None:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+# every route of the app, for the permission matrix and the security headers
+# endpoint -> (method, url template); {d} is the dossier, {u} a user to administer
+ROUTES: dict[str, tuple[str, str]] = {
+    "static": ("GET", "/static/meldroute.css"),
+    "auth.login": ("GET", "/inloggen"),
+    "auth.login:post": ("POST", "/inloggen"),
+    "auth.code": ("GET", "/inloggen/code"),
+    "auth.code:post": ("POST", "/inloggen/code"),
+    "auth.enroll": ("GET", "/inloggen/tweestapsverificatie"),
+    "auth.enroll:post": ("POST", "/inloggen/tweestapsverificatie"),
+    "auth.logout": ("POST", "/uitloggen"),
+    "auth.switch_school": ("POST", "/school"),
+    "auth.account": ("GET", "/account"),
+    "auth.account:post": ("POST", "/account"),
+    "dossiers.home": ("GET", "/"),
+    "dossiers.overview": ("GET", "/dossiers"),
+    "dossiers.new": ("GET", "/dossiers/nieuw"),
+    "dossiers.new:post": ("POST", "/dossiers/nieuw"),
+    "dossiers.show": ("GET", "/dossiers/{d}"),
+    "dossiers.step": ("GET", "/dossiers/{d}/stap/signaleren"),
+    "dossiers.step:post": ("POST", "/dossiers/{d}/stap/signaleren"),
+    "dossiers.version": ("GET", "/dossiers/{d}/stap/signaleren/versie/1"),
+    "dossiers.close": ("POST", "/dossiers/{d}/afsluiten"),
+    "dossiers.audit_log": ("GET", "/dossiers/{d}/logboek"),
+    "dossiers.contacts": ("GET", "/contacten"),
+    "admin.users": ("GET", "/beheer/gebruikers"),
+    "admin.users:post": ("POST", "/beheer/gebruikers"),
+    "admin.toggle_active": ("POST", "/beheer/gebruikers/{u}/actief"),
+    "admin.end_user_sessions": ("POST", "/beheer/gebruikers/{u}/sessies-beeindigen"),
+    "admin.reset": ("POST", "/beheer/gebruikers/{u}/herstel"),
+    "settings.overview": ("GET", "/scholen/{s}/instellingen"),
+    "settings.contact": ("GET", "/scholen/{s}/instellingen/contacten/cjg"),
+    "settings.contact:post": ("POST", "/scholen/{s}/instellingen/contacten/cjg"),
+    "settings.remove_contact": ("POST", "/scholen/{s}/instellingen/contacten/geen/verwijderen"),
+    "settings.roles": ("GET", "/scholen/{s}/instellingen/rollen"),
+    "settings.roles:post": ("POST", "/scholen/{s}/instellingen/rollen"),
+    "settings.people": ("GET", "/scholen/{s}/instellingen/mensen"),
+    "settings.people:post": ("POST", "/scholen/{s}/instellingen/mensen"),
+    "settings.history": ("GET", "/scholen/{s}/instellingen/versies"),
+    "settings.restore": ("POST", "/scholen/{s}/instellingen/versies/1/herstellen"),
+    "settings.tryout": ("GET", "/scholen/{s}/instellingen/proefdossier"),
+    "settings.tryout:post": ("POST", "/scholen/{s}/instellingen/proefdossier"),
+    "board.home": ("GET", "/besturen/{b}"),
+    "board.contact": ("GET", "/besturen/{b}/contacten/veilig_thuis"),
+    "board.contact:post": ("POST", "/besturen/{b}/contacten/veilig_thuis"),
+}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -93,14 +141,14 @@ def app(database_url: str, tmp_path: Path, clock: Clock, now: Now) -> Iterator[F
         "SESSION_COOKIE_SECURE": False,
         "SCHOOL_PATHS": [shipped_dir("schools") / "demo.yaml", other],
     })
-    with app.app_context(), app.extensions["meldroute.sessions"]() as db:
+    with app.app_context(), app.extensions["meldroute.db_sessions"]() as db:
         ensure_demo_users(db, app.extensions["meldroute.registry"])
     yield app
-    app.extensions["meldroute.engine"].dispose()
+    app.extensions["meldroute.db_engine"].dispose()
 
 
 def count(app: Flask, model: Any) -> int:
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         return int(db.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -122,7 +170,7 @@ def make_user(app: Flask, username: str, school: str, *roles: str, admin: bool =
     from meldroute.webapp import security
     from meldroute.webapp.models import Membership
 
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         user = User(username=username, display_name=username.title(), is_admin=admin,
                     password_hash=security.hash_password(password),
                     totp_secret=security.new_totp_secret() if totp else None)
@@ -144,7 +192,7 @@ def sign_in_as(app: Flask, client: FlaskClient, user_id: int, school: str) -> No
 
     token = secrets.token_urlsafe(32)
     moment = app.config["NOW"]()
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         db.add(WebSession(id=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id,
                           school_id=school, data="{}", created_at=moment,
                           last_seen_at=moment, authenticated_at=moment))
@@ -173,7 +221,7 @@ class Browser:
         return match.group(1)
 
     def login(self, role: str, school: str = "regenboog") -> None:
-        with self.app.extensions["meldroute.sessions"]() as db:
+        with self.app.extensions["meldroute.db_sessions"]() as db:
             user = db.scalar(select(User).where(User.username == f"{school}-{role}"))
             assert user is not None
         html = self.get("/inloggen")
@@ -245,3 +293,15 @@ def cli_env(app, monkeypatch, tmp_path):
     from meldroute.webapp import crypto
 
     crypto.configure(crypto.load_keyring(Path(app.config["INSTANCE_PATH"])))
+
+
+CANARY = "KANARIE-plain-9d1e"
+
+
+def stored_dossier(browser) -> int:
+    """A dossier whose name and first step carry the CANARY text."""
+    browser.login("ib")
+    dossier = browser.new_dossier(name=f"Kind {CANARY}")
+    assert browser.post_step(dossier, "signaleren", {
+        **SIGNALEREN, "interpretatie": f"Zorg {CANARY}"}).status_code == 302
+    return dossier

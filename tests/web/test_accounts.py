@@ -7,7 +7,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from meldroute.webapp import create_app, security
+from meldroute.webapp import security
+from meldroute.webapp.app import create_app
 from meldroute.webapp.models import AuditEvent, LoginAttempt, User, WebSession
 
 from .conftest import TOKEN, make_user
@@ -36,7 +37,7 @@ def sign_in(client, user, now):
 
 
 def attempts(app, **where):
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         query = select(func.count()).select_from(LoginAttempt)
         for key, value in where.items():
             query = query.where(getattr(LoginAttempt, key) == value)
@@ -80,7 +81,7 @@ def test_the_sixth_wrong_password_within_a_minute_is_throttled(app, now, databas
         response = post_password(each, "juf.a")
         assert response.status_code == 429
         assert "Te veel mislukte pogingen" in response.get_data(as_text=True)
-    other.extensions["meldroute.engine"].dispose()
+    other.extensions["meldroute.db_engine"].dispose()
     now.advance(minutes=2)
     assert post_password(client, "juf.a").status_code == 302
 
@@ -111,7 +112,7 @@ def test_a_new_account_must_set_up_2fa_before_anything_else(app, now):
     done = client.post("/inloggen/tweestapsverificatie", data={
         "csrf_token": TOKEN.search(page).group(1), "code": pyotp.TOTP(secret).at(now())})
     assert done.headers["Location"] == "/dossiers"
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         stored = db.scalar(select(User).where(User.username == "meester.b"))
         assert stored.totp_secret == secret
 
@@ -119,14 +120,14 @@ def test_a_new_account_must_set_up_2fa_before_anything_else(app, now):
 def test_passwords_are_argon2id_and_rehashed_when_parameters_change(app):
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
     user = make_user(app, "juf.a", "regenboog", "leerkracht")
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         row = db.get(User, user.id)
         assert row.password_hash.startswith("$argon2id$")
         row.password_hash = weak.hash(PASSWORD)
         db.commit()
     client = app.test_client()
     post_password(client, "juf.a")
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         assert not security.needs_rehash(db.get(User, user.id).password_hash)
 
 
@@ -192,7 +193,7 @@ def test_disabling_an_account_ends_its_sessions_at_once(app, now):
     admin_client.post(f"/beheer/gebruikers/{user.id}/actief",
                       data={"csrf_token": token_of(admin_client, "/beheer/gebruikers")})
     assert client.get("/dossiers").headers["Location"] == "/inloggen"
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         assert db.scalar(select(func.count()).select_from(WebSession).where(
             WebSession.user_id == user.id)) == 0
 
@@ -222,7 +223,7 @@ def test_every_login_is_in_the_audit_trail_without_secrets(app, now):
     client = app.test_client()
     post_password(client, "juf.a", "fout-wachtwoord-12345")
     sign_in(client, user, now)
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         rows = db.scalars(select(AuditEvent).where(AuditEvent.action == "login")
                           .order_by(AuditEvent.seq)).all()
         assert [(r.actor, r.result) for r in rows] == [("juf.a", "failed"), ("juf.a", "ok")]
@@ -239,7 +240,7 @@ def test_a_user_of_two_schools_switches_between_them(app, browser):
     from .conftest import sign_in_as
 
     user = make_user(app, "ib.twee", "regenboog", "ib")
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         from meldroute.webapp.models import Membership
         db.add(Membership(user_id=user.id, school_id="zonnebloem", role="ib"))
         db.commit()

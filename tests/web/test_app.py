@@ -16,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from meldroute.engine import ConfigError
-from meldroute.webapp import DatabaseNotReady, create_app
+from meldroute.webapp.app import DatabaseNotReady, create_app
 from meldroute.webapp.db import upgrade
 from meldroute.webapp.models import Base
 
@@ -56,7 +56,7 @@ def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeyp
     first = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "inst")})
     second = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "inst")})
     for each in (first, second):
-        each.extensions["meldroute.engine"].dispose()
+        each.extensions["meldroute.db_engine"].dispose()
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["SECRET_KEY"]) == 64
     assert oct((tmp_path / "inst" / "secret_key").stat().st_mode & 0o777) == "0o600"

@@ -16,7 +16,7 @@ CANARY = "KANARIE-7f3a9c"
 
 
 def events(app):
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         return db.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
 
 
@@ -78,13 +78,13 @@ def test_random_operations_are_all_audited_and_the_canary_never_leaks(app, brows
         assert CANARY not in " ".join(str(v) for v in (e.actor, e.detail, e.action,
                                                       e.result, e.address))
     assert CANARY not in caplog.text
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         count, broken = audit.verify(db)
     assert broken is None and count == len(events(app))
 
 
 def _tamper(app, sql):
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         db.execute(text(sql))
         db.commit()
         return audit.verify(db)[1]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import make_user, sign_in_as
-from .test_permissions import ROUTES
+from .conftest import ROUTES, make_user, sign_in_as
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",

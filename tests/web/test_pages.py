@@ -186,7 +186,7 @@ def test_a_change_is_a_new_version_and_the_old_one_is_kept(app, browser):
     assert browser.post_step(dossier, "signaleren", SIGNALEREN).status_code == 302
     changed = {**SIGNALEREN, "interpretatie": "Na overleg: zorgen blijven."}
     assert browser.post_step(dossier, "signaleren", changed).status_code == 302
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         rows = db.scalars(select(StepRecord).order_by(StepRecord.version)).all()
         assert [r.version for r in rows] == [1, 2]
         assert json.loads(rows[0].data)["interpretatie"] == "Zorgen over de thuissituatie."
@@ -209,7 +209,7 @@ def test_a_stale_form_is_a_conflict_not_a_lost_write(app, browser):
 def test_a_dossier_keeps_the_protocol_version_it_started_under(app, browser):
     browser.login("leerkracht")
     dossier = browser.new_dossier()
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         row = db.get(Dossier, dossier)
         pinned = db.get(ProtocolVersion, row.protocol_digest)
         old_text = (pinned.source.replace("title: Signaleren", "title: Signaleren (oude versie)")

@@ -8,58 +8,13 @@ from typing import Any
 
 from meldroute.webapp.services import create_dossier, save_step
 
-from .conftest import TOKEN, make_user, sign_in_as
+from .conftest import ROUTES, TOKEN, make_user, sign_in_as
 
 ROLES = ["anonymous", "leerkracht", "ib", "zorgteam", "directeur", "bevoegd_gezag",
          "aandachtsfunctionaris", "admin", "schooladmin", "bestuursadmin"]
 COORDINATING = {"ib", "directeur", "aandachtsfunctionaris"}
 RELATIONS = ["own", "same", "other"]
 
-# endpoint -> (method, url template); {d} is the dossier, {u} a user to administer
-ROUTES: dict[str, tuple[str, str]] = {
-    "static": ("GET", "/static/meldroute.css"),
-    "auth.login": ("GET", "/inloggen"),
-    "auth.login:post": ("POST", "/inloggen"),
-    "auth.code": ("GET", "/inloggen/code"),
-    "auth.code:post": ("POST", "/inloggen/code"),
-    "auth.enroll": ("GET", "/inloggen/tweestapsverificatie"),
-    "auth.enroll:post": ("POST", "/inloggen/tweestapsverificatie"),
-    "auth.logout": ("POST", "/uitloggen"),
-    "auth.switch_school": ("POST", "/school"),
-    "auth.account": ("GET", "/account"),
-    "auth.account:post": ("POST", "/account"),
-    "dossiers.home": ("GET", "/"),
-    "dossiers.overview": ("GET", "/dossiers"),
-    "dossiers.new": ("GET", "/dossiers/nieuw"),
-    "dossiers.new:post": ("POST", "/dossiers/nieuw"),
-    "dossiers.show": ("GET", "/dossiers/{d}"),
-    "dossiers.step": ("GET", "/dossiers/{d}/stap/signaleren"),
-    "dossiers.step:post": ("POST", "/dossiers/{d}/stap/signaleren"),
-    "dossiers.version": ("GET", "/dossiers/{d}/stap/signaleren/versie/1"),
-    "dossiers.close": ("POST", "/dossiers/{d}/afsluiten"),
-    "dossiers.audit_log": ("GET", "/dossiers/{d}/logboek"),
-    "dossiers.contacts": ("GET", "/contacten"),
-    "admin.users": ("GET", "/beheer/gebruikers"),
-    "admin.users:post": ("POST", "/beheer/gebruikers"),
-    "admin.toggle_active": ("POST", "/beheer/gebruikers/{u}/actief"),
-    "admin.end_user_sessions": ("POST", "/beheer/gebruikers/{u}/sessies-beeindigen"),
-    "admin.reset": ("POST", "/beheer/gebruikers/{u}/herstel"),
-    "settings.overview": ("GET", "/scholen/{s}/instellingen"),
-    "settings.contact": ("GET", "/scholen/{s}/instellingen/contacten/cjg"),
-    "settings.contact:post": ("POST", "/scholen/{s}/instellingen/contacten/cjg"),
-    "settings.remove_contact": ("POST", "/scholen/{s}/instellingen/contacten/geen/verwijderen"),
-    "settings.roles": ("GET", "/scholen/{s}/instellingen/rollen"),
-    "settings.roles:post": ("POST", "/scholen/{s}/instellingen/rollen"),
-    "settings.people": ("GET", "/scholen/{s}/instellingen/mensen"),
-    "settings.people:post": ("POST", "/scholen/{s}/instellingen/mensen"),
-    "settings.history": ("GET", "/scholen/{s}/instellingen/versies"),
-    "settings.restore": ("POST", "/scholen/{s}/instellingen/versies/1/herstellen"),
-    "settings.tryout": ("GET", "/scholen/{s}/instellingen/proefdossier"),
-    "settings.tryout:post": ("POST", "/scholen/{s}/instellingen/proefdossier"),
-    "board.home": ("GET", "/besturen/{b}"),
-    "board.contact": ("GET", "/besturen/{b}/contacten/veilig_thuis"),
-    "board.contact:post": ("POST", "/besturen/{b}/contacten/veilig_thuis"),
-}
 # what a POST sends besides its CSRF token (chosen so that nothing valid is stored)
 POSTED = {
     "settings.roles:post": {"remap_0_role": "ib", "remap_0_to": "bestaat_niet"},
@@ -131,7 +86,7 @@ def test_every_route_is_in_the_matrix(app):
 
 def _dossier_of(app: Any, user: Any, school_id: str) -> int:
     registry = app.extensions["meldroute.registry"]
-    with app.app_context(), app.extensions["meldroute.sessions"]() as db:
+    with app.app_context(), app.extensions["meldroute.db_sessions"]() as db:
         from meldroute.webapp.models import User
 
         owner = db.get(User, user.id)
@@ -147,20 +102,20 @@ def _dossier_of(app: Any, user: Any, school_id: str) -> int:
 
 
 def test_permission_matrix(app):
-    from meldroute.webapp import configs
+    from meldroute.webapp import school_configs
     from meldroute.webapp.models import Membership
 
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         for board, school in (("stichting-a", "regenboog"), ("stichting-b", "zonnebloem")):
-            configs.save(db, "board", board, {"id": board, "name": board}, "test", "test")
-            data = configs.data_of(configs.latest(db, "school", school))
-            configs.save(db, "school", school, {**data, "board": board}, "test", "test")
+            school_configs.save(db, "board", board, {"id": board, "name": board}, "test", "test")
+            data = school_configs.data_of(school_configs.latest(db, "school", school))
+            school_configs.save(db, "school", school, {**data, "board": board}, "test", "test")
         db.commit()
     users = {role: make_user(app, f"u-{role}", "regenboog",
                              "leerkracht" if role == "admin" else role, admin=role == "admin")
              for role in ROLES if role not in ("anonymous", "bestuursadmin")}
     users["bestuursadmin"] = make_user(app, "u-bestuur", "regenboog")  # no role at a school
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         db.add(Membership(user_id=users["bestuursadmin"].id, board_id="stichting-a",
                           role="bestuursadmin"))
         db.commit()

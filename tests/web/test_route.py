@@ -57,7 +57,7 @@ def test_every_branch_in_the_browser(app, browser, steps, outcome, next_question
         assert response.status_code == 302, browser.last
     page = browser.get(f"/dossiers/{dossier}")
     assert shown in page
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         row = db.scalar(select(Dossier).where(Dossier.id == dossier))
         assert (row.outcome, row.next_question) == (outcome, next_question)
     if outcome in ("melden", "direct_melden"):

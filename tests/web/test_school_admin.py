@@ -10,7 +10,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from meldroute.engine.analysis import run_check
-from meldroute.webapp import configs
+from meldroute.webapp import school_configs
 from meldroute.webapp.cli import main
 from meldroute.webapp.models import ConfigVersion
 
@@ -18,7 +18,7 @@ from .conftest import CONSULTEREN, TOKEN, make_user, sign_in_as, walk_to_afwegen
 
 
 def versions(app, school="regenboog"):
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         return db.scalar(select(func.count()).select_from(ConfigVersion).where(
             ConfigVersion.kind == "school", ConfigVersion.owner_id == school))
 
@@ -211,8 +211,8 @@ def test_board_defaults_are_inherited_field_by_field(app, cli_env, capsys, tmp_p
                                    "name: Basisschool De Zonnebloem\nboard: stichting-oost")
                       + "  cjg:\n    name: CJG Zonnebloem\n", "utf-8")
     assert main(["school", "import", str(school)]) == 0, capsys.readouterr().err
-    with app.extensions["meldroute.sessions"]() as db:
-        found = configs.effective(db, "zonnebloem")
+    with app.extensions["meldroute.db_sessions"]() as db:
+        found = school_configs.effective(db, "zonnebloem")
     cjg = found.data["contacts"]["cjg"]
     assert cjg == {"name": "CJG Zonnebloem", "phone": "0412-000201",
                    "email": "cjg@bestuur.example.org"}
@@ -223,17 +223,17 @@ def test_board_defaults_are_inherited_field_by_field(app, cli_env, capsys, tmp_p
 def test_board_admins_see_counts_never_pupils(app, browser):
     from meldroute.webapp.models import Membership
 
-    with app.extensions["meldroute.sessions"]() as db:
-        configs.save(db, "board", "stichting-a", {"id": "stichting-a", "name": "Stichting A"},
-                     "t", "t")
-        data = configs.data_of(configs.latest(db, "school", "regenboog"))
-        configs.save(db, "school", "regenboog", {**data, "board": "stichting-a"}, "t", "t")
+    with app.extensions["meldroute.db_sessions"]() as db:
+        school_configs.save(db, "board", "stichting-a",
+                            {"id": "stichting-a", "name": "Stichting A"}, "t", "t")
+        data = school_configs.data_of(school_configs.latest(db, "school", "regenboog"))
+        school_configs.save(db, "school", "regenboog", {**data, "board": "stichting-a"}, "t", "t")
         db.commit()
     browser.login("ib")
     dossier = browser.new_dossier(initials="Q.R.", name="Verzonnen Kind")
     walk_to_afwegen(browser, dossier)
     user = make_user(app, "bestuur", "regenboog")
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         db.add(Membership(user_id=user.id, board_id="stichting-a", role="bestuursadmin"))
         db.commit()
     client = app.test_client()
@@ -262,13 +262,13 @@ def test_the_school_admin_names_who_holds_which_role(app, admin):
     url = "/scholen/regenboog/instellingen/mensen"
     page = admin.get(url).get_data(as_text=True)
     assert "Juf.D" in page and "Beheer.Regenboog" in page
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         from meldroute.webapp.models import User
         me = db.scalar(select(User.id).where(User.username == "beheer.regenboog"))
     response = post(admin, url, {f"roles__{teacher.id}": ["leerkracht", "zorgteam"],
                                  f"roles__{me}": ["schooladmin"]})
     assert response.status_code == 302
-    with app.extensions["meldroute.sessions"]() as db:
+    with app.extensions["meldroute.db_sessions"]() as db:
         from meldroute.webapp.models import User
         assert sorted(db.get(User, teacher.id).roles_at("regenboog")) == ["leerkracht",
                                                                           "zorgteam"]

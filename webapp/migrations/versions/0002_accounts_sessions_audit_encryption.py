@@ -120,12 +120,12 @@ def _encrypt_existing_content() -> None:
     data = bind.execute(sa.text("SELECT id, data FROM step_records")).all()
     if not names and not data:
         return
-    from meldroute.webapp import config, crypto
+    from meldroute.webapp import crypto, settings
 
     try:
         ring = crypto.ring()
     except crypto.KeyError_:
-        ring = crypto.load_keyring(config.instance_path())
+        ring = crypto.load_keyring(settings.instance_path())
     for row_id, value in names:
         bind.execute(sa.text("UPDATE dossiers SET pupil_name = :v WHERE id = :i"),
                      {"v": ring.encrypt(value), "i": row_id})

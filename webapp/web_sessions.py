@@ -1,4 +1,4 @@
-"""Server-side sessions in the database.
+"""Web sessions (the HTTP session), kept server-side in the database.
 
 The cookie carries only a random token; the row is keyed by the token's SHA-256. Logout,
 disabling an account or an admin ending a user's sessions deletes the rows, which makes
@@ -13,21 +13,18 @@ import json
 import secrets
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, session
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
+from .context import db_sessions_of, now_of
 from .models import WebSession
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def now_of(app: Flask) -> dt.datetime:
-    now: dt.datetime = app.config["NOW"]()
-    return now
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -64,19 +61,16 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-class DatabaseSessionInterface(SessionInterface):
+class WebSessionInterface(SessionInterface):
     def cookie_name(self, app: Flask) -> str:
         return "__Host-meldroute" if app.config["SESSION_COOKIE_SECURE"] else "meldroute"
-
-    def _sessions(self, app: Flask) -> Any:
-        return app.extensions["meldroute.sessions"]
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         token = request.cookies.get(self.cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
         now = now_of(app)
-        with self._sessions(app)() as db:
+        with db_sessions_of(app)() as db:
             row = db.get(WebSession, _hash(token))
             if row is None:
                 return ServerSession()
@@ -94,41 +88,51 @@ class DatabaseSessionInterface(SessionInterface):
                                  _utc(row.authenticated_at) if row.authenticated_at else None)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        assert isinstance(session, ServerSession)
+        web_session = session  # the name Flask's interface gives it
+        assert isinstance(web_session, ServerSession)
         name = self.cookie_name(app)
         now = now_of(app)
-        with self._sessions(app)() as db:
-            if session.token and (session.destroyed or session.regenerate):
-                db.execute(delete(WebSession).where(WebSession.id == _hash(session.token)))
+        with db_sessions_of(app)() as db:
+            if web_session.token and (web_session.destroyed or web_session.regenerate):
+                db.execute(delete(WebSession).where(WebSession.id == _hash(web_session.token)))
                 db.commit()
-                if session.destroyed:
+                if web_session.destroyed:
                     response.delete_cookie(name, path="/", secure=app.config[
                         "SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
                     return
-                session.token = None
-            if session.destroyed:
+                web_session.token = None
+            if web_session.destroyed:
                 return
-            if session.token is None and not session and session.user_id is None:
+            if web_session.token is None and not web_session and web_session.user_id is None:
                 return  # nothing worth keeping for an anonymous visitor
-            if session.token is None:
-                session.token = secrets.token_urlsafe(32)
-                row = WebSession(id=_hash(session.token), created_at=now)
+            row: WebSession | None
+            if web_session.token is None:
+                web_session.token = secrets.token_urlsafe(32)
+                row = WebSession(id=_hash(web_session.token), created_at=now)
                 db.add(row)
             else:
-                row = db.get(WebSession, _hash(session.token))
+                row = db.get(WebSession, _hash(web_session.token))
                 if row is None:  # ended meanwhile (logout elsewhere, admin)
                     response.delete_cookie(name, path="/")
                     return
-            row.user_id = session.user_id
-            row.school_id = session.school_id
-            row.authenticated_at = session.authenticated_at
-            row.data = json.dumps(dict(session))
+            row.user_id = web_session.user_id
+            row.school_id = web_session.school_id
+            row.authenticated_at = web_session.authenticated_at
+            row.data = json.dumps(dict(web_session))
             row.last_seen_at = now
             db.commit()
-        response.set_cookie(name, session.token, httponly=True, samesite="Lax",
+        response.set_cookie(name, web_session.token, httponly=True, samesite="Lax",
                             secure=app.config["SESSION_COOKIE_SECURE"], path="/")
 
 
-def end_sessions(db: Any, user_id: int) -> int:
+def current_web_session() -> ServerSession:
+    """The request's web session (``flask.session``), as the class it is."""
+    assert isinstance(session, ServerSession)  # the proxy passes isinstance through
+    return session
+
+
+def end_web_sessions(db: Session, user_id: int) -> int:
+    """End every web session of the user (the caller commits)."""
     result = db.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    assert isinstance(result, CursorResult)  # what a DELETE gives
     return int(result.rowcount or 0)

@@ -1,0 +1,108 @@
+"""The app factory: ``create_app(config)`` loads and checks every protocol and school
+configuration and the database revision before it serves a request (a broken file stops
+the start with the same file:line message ``meldroute check`` prints).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+from flask_wtf.csrf import CSRFProtect
+
+from meldroute.engine import ConfigError, Problem
+
+from . import admin, auth, board, crypto, dossiers, errors, filters, hardening, settings
+from . import schooladmin as school_settings
+from .context import DB_ENGINE, DB_SESSIONS, REGISTRY, close_db, db_sessions_of
+from .db import current_revision, head_revision, make_db_engine, make_sessionmaker
+from .registry import Registry
+from .web_sessions import WebSessionInterface
+
+csrf = CSRFProtect()
+
+
+class DatabaseNotReady(ConfigError):
+    pass
+
+
+def defaults(instance: Path) -> dict[str, Any]:
+    """The settings before ``create_app(config)`` overrides them."""
+    return {
+        "DATABASE_URL": settings.database_url(instance),
+        "DEMO": False,
+        "SCHOOL_PATHS": settings.school_paths(),
+        "CLOCK": dt.date.today,
+        "NOW": lambda: dt.datetime.now(dt.UTC),
+        "CHECK_DB": True,
+        "IDLE_TIMEOUT_MINUTES": settings.int_env("MELDROUTE_IDLE_TIMEOUT_MINUTES", 30),
+        "ABSOLUTE_TIMEOUT_HOURS": settings.int_env("MELDROUTE_ABSOLUTE_TIMEOUT_HOURS", 10),
+        # __Host- cookie, Secure; only plain-HTTP development (serve --demo on localhost)
+        # turns this off
+        "SESSION_COOKIE_SECURE": True,
+        "WTF_I18N_ENABLED": False,  # WTForms' own Dutch messages (Meta.locales)
+        "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session
+        "WTF_CSRF_SSL_STRICT": False,  # the proxy terminates TLS; SameSite and the token hold
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "KEYRING": None,
+    }
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    config = dict(config or {})
+    instance = Path(config.get("INSTANCE_PATH") or settings.instance_path())
+    app = Flask(__name__, instance_path=str(instance), instance_relative_config=False)
+    app.config.update(defaults(instance))
+    app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.secret_key(instance)
+    crypto.configure(app.config["KEYRING"] or crypto.load_keyring(instance))
+    app.session_interface = WebSessionInterface()
+    _open_data(app)
+    _register_web(app)
+    return app
+
+
+def _open_data(app: Flask) -> None:
+    """Protocols and schools checked, the database at the expected revision, seeded."""
+    registry = Registry.load(app.config["SCHOOL_PATHS"])
+    db_engine = make_db_engine(app.config["DATABASE_URL"])
+    if app.config["CHECK_DB"]:
+        current, head = current_revision(db_engine), head_revision()
+        if current != head:
+            db_engine.dispose()
+            raise DatabaseNotReady([Problem(
+                app.config["DATABASE_URL"].split("@")[-1], 1, 1,
+                f"de database staat op revisie {current or '(leeg)'}, de app verwacht "
+                f"{head}: voer eerst 'meldroute db upgrade' uit", "database")])
+    app.extensions[REGISTRY] = registry
+    app.extensions[DB_ENGINE] = db_engine
+    app.extensions[DB_SESSIONS] = make_sessionmaker(db_engine)
+    registry.bind(db_sessions_of(app))
+    if app.config["CHECK_DB"]:
+        with db_sessions_of(app)() as db:
+            registry.seed(db)
+
+
+def _register_web(app: Flask) -> None:
+    csrf.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dossiers.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(school_settings.bp)
+    app.register_blueprint(board.bp)
+
+    @app.context_processor
+    def admin_links() -> dict[str, Any]:
+        user = g.get("user")
+        school_id = g.get("school_id")
+        return {"can_admin_school": bool(user and school_id and school_settings.can_admin(
+            user, school_id))}
+
+    errors.register(app)
+    filters.register(app)
+    hardening.register(app)
+    app.teardown_appcontext(close_db)

@@ -1,0 +1,56 @@
+"""What the web commands share: the app with its database, the audit trail's actor,
+problems and passwords on the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from meldroute.engine import Problem
+
+from . import audit
+from .app import create_app
+from .context import db_engine_of, now_of
+
+
+@contextlib.contextmanager
+def web_app() -> Iterator[Flask]:
+    """The app for a command, its database connections closed afterwards."""
+    app = create_app()
+    try:
+        yield app
+    finally:
+        db_engine_of(app).dispose()
+
+
+def cli_actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def record_cli(app: Flask, db: Session, action: str, detail: str = "", **kwargs: Any
+               ) -> None:
+    """Append to the audit trail as the person at the terminal (the caller commits)."""
+    audit.append(db, action=action, actor=cli_actor(), actor_id=None, address="cli",
+                 now=now_of(app), detail=detail, **kwargs)
+
+
+def print_problems(problems: Iterable[Problem | str]) -> int:
+    for problem in problems:
+        print(str(problem), file=sys.stderr)
+    return 2
+
+
+def read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Wachtwoord: ")
+    if getpass.getpass("Nogmaals: ") != first:
+        raise SystemExit("De wachtwoorden zijn niet gelijk.")
+    return first
