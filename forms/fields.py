@@ -362,7 +362,13 @@ class GroupType(FieldType, name="group"):
         return shown
 
 
+def add_error(field: Field, message: str) -> None:
+    """Show ``message`` next to ``field`` (after validation, e.g. a check against the
+    database); the form then counts as having errors."""
+    field.errors = [*field.errors, message]
+
+
 __all__ = [
     "FIELD_TYPES", "MAX_ROWS", "BuildContext", "CheckboxListField", "DisplayContext",
-    "DutchForm", "FieldType", "field_type",
+    "DutchForm", "FieldType", "SelectChoice", "add_error", "field_type",
 ]

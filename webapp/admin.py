@@ -8,11 +8,10 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
 from meldroute.engine import resolve_role
-from meldroute.forms.fields import DutchForm
+from meldroute.forms.fields import DutchForm, SelectChoice, add_error
 
 from . import security
 from .auth import admin_required
@@ -57,15 +56,16 @@ def users() -> Any:
         if form.validate():
             school_id, role = form.membership.data.split(":", 1)
             school = app_registry.school(school_id)
-            problems = security.password_problems(form.password.data,
+            problems = security.password_problems(form.password.data or "",
                                                   [school.name] if school else [],
-                                                  form.username.data)
+                                                  form.username.data or "")
             if db().scalar(select(User).where(User.username == form.username.data)):
-                form.username.errors.append("Deze gebruikersnaam bestaat al.")
-            form.password.errors.extend(problems)
+                add_error(form.username, "Deze gebruikersnaam bestaat al.")
+            for problem in problems:
+                add_error(form.password, problem)
             if not form.errors:
                 user = User(username=form.username.data, display_name=form.display_name.data,
-                            password_hash=security.hash_password(form.password.data),
+                            password_hash=security.hash_password(form.password.data or ""),
                             must_change_password=True)
                 user.memberships.append(Membership(school_id=school_id, role=role))
                 db().add(user)

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from meldroute.forms.fields import DutchForm
+from meldroute.forms.fields import DutchForm, add_error
 
 from . import security
 from .context import address, db, now, record, registry
@@ -156,7 +156,7 @@ def login() -> Any:
     if request.method == "POST":
         if not form.validate():
             return render_template("login.html", users=demo_users, form=form), 400
-        username = form.username.data.strip().lower()
+        username = (form.username.data or "").strip().lower()
         if security.throttled(db(), username, address(), now()):
             record("login", result="throttled", actor=username)
             security.record_attempt(db(), username, address(), False, "password", now())
@@ -164,7 +164,7 @@ def login() -> Any:
             flash("Te veel mislukte pogingen. Wacht een minuut en probeer het opnieuw.", "error")
             return render_template("login.html", users=demo_users, form=form), 429
         user = db().scalar(select(User).where(User.username == username))
-        ok = security.verify_password(user, form.password.data) and user is not None and \
+        ok = security.verify_password(user, form.password.data or "") and user is not None and \
             user.active and not user.demo
         security.record_attempt(db(), username, address(), ok, "password", now())
         if not ok:
@@ -194,12 +194,13 @@ def code() -> Any:
             db().commit()
             flash("Te veel mislukte pogingen. Wacht een minuut en probeer het opnieuw.", "error")
             return render_template("code.html", form=form), 429
-        step = security.totp_step(user.totp_secret, form.code.data, now(), user.totp_last_step)
+        step = security.totp_step(user.totp_secret, form.code.data or "", now(),
+                                  user.totp_last_step)
         if step is None:
             security.record_attempt(db(), user.username, address(), False, "totp", now())
             record("login", result="failed", user=user, detail="totp")
             db().commit()
-            form.code.errors.append("Deze code klopt niet of is al gebruikt.")
+            add_error(form.code, "Deze code klopt niet of is al gebruikt.")
             return render_template("code.html", form=form), 401
         user.totp_last_step = step
         web_session.pop("totp_pending", None)
@@ -216,12 +217,12 @@ def enroll() -> Any:
     form = CodeForm(request.form if request.method == "POST" else None)
     uri = security.totp_uri(secret, user.username)
     if request.method == "POST" and form.validate():
-        step = security.totp_step(secret, form.code.data, now(), None)
+        step = security.totp_step(secret, form.code.data or "", now(), None)
         if step is None:
             security.record_attempt(db(), user.username, address(), False, "totp", now())
             record("totp.enroll", result="failed", user=user)
             db().commit()
-            form.code.errors.append("Deze code klopt niet. Controleer de tijd op uw telefoon.")
+            add_error(form.code, "Deze code klopt niet. Controleer de tijd op uw telefoon.")
             return render_template("enroll.html", form=form, secret=secret, uri=uri), 400
         user.totp_secret, user.totp_last_step = secret, step
         record("totp.enroll", user=user)
@@ -263,7 +264,7 @@ def account() -> Any:
     form = PasswordForm(request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         # re-authentication: the current password and, with 2FA, a fresh code
-        ok = security.verify_password(user, form.current.data)
+        ok = security.verify_password(user, form.current.data or "")
         step = None
         if ok and user.totp_secret:
             step = security.totp_step(user.totp_secret, form.code.data or "", now(),
@@ -273,16 +274,17 @@ def account() -> Any:
             security.record_attempt(db(), user.username, address(), False, "reauth", now())
             record("password.change", result="failed")
             db().commit()
-            form.current.errors.append("Het wachtwoord of de code klopt niet.")
+            add_error(form.current, "Het wachtwoord of de code klopt niet.")
             return render_template("account.html", form=form), 401
         names = [s.name for s in (registry().school(i) for i in user.schools) if s]
-        problems = security.password_problems(form.new.data, names, user.username)
+        problems = security.password_problems(form.new.data or "", names, user.username)
         if problems:
-            form.new.errors.extend(problems)
+            for problem in problems:
+                add_error(form.new, problem)
             return render_template("account.html", form=form), 400
         if step is not None:
             user.totp_last_step = step
-        user.password_hash = security.hash_password(form.new.data)
+        user.password_hash = security.hash_password(form.new.data or "")
         user.must_change_password = False
         end_web_sessions(db(), user.id)
         record("password.change")

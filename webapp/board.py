@@ -75,7 +75,7 @@ def contact(board_id: str, key: str) -> Any:
     if request.method == "GET":
         return render_template("board_contact.html", board_id=board_id, key=key,
                                form=ContactForm(data=current), problems=[])
-    form = ContactForm(request.form)
+    form: Any = ContactForm(request.form)
     contacts = {**data.get("contacts", {}), key: values(form)}
     new = {**data, "contacts": contacts}
     problems = school_configs.check_board(db(), registry().protocols,

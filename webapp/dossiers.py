@@ -128,9 +128,9 @@ def new() -> Any:
         unknown = sorted(set(request.form) - {"csrf_token", *form._fields})
         if form.validate() and not unknown:
             dossier = create_dossier(db(), registry(), _school(), g.user,
-                                     form.pupil_initials.data.strip(),
-                                     form.pupil_group.data.strip(),
-                                     form.pupil_name.data.strip(), _today(),
+                                     (form.pupil_initials.data or "").strip(),
+                                     (form.pupil_group.data or "").strip(),
+                                     (form.pupil_name.data or "").strip(), _today(),
                                      form.pupil_birthdate.data)
             record("dossier.create", dossier_id=dossier.id)
             db().commit()

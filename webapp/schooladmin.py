@@ -129,7 +129,7 @@ def contact(school_id: str, key: str) -> Any:
     school, found = _guard(school_id)
     protocol = registry().protocol_for(school)
     new = key == "nieuw"
-    form_class = NewContactForm if new else ContactForm
+    form_class: Any = NewContactForm if new else ContactForm  # generated from the schema
     own = _own(school_id)
     current = {**found.data.get("contacts", {}).get(key, {})} if not new else {}
     if request.method == "GET":

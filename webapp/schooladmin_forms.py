@@ -7,11 +7,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from wtforms import RadioField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from meldroute.engine import Problem, Protocol, SchoolConfig, resolve_role
-from meldroute.forms.fields import CheckboxListField, DutchForm
+from meldroute.forms.fields import CheckboxListField, DutchForm, SelectChoice
 
 from . import schemaforms
 from .models import User
