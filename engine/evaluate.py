@@ -1,8 +1,9 @@
 """``evaluate(protocol, school, answers, today)``: where a dossier stands, and why.
 
 The rules decide; this module feeds them the answers of the questions the route has
-reached (durable_rules does the matching, see ``runtime.py``) and turns what fired into
-an immutable ``Evaluation``. It knows nothing of the Meldcode itself.
+reached (durable_rules does the matching, see ``runtime.py``), lets the consequences of
+the rules that fired apply themselves (``consequences.py``) and turns the result into an
+immutable ``Evaluation``. It knows nothing of the Meldcode itself.
 """
 
 from __future__ import annotations
@@ -240,7 +241,7 @@ class _Position:
     question: Question | None
     outcome: Outcome | None
     outcome_is_current: bool
-    ordered: list[str]  # the outcomes on the route, in order
+    ordered: tuple[str, ...]  # the outcomes on the route, in order
     roles: tuple[str, ...]
     actions: tuple[Action, ...]
     deadlines: tuple[DeadlineSpec, ...]
@@ -269,7 +270,7 @@ def _position(protocol: Protocol, walk: _Walk, open_questions: list[str]) -> _Po
         assert question is not None
         step = question.step
         roles = question.responsible or protocol.step(step).required_roles
-    return _Position(step, question, outcome, outcome_is_current, ordered,
+    return _Position(step, question, outcome, outcome_is_current, tuple(ordered),
                      roles if effects.roles is None else effects.roles,
                      tuple(effects.actions), tuple(effects.deadlines))
 
