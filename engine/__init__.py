@@ -8,7 +8,8 @@ Where things live: ``source.py`` (reading files, schemas), ``loader.py`` (semant
 building), ``model.py`` (the immutable protocol and school), ``consequences.py`` (the kinds
 of ``then:``, one class each, in one registry), ``evaluate.py`` and ``runtime.py``
 (evaluation), ``routegraph.py``, ``enumerate.py``, ``scenarios.py`` and ``check.py``
-(``meldroute check``), ``configcheck.py`` (a school's or board's configuration), ``graph.py`` (flowcharts), ``report.py`` and ``cli.py`` (commands).
+(``meldroute check``), ``configcheck.py`` (a school's or board's configuration),
+``graph.py`` (flowcharts), ``report.py`` and ``cli.py`` (commands).
 """
 
 from .check import CheckReport, expand, run_check

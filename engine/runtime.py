@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from durable import engine as durable_engine  # type: ignore[import-untyped]
+from durable import engine as durable_engine
 
 from .errors import EngineError
 from .model import Protocol, Rule
