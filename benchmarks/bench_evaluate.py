@@ -122,7 +122,7 @@ def main() -> int:
         after = rss_kb()
         print(f"memory over {args.memory} evaluations: RSS {before / 1024:.1f} MB -> "
               f"{after / 1024:.1f} MB; live durable_rules sessions afterwards: "
-              f"{runtime.live_sessions()}")
+              f"{runtime.live_rules_sessions()}")
     return 0
 
 

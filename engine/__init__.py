@@ -1,10 +1,18 @@
 """The Meldroute engine: load and check protocol and school files, evaluate answers.
 
-The engine imports neither Flask nor the forms; it is the only place that imports
-durable_rules (in ``runtime.py``).
+What this module exports is the engine's public API: ``forms`` and ``webapp`` import only
+from ``meldroute.engine``. The engine imports neither Flask nor the forms; it is the only
+place that imports durable_rules (in ``runtime.py``).
+
+Where things live: ``source.py`` (reading files, schemas), ``loader.py`` (semantic checks,
+building), ``model.py`` (the immutable protocol and school), ``consequences.py`` (the kinds
+of ``then:``, one class each, in one registry), ``evaluate.py`` and ``runtime.py``
+(evaluation), ``routegraph.py``, ``enumerate.py``, ``scenarios.py`` and ``check.py``
+(``meldroute check``), ``configcheck.py`` (a school's or board's configuration),
+``graph.py`` (flowcharts), ``report.py`` and ``cli.py`` (commands).
 """
 
-from .analysis import enumerate_combinations, expand, graph_problems
+from .check import CheckReport, expand, run_check
 from .configcheck import (
     check_board_config,
     check_school_config,
@@ -12,12 +20,15 @@ from .configcheck import (
     merge_board,
     school_config,
 )
+from .consequences import KINDS, Consequence
+from .enumerate import enumerate_combinations
 from .errors import AnswerError, ConfigError, EngineError, MeldrouteError, Problem, RouteError
 from .evaluate import Evaluation, evaluate
 from .loader import (
     DEFAULT_PROTOCOL,
     is_dutch_phone,
     load_protocol,
+    load_protocol_by_id,
     load_school,
     neutral_school,
     protocol_from_document,
@@ -27,23 +38,51 @@ from .loader import (
     shipped_protocol_files,
 )
 from .model import FieldDef, Protocol, SchoolConfig, Step, resolve_contact, resolve_role
-from .source import (
-    Document,
-    display_path,
-    parse_text,
-    read_document,
-    schema_problems,
-    schema_text,
-)
+from .routegraph import graph_problems
+from .source import Document, display_path, parse_text, read_document, schema_problems, schema_text
 
 __all__ = [
-    "check_board_config", "check_school_config", "data_document", "merge_board",
-    "school_config", "Document",
-    "AnswerError", "ConfigError", "EngineError", "Evaluation", "MeldrouteError", "Problem",
-    "Protocol", "RouteError", "SchoolConfig", "evaluate", "load_protocol", "load_school",
+    "DEFAULT_PROTOCOL",
+    "KINDS",
+    "AnswerError",
+    "CheckReport",
+    "ConfigError",
+    "Consequence",
+    "Document",
+    "EngineError",
+    "Evaluation",
+    "FieldDef",
+    "MeldrouteError",
+    "Problem",
+    "Protocol",
+    "RouteError",
+    "SchoolConfig",
+    "Step",
+    "check_board_config",
+    "check_school_config",
+    "data_document",
+    "display_path",
+    "enumerate_combinations",
+    "evaluate",
+    "expand",
+    "graph_problems",
+    "is_dutch_phone",
+    "load_protocol",
+    "load_protocol_by_id",
+    "load_school",
+    "merge_board",
     "neutral_school",
-    "DEFAULT_PROTOCOL", "FieldDef", "Step", "display_path", "enumerate_combinations",
-    "expand", "graph_problems", "is_dutch_phone", "parse_text", "protocol_from_document",
-    "read_document", "resolve_contact", "resolve_role", "schema_problems", "schema_text",
-    "school_from_document", "school_problems", "shipped_dir", "shipped_protocol_files",
+    "parse_text",
+    "protocol_from_document",
+    "read_document",
+    "resolve_contact",
+    "resolve_role",
+    "run_check",
+    "school_config",
+    "school_from_document",
+    "school_problems",
+    "schema_problems",
+    "schema_text",
+    "shipped_dir",
+    "shipped_protocol_files",
 ]

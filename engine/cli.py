@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import graph as route_graph
-from .analysis import run_check
+from .check import run_check
 from .errors import AnswerError, ConfigError, Problem, RouteError
 from .evaluate import Evaluation, evaluate
 from .loader import load_protocol, load_protocol_by_id, load_school

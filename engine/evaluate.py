@@ -1,8 +1,9 @@
 """``evaluate(protocol, school, answers, today)``: where a dossier stands, and why.
 
 The rules decide; this module feeds them the answers of the questions the route has
-reached (durable_rules does the matching, see ``runtime.py``) and turns what fired into
-an immutable ``Evaluation``. It knows nothing of the Meldcode itself.
+reached (durable_rules does the matching, see ``runtime.py``), lets the consequences of
+the rules that fired apply themselves (``consequences.py``) and turns the result into an
+immutable ``Evaluation``. It knows nothing of the Meldcode itself.
 """
 
 from __future__ import annotations
@@ -13,22 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import runtime
+from .consequences import Action, DeadlineSpec, Effects, RouteState
 from .errors import AnswerError, AnswerProblem, RouteError
 from .model import (
-    Action,
-    AddAction,
-    AddDeadline,
-    Ask,
-    AssignResponsible,
-    Consequence,
-    DeadlineSpec,
-    KeepOpen,
+    Outcome,
     Protocol,
+    Question,
     ResolvedContact,
     ResolvedRole,
     Rule,
     SchoolConfig,
-    SetOutcome,
     resolve_contact,
     resolve_role,
 )
@@ -184,6 +179,112 @@ class _Fired:
     depth: int
 
 
+@dataclass
+class _Walk:
+    """The rules that fired, in order, and what they decided about the route."""
+
+    fired: list[_Fired] = field(default_factory=list)
+    route: RouteState = field(default_factory=RouteState)
+    used: list[tuple[str, str]] = field(default_factory=list)  # answers reached, in order
+
+
+def _walk(protocol: Protocol, answers: Mapping[str, str]) -> _Walk:
+    """Feed the rules the answers of the questions the route reaches, breadth first."""
+    rules = {r.id: r for r in protocol.rules}
+    walk = _Walk()
+
+    def take(rule_ids: list[str], depth: int) -> list[str]:
+        walk.route.new_questions = []
+        for rule_id in rule_ids:
+            rule = rules[rule_id]
+            walk.fired.append(_Fired(rule, depth))
+            for item in rule.then:
+                item.on_fire(walk.route, depth)
+        return walk.route.new_questions
+
+    with runtime.rules_session(protocol) as rules_session:
+        frontier = [(q, 1) for q in take(rules_session.start(), 0)]
+        while frontier:
+            question, depth = frontier.pop(0)
+            if question not in answers:
+                continue
+            walk.used.append((question, answers[question]))
+            fired = rules_session.answer(question, answers[question])
+            frontier += [(q, depth + 1) for q in take(fired, depth)]
+    return walk
+
+
+def _open_questions(walk: _Walk) -> list[str]:
+    """The questions now open; a conflict or a gap in the route is a ``RouteError``."""
+    used_map = dict(walk.used)
+    fired_ids = [f.rule.id for f in walk.fired]
+    route = walk.route
+    open_questions = [q for q in route.asked if q not in used_map or q in route.kept_open]
+    if len(open_questions) > 1:
+        raise RouteError("conflict", "meerdere open vragen tegelijk: "
+                                     + ", ".join(open_questions), used_map, fired_ids)
+    for ids in route.outcomes_at.values():
+        if len(ids) > 1:
+            raise RouteError("conflict", "tegenstrijdige uitkomsten: " + ", ".join(ids),
+                             used_map, fired_ids)
+    if not open_questions and not route.outcomes_at:
+        raise RouteError("gap", "geen volgende vraag en geen uitkomst", used_map, fired_ids)
+    return open_questions
+
+
+@dataclass(frozen=True)
+class _Position:
+    """Where the dossier stands: the step, the open question, the outcome (current or
+    passed), and what is to be done now."""
+
+    step: str
+    question: Question | None
+    outcome: Outcome | None
+    outcome_is_current: bool
+    ordered: tuple[str, ...]  # the outcomes on the route, in order
+    roles: tuple[str, ...]
+    actions: tuple[Action, ...]
+    deadlines: tuple[DeadlineSpec, ...]
+
+
+def _position(protocol: Protocol, walk: _Walk, open_questions: list[str]) -> _Position:
+    outcomes_at = walk.route.outcomes_at
+    last_depth = max(f.depth for f in walk.fired)
+    ordered = [ids[0] for _, ids in sorted(outcomes_at.items())]
+    outcome = protocol.outcomes[ordered[-1]] if ordered else None
+    outcome_is_current = outcome is not None and max(outcomes_at) == last_depth
+    question = protocol.questions[open_questions[0]] if open_questions else None
+
+    effects = Effects()
+    if outcome is not None and outcome_is_current:
+        effects.actions += outcome.actions
+        effects.deadlines += outcome.deadlines
+    for f in walk.fired:
+        if f.depth == last_depth:
+            for item in f.rule.then:
+                item.on_current(effects)
+    if outcome is not None and (outcome_is_current or question is None):
+        step = outcome.step
+        roles = outcome.responsible or protocol.step(step).required_roles
+    else:
+        assert question is not None
+        step = question.step
+        roles = question.responsible or protocol.step(step).required_roles
+    return _Position(step, question, outcome, outcome_is_current, tuple(ordered),
+                     roles if effects.roles is None else effects.roles,
+                     tuple(effects.actions), tuple(effects.deadlines))
+
+
+def _contacts(protocol: Protocol, school: SchoolConfig, at: _Position
+              ) -> tuple[ResolvedContact, ...]:
+    action_keys = [a.contact for a in at.actions if a.contact]
+    if at.outcome is not None and at.outcome_is_current:
+        keys = action_keys
+    else:
+        keys = [*protocol.step(at.step).contacts, *action_keys]
+    return tuple(resolve_contact(protocol, school, k) for k in dict.fromkeys(keys))
+
+
 def evaluate(
     protocol: Protocol,
     school: SchoolConfig,
@@ -193,107 +294,10 @@ def evaluate(
     """Evaluate ``answers`` (question id -> answer id) against the protocol's rules."""
     check_answers(protocol, answers)
     today = today or dt.date.today()
-    rules = {r.id: r for r in protocol.rules}
-
-    fired: list[_Fired] = []
-    asked: list[str] = []  # in the order the route reached them
-    kept_open: list[str] = []
-    used: list[tuple[str, str]] = []
-
-    def take(rule_ids: list[str], depth: int) -> list[str]:
-        new_questions = []
-        for rule_id in rule_ids:
-            rule = rules[rule_id]
-            fired.append(_Fired(rule, depth))
-            for item in rule.then:
-                if isinstance(item, Ask) and item.question not in asked:
-                    asked.append(item.question)
-                    new_questions.append(item.question)
-                elif isinstance(item, KeepOpen) and item.question not in kept_open:
-                    kept_open.append(item.question)
-        return new_questions
-
-    with runtime.session(protocol) as s:
-        frontier = [(q, 1) for q in take(s.start(), 0)]
-        while frontier:
-            question, depth = frontier.pop(0)
-            if question not in answers:
-                continue
-            used.append((question, answers[question]))
-            frontier += [(q, depth + 1) for q in take(s.answer(question, answers[question]),
-                                                       depth)]
-
-    used_map = dict(used)
-    fired_ids = [f.rule.id for f in fired]
-    open_questions = [q for q in asked if q not in used_map or q in kept_open]
-    if len(open_questions) > 1:
-        raise RouteError("conflict", "meerdere open vragen tegelijk: "
-                                     + ", ".join(open_questions), used_map, fired_ids)
-
-    outcomes_at: dict[int, list[str]] = {}
-    for f in fired:
-        for item in f.rule.then:
-            if isinstance(item, SetOutcome):
-                outcomes_at.setdefault(f.depth, [])
-                if item.outcome not in outcomes_at[f.depth]:
-                    outcomes_at[f.depth].append(item.outcome)
-    for ids in outcomes_at.values():
-        if len(ids) > 1:
-            raise RouteError("conflict", "tegenstrijdige uitkomsten: " + ", ".join(ids),
-                             used_map, fired_ids)
-    if not open_questions and not outcomes_at:
-        raise RouteError("gap", "geen volgende vraag en geen uitkomst", used_map, fired_ids)
-
-    last_depth = max(f.depth for f in fired)
-    last = [f.rule for f in fired if f.depth == last_depth]
-    ordered = [ids[0] for _, ids in sorted(outcomes_at.items())]
-    outcome = protocol.outcomes[ordered[-1]] if ordered else None
-    outcome_is_current = outcome is not None and max(outcomes_at) == last_depth
-    question = protocol.questions[open_questions[0]] if open_questions else None
-
-    if outcome is not None and (outcome_is_current or question is None):
-        step = outcome.step
-        roles = outcome.responsible or protocol.step(step).required_roles
-    else:
-        assert question is not None
-        step = question.step
-        roles = question.responsible or protocol.step(step).required_roles
-    consequences: list[Consequence] = [c for r in last for c in r.then]
-    for c in consequences:
-        if isinstance(c, AssignResponsible):
-            roles = c.roles
-
-    actions: list[Action] = []
-    deadlines: list[DeadlineSpec] = []
-    if outcome is not None and outcome_is_current:
-        actions += outcome.actions
-        deadlines += outcome.deadlines
-    actions += [c.action for c in consequences if isinstance(c, AddAction)]
-    deadlines += [c.deadline for c in consequences if isinstance(c, AddDeadline)]
-
-    resolved_actions = tuple(
-        ResolvedAction(
-            a.text,
-            resolve_contact(protocol, school, a.contact) if a.contact else None,
-            resolve_role(protocol, school, a.role, step) if a.role else None,
-        )
-        for a in actions
-    )
-    if outcome is not None and outcome_is_current:
-        contact_keys = [a.contact for a in actions if a.contact]
-    else:
-        contact_keys = [*protocol.step(step).contacts, *(a.contact for a in actions if a.contact)]
-    contacts = tuple(resolve_contact(protocol, school, k) for k in dict.fromkeys(contact_keys))
-
-    trace = tuple(
-        TraceEntry(f.rule.id, f.rule.description,
-                   tuple((q, used_map[q]) for q in f.rule.when))
-        for f in fired
-    )
-    ignored = tuple(
-        IgnoredAnswer(q, a, "de route komt door de eerdere antwoorden niet bij deze vraag")
-        for q, a in answers.items() if q not in asked
-    )
+    walk = _walk(protocol, answers)
+    at = _position(protocol, walk, _open_questions(walk))
+    used_map = dict(walk.used)
+    question, outcome, step = at.question, at.outcome, at.step
     return Evaluation(
         protocol=protocol.id,
         protocol_version=protocol.version,
@@ -305,16 +309,25 @@ def evaluate(
         outcome=OutcomeRef(outcome.id, outcome.text, outcome.step) if outcome else None,
         passed_outcomes=tuple(
             OutcomeRef(o, protocol.outcomes[o].text, protocol.outcomes[o].step)
-            for o in ordered[:-1]),
-        actions=resolved_actions,
-        contacts=contacts,
+            for o in at.ordered[:-1]),
+        actions=tuple(
+            ResolvedAction(
+                a.text,
+                resolve_contact(protocol, school, a.contact) if a.contact else None,
+                resolve_role(protocol, school, a.role, step) if a.role else None)
+            for a in at.actions),
+        contacts=_contacts(protocol, school, at),
         responsible=tuple(resolve_role(protocol, school, r, step)
-                          for r in dict.fromkeys(roles)),
+                          for r in dict.fromkeys(at.roles)),
         deadlines=tuple(Deadline(d.label, add_working_days(today, d.working_days),
-                                 d.working_days) for d in deadlines),
+                                 d.working_days) for d in at.deadlines),
         requested_fields=tuple(dict.fromkeys(
-            f for o in ordered for f in protocol.outcomes[o].fields)),
-        trace=trace,
-        used=tuple(used),
-        ignored=ignored,
+            f for o in at.ordered for f in protocol.outcomes[o].fields)),
+        trace=tuple(TraceEntry(f.rule.id, f.rule.description,
+                               tuple((q, used_map[q]) for q in f.rule.when))
+                    for f in walk.fired),
+        used=tuple(walk.used),
+        ignored=tuple(
+            IgnoredAnswer(q, a, "de route komt door de eerdere antwoorden niet bij deze vraag")
+            for q, a in answers.items() if q not in walk.route.asked),
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from .analysis import START, route_graph
-from .model import KeepOpen, Protocol
+from .model import Protocol
+from .routegraph import START, question_node, route_graph
 
 
 def _edges(protocol: Protocol) -> list[tuple[str, str, str]]:
@@ -18,7 +18,7 @@ def _edges(protocol: Protocol) -> list[tuple[str, str, str]]:
     order = {n: i for i, n in enumerate(ordered)}
     edges = []
     for rule in protocol.rules:
-        sources = [f"q:{q}" for q in rule.when] or [START]
+        sources = [question_node(q) for q in rule.when] or [START]
         source = max(sources, key=order.__getitem__)
         answers = rule.when.get(source[2:], ())
         label = " / ".join(answers)
@@ -26,8 +26,7 @@ def _edges(protocol: Protocol) -> list[tuple[str, str, str]]:
             if data["rule"] == rule.id:
                 edges.append((source, target, label))
         for t in rule.then:
-            if isinstance(t, KeepOpen):
-                edges.append((source, f"q:{t.question}", f"{label}: vraag blijft open"))
+            edges += [(source, target, text) for target, text in t.drawn_edges(label)]
     return list(dict.fromkeys(edges))
 
 

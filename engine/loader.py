@@ -5,7 +5,6 @@ Every problem is collected and reported at once, each with ``file:line:col``.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from collections import Counter
@@ -17,12 +16,11 @@ from typing import Any
 
 import phonenumbers
 
+from .consequences import Action, DeadlineSpec, consequence_from_data
 from .errors import ConfigError, Problem
 from .model import (
-    Action,
     Actor,
     ContactKey,
-    DeadlineSpec,
     FieldDef,
     Outcome,
     Protocol,
@@ -33,8 +31,8 @@ from .model import (
     SchoolConfig,
     SchoolContact,
     Step,
-    consequence_from_data,
 )
+from .references import References, suggest
 from .source import Document, load_checked, schema_problems
 
 DEFAULT_PROTOCOL = "meldcode-onderwijs"
@@ -77,30 +75,8 @@ def _duplicates(doc: Document, section: Iterable[tuple[tuple[Any, ...], Any]], w
     return problems
 
 
-def _suggest(value: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.75)
-    return f"; bedoel je '{close[0]}'?" if close else ""
-
-
-class _Refs:
-    """Checks references in a protocol document and collects the problems."""
-
-    def __init__(self, doc: Document) -> None:
-        self.doc = doc
-        self.problems: list[Problem] = []
-
-    def check(self, where: tuple[Any, ...], value: Any, known: Iterable[str], what: str) -> None:
-        known = list(known)
-        if value not in known:
-            self.problems.append(self.doc.problem(
-                where,
-                f"onbekende {what} '{value}'{_suggest(str(value), known)} "
-                f"(bekend: {', '.join(known)})",
-                check="references"))
-
-
-def protocol_problems(doc: Document) -> list[Problem]:
-    """Semantic checks of a schema-valid protocol document."""
+def _id_problems(doc: Document) -> list[Problem]:
+    """Ids (and step numbers) that occur twice."""
     d = doc.data
     problems: list[Problem] = []
     for section, key, what in (
@@ -110,59 +86,74 @@ def protocol_problems(doc: Document) -> list[Problem]:
     ):
         items = [((section, i, key), item[key]) for i, item in enumerate(d[section])]
         problems += _duplicates(doc, items, what)
+    problems += _duplicates(doc, _fields(d), "veld")
+    return problems
 
-    fields = [(("steps", si, "fields", fi, "id"), f["id"])
-              for si, s in enumerate(d["steps"]) for fi, f in enumerate(s["fields"])]
-    problems += _duplicates(doc, fields, "veld")
 
-    refs = _Refs(doc)
-    roles = [r["id"] for r in d["roles"]]
-    contacts = [c["key"] for c in d["contacts"]]
-    answers = [a["id"] for a in d["answers"]]
-    steps = [s["id"] for s in d["steps"]]
-    questions = {q["id"]: q for q in d["questions"]}
-    outcomes = [o["id"] for o in d["outcomes"]]
-    field_ids = {f for _, f in fields}
-    conditional = {f["id"]: ("steps", si, "fields", fi)
-                   for si, s in enumerate(d["steps"]) for fi, f in enumerate(s["fields"])
-                   if f.get("conditional")}
+def _fields(d: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+    return [(("steps", si, "fields", fi, "id"), f["id"])
+            for si, s in enumerate(d["steps"]) for fi, f in enumerate(s["fields"])]
 
-    def check_action(where: tuple[Any, ...], action: Mapping[str, Any]) -> None:
-        if "contact" in action:
-            refs.check((*where, "contact"), action["contact"], contacts, "contact")
-        if "role" in action:
-            refs.check((*where, "role"), action["role"], roles, "rol")
 
-    for i, c in enumerate(d["contacts"]):
+def _references(doc: Document) -> References:
+    d = doc.data
+    return References(doc, {
+        "rol": [r["id"] for r in d["roles"]],
+        "contact": [c["key"] for c in d["contacts"]],
+        "antwoord": [a["id"] for a in d["answers"]],
+        "stap": [s["id"] for s in d["steps"]],
+        "vraag": [q["id"] for q in d["questions"]],
+        "uitkomst": [o["id"] for o in d["outcomes"]],
+        "veld": sorted({f for _, f in _fields(d)}),
+    })
+
+
+def _phone_problems(doc: Document) -> list[Problem]:
+    problems = []
+    for i, c in enumerate(doc.data["contacts"]):
         phone = c.get("fallback", {}).get("phone")
         if phone is not None and not is_dutch_phone(phone):
             problems.append(doc.problem(("contacts", i, "fallback", "phone"),
                                         f"'{phone}' is geen geldig Nederlands telefoonnummer",
                                         check="references"))
+    return problems
+
+
+def _check_steps_and_questions(d: Mapping[str, Any], refs: References) -> None:
     for si, s in enumerate(d["steps"]):
         for ai, a in enumerate(s["actors"]):
-            refs.check(("steps", si, "actors", ai, "role"), a["role"], roles, "rol")
+            refs.check(("steps", si, "actors", ai, "role"), a["role"], "rol")
         for ci, c in enumerate(s.get("contacts", ())):
-            refs.check(("steps", si, "contacts", ci), c, contacts, "contact")
+            refs.check(("steps", si, "contacts", ci), c, "contact")
         for fi, f in enumerate(s["fields"]):
             if "question" in f:
-                refs.check(("steps", si, "fields", fi, "question"), f["question"], questions,
-                           "vraag")
+                refs.check(("steps", si, "fields", fi, "question"), f["question"], "vraag")
     for qi, q in enumerate(d["questions"]):
-        refs.check(("questions", qi, "step"), q["step"], steps, "stap")
+        refs.check(("questions", qi, "step"), q["step"], "stap")
         for ai, a in enumerate(q["answers"]):
-            refs.check(("questions", qi, "answers", ai), a, answers, "antwoord")
+            refs.check(("questions", qi, "answers", ai), a, "antwoord")
         for ri, r in enumerate(q.get("responsible", ())):
-            refs.check(("questions", qi, "responsible", ri), r, roles, "rol")
+            refs.check(("questions", qi, "responsible", ri), r, "rol")
+
+
+def _outcome_problems(doc: Document, refs: References) -> list[Problem]:
+    """References in outcomes, and conditional fields that no outcome asks for (or the
+    other way round)."""
+    d = doc.data
+    problems: list[Problem] = []
+    field_ids = {f for _, f in _fields(d)}
+    conditional = {f["id"]: ("steps", si, "fields", fi)
+                   for si, s in enumerate(d["steps"]) for fi, f in enumerate(s["fields"])
+                   if f.get("conditional")}
     requested: set[str] = set()
     for oi, o in enumerate(d["outcomes"]):
-        refs.check(("outcomes", oi, "step"), o["step"], steps, "stap")
+        refs.check(("outcomes", oi, "step"), o["step"], "stap")
         for ai, a in enumerate(o.get("actions", ())):
-            check_action(("outcomes", oi, "actions", ai), a)
+            Action.from_data(a).check(("outcomes", oi, "actions", ai), refs)
         for ri, r in enumerate(o.get("responsible", ())):
-            refs.check(("outcomes", oi, "responsible", ri), r, roles, "rol")
+            refs.check(("outcomes", oi, "responsible", ri), r, "rol")
         for fi, f in enumerate(o.get("fields", ())):
-            refs.check(("outcomes", oi, "fields", fi), f, sorted(field_ids), "veld")
+            refs.check(("outcomes", oi, "fields", fi), f, "veld")
             if f in field_ids and f not in conditional:
                 problems.append(doc.problem(
                     ("outcomes", oi, "fields", fi),
@@ -174,14 +165,18 @@ def protocol_problems(doc: Document) -> list[Problem]:
             problems.append(doc.problem(
                 where, f"veld '{fid}' is 'conditional' maar geen uitkomst vraagt erom",
                 check="references"))
+    return problems
 
-    starts = 0
+
+def _rule_problems(doc: Document, refs: References) -> list[Problem]:
+    """Answers a rule's ``when`` may not use, its ``then``, and the start rule."""
+    d = doc.data
+    problems: list[Problem] = []
+    questions = {q["id"]: q for q in d["questions"]}
     for ri, r in enumerate(d["rules"]):
-        if not r["when"]:
-            starts += 1
         for q, value in r["when"].items():
             if q not in questions:
-                refs.check(("rules", ri, "when", q), q, questions, "vraag")
+                refs.check(("rules", ri, "when", q), q, "vraag")
                 continue
             allowed = questions[q]["answers"]
             for v in value if isinstance(value, list) else [value]:
@@ -191,20 +186,21 @@ def protocol_problems(doc: Document) -> list[Problem]:
                         f"antwoord '{v}' is niet toegestaan bij vraag '{q}' "
                         f"(toegestaan: {', '.join(allowed)})", check="references"))
         for ti, item in enumerate(r["then"]):
-            ((kind, value),) = item.items()
-            where = ("rules", ri, "then", ti, kind)
-            if kind in ("ask", "keep_open"):
-                refs.check(where, value, questions, "vraag")
-            elif kind == "outcome":
-                refs.check(where, value, outcomes, "uitkomst")
-            elif kind == "action":
-                check_action(where, value)
-            elif kind == "responsible":
-                for i, role in enumerate(value):
-                    refs.check((*where, i), role, roles, "rol")
-    if starts == 0:
+            ((kind, _),) = item.items()
+            consequence_from_data(item).check(("rules", ri, "then", ti, kind), refs)
+    if not any(not r["when"] for r in d["rules"]):
         problems.append(doc.problem(("rules",), "geen beginregel: één regel heeft 'when: {}'",
                                     check="references"))
+    return problems
+
+
+def protocol_problems(doc: Document) -> list[Problem]:
+    """Semantic checks of a schema-valid protocol document."""
+    refs = _references(doc)
+    problems = _id_problems(doc) + _phone_problems(doc)
+    _check_steps_and_questions(doc.data, refs)
+    problems += _outcome_problems(doc, refs)
+    problems += _rule_problems(doc, refs)
     return problems + refs.problems
 
 
@@ -215,7 +211,6 @@ def build_protocol(doc: Document) -> Protocol:
         id=d["id"],
         version=str(d["version"]),
         title=d["title"],
-        goal=d.get("goal"),
         roles=MappingProxyType({r["id"]: Role(r["id"], r["name"], r.get("access", "own"))
                                 for r in d["roles"]}),
         contacts=MappingProxyType({
@@ -254,9 +249,8 @@ def build_protocol(doc: Document) -> Protocol:
                 when=MappingProxyType({
                     q: tuple(v) if isinstance(v, list) else (v,) for q, v in r["when"].items()}),
                 then=tuple(consequence_from_data(t) for t in r["then"]),
-                index=i,
             )
-            for i, r in enumerate(d["rules"])
+            for r in d["rules"]
         ),
         digest=_digest(d),
         source=doc,
@@ -301,7 +295,7 @@ def school_problems(doc: Document, protocol: Protocol) -> list[Problem]:
                            f"'{protocol.id}'")
     for key, contact in d.get("contacts", {}).items():
         if key not in protocol.contacts:
-            hint = _suggest(key, protocol.contacts)
+            hint = suggest(key, protocol.contacts)
             if hint:  # an own contact is fine; a misspelt protocol contact is not
                 add(("contacts", key), f"onbekend contact '{key}'{hint}", key=True)
         phone = contact.get("phone")
@@ -310,7 +304,7 @@ def school_problems(doc: Document, protocol: Protocol) -> list[Problem]:
                 f"'{phone}' is geen geldig Nederlands telefoonnummer (bijvoorbeeld 0412-673700)")
     for key in d.get("roles", {}):
         if key not in protocol.roles:
-            hint = _suggest(key, protocol.roles)
+            hint = suggest(key, protocol.roles)
             if hint:
                 add(("roles", key), f"onbekende rol '{key}'{hint}", key=True)
     known_roles = list(dict.fromkeys([*protocol.roles, *d.get("roles", {})]))
@@ -318,16 +312,16 @@ def school_problems(doc: Document, protocol: Protocol) -> list[Problem]:
     for i, r in enumerate(d.get("remap", ())):
         if r["role"] not in protocol.roles:
             add(("remap", i, "role"), f"onbekende rol '{r['role']}' in de route"
-                                      f"{_suggest(r['role'], protocol.roles)} "
+                                      f"{suggest(r['role'], protocol.roles)} "
                                       f"(bekend: {', '.join(protocol.roles)})")
         if r["to"] not in known_roles:
-            add(("remap", i, "to"), f"onbekende rol '{r['to']}'{_suggest(r['to'], known_roles)}"
+            add(("remap", i, "to"), f"onbekende rol '{r['to']}'{suggest(r['to'], known_roles)}"
                                     f" (bekend: {', '.join(known_roles)}); "
                                     "voeg haar toe onder 'roles'")
         for j, s in enumerate(r.get("steps", ())):
             if s not in protocol.steps_by_id:
                 add(("remap", i, "steps", j), f"onbekende stap '{s}'"
-                                              f"{_suggest(s, protocol.steps_by_id)}")
+                                              f"{suggest(s, protocol.steps_by_id)}")
         for s in r.get("steps") or list(protocol.steps_by_id):
             if (r["role"], s) in taken:
                 add(("remap", i), f"rol '{r['role']}' wordt in stap '{s}' al overgenomen "

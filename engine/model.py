@@ -1,114 +1,18 @@
 """The protocol and a school's configuration as immutable objects.
 
 Everything here is built from files that have passed their JSON Schema; the semantic
-checks (references, duplicates, phone numbers) are in ``loader.py``.
+checks (references, duplicates, phone numbers) are in ``loader.py``. A rule's
+consequences (``then:``) are in ``consequences.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any
 
+from .consequences import Action, Consequence, DeadlineSpec
 from .source import Document
-
-# --- rule consequences ('then'), one small class per kind --------------------------------
-
-
-@dataclass(frozen=True)
-class Action:
-    text: str
-    contact: str | None = None
-    role: str | None = None
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> Action:
-        return cls(data["text"], data.get("contact"), data.get("role"))
-
-
-@dataclass(frozen=True)
-class DeadlineSpec:
-    label: str
-    working_days: int
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> DeadlineSpec:
-        return cls(data["label"], int(data["working_days"]))
-
-
-class _FromValue:
-    """A consequence whose YAML value is its only field: ``ask: sterk_vermoeden``."""
-
-    @classmethod
-    def from_data(cls, value: Any) -> Any:
-        return cls(value)  # type: ignore[call-arg]
-
-
-@dataclass(frozen=True)
-class Ask(_FromValue):
-    """The route goes on with this question."""
-
-    kind: ClassVar[str] = "ask"
-    question: str
-
-
-@dataclass(frozen=True)
-class KeepOpen(_FromValue):
-    """This question stays open (is asked again) although it has an answer."""
-
-    kind: ClassVar[str] = "keep_open"
-    question: str
-
-
-@dataclass(frozen=True)
-class SetOutcome(_FromValue):
-    kind: ClassVar[str] = "outcome"
-    outcome: str
-
-
-@dataclass(frozen=True)
-class AddAction:
-    kind: ClassVar[str] = "action"
-    action: Action
-
-    @classmethod
-    def from_data(cls, value: Any) -> AddAction:
-        return cls(Action.from_data(value))
-
-
-@dataclass(frozen=True)
-class AddDeadline:
-    kind: ClassVar[str] = "deadline"
-    deadline: DeadlineSpec
-
-    @classmethod
-    def from_data(cls, value: Any) -> AddDeadline:
-        return cls(DeadlineSpec.from_data(value))
-
-
-@dataclass(frozen=True)
-class AssignResponsible:
-    kind: ClassVar[str] = "responsible"
-    roles: tuple[str, ...]
-
-    @classmethod
-    def from_data(cls, value: Any) -> AssignResponsible:
-        return cls(tuple(value))
-
-
-Consequence = Ask | KeepOpen | SetOutcome | AddAction | AddDeadline | AssignResponsible
-
-THEN_KINDS: Mapping[str, Any] = MappingProxyType(
-    {k.kind: k for k in (Ask, KeepOpen, SetOutcome, AddAction, AddDeadline, AssignResponsible)}
-)
-
-
-def consequence_from_data(item: Mapping[str, Any]) -> Consequence:
-    ((kind, value),) = item.items()
-    result: Consequence = THEN_KINDS[kind].from_data(value)
-    return result
-
 
 # --- protocol -------------------------------------------------------------------------------
 
@@ -214,7 +118,6 @@ class Rule:
     description: str
     when: Mapping[str, tuple[str, ...]]
     then: tuple[Consequence, ...]
-    index: int  # position in the file, for locating it
 
     @property
     def is_start(self) -> bool:
@@ -226,7 +129,6 @@ class Protocol:
     id: str
     version: str
     title: str
-    goal: str | None
     roles: Mapping[str, Role]
     contacts: Mapping[str, ContactKey]
     answer_labels: Mapping[str, str]
@@ -243,9 +145,6 @@ class Protocol:
     @property
     def steps_by_id(self) -> Mapping[str, Step]:
         return {s.id: s for s in self.steps}
-
-    def field_defs(self) -> dict[str, tuple[Step, FieldDef]]:
-        return {f.id: (s, f) for s in self.steps for f in s.fields}
 
     def where(self, section: str, item_id: str) -> tuple[str, int]:
         """The path (section, index) of an element with this id, for locating problems."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from xml.etree import ElementTree as ET
 
-from .analysis import CheckReport
+from .check import CheckReport
 
 FORMATS = ("text", "json", "junit", "github")
 

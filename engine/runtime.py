@@ -4,9 +4,9 @@ What ../shared/notes/durable-rules.md measured, and how this module answers it:
 
 - the stock ``Host`` starts dispatcher threads that race with the caller (segfaults with
   several threads): ``_QuietHost`` switches them off;
-- state lives in a fixed table of 1,024 sessions: every evaluation uses a fresh ``uuid4``
+- state lives in a fixed table of 1,024 rules sessions: every evaluation uses a fresh ``uuid4``
   sid and deletes it in ``finally``; a process-wide lock serialises access;
-- exceptions in actions are swallowed into the session state: the state is read after
+- exceptions in actions are swallowed into the rules session's state: the state is read after
   every evaluation and an ``exception`` becomes an ``EngineError``;
 - a ruleset name cannot be registered twice: the name carries the protocol's digest;
 - the engine mutates the ruleset dict: it gets a deep copy;
@@ -110,8 +110,8 @@ def prepare(protocol: Protocol) -> str:
     return name
 
 
-class Session:
-    """One evaluation's facts in durable_rules. Use only inside ``session()``."""
+class RulesSession:
+    """One evaluation's facts in durable_rules. Use only inside ``rules_session()``."""
 
     def __init__(self, host: _QuietHost, name: str) -> None:
         self._host, self._name = host, name
@@ -148,30 +148,31 @@ class Session:
             raise EngineError(f"the rules engine failed: {state['exception']}")
 
 
-class session:  # noqa: N801 - used as a context manager, reads as a statement
-    """``with session(protocol) as s:`` — a fresh sid, deleted afterwards, under the lock."""
+class rules_session:  # noqa: N801 - used as a context manager, reads as a statement
+    """``with rules_session(protocol) as s:`` — a fresh sid, deleted afterwards, under the
+    lock."""
 
     def __init__(self, protocol: Protocol) -> None:
         self._name = prepare(protocol)
-        self._session: Session | None = None
+        self._rules_session: RulesSession | None = None
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> RulesSession:
         _LOCK.acquire()
         try:
-            self._session = Session(_host(), self._name)
+            self._rules_session = RulesSession(_host(), self._name)
         except BaseException:
             _LOCK.release()
             raise
-        return self._session
+        return self._rules_session
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if self._session is not None:
-                self._session.close()
+            if self._rules_session is not None:
+                self._rules_session.close()
         finally:
             _LOCK.release()
 
 
-def live_sessions() -> int:
+def live_rules_sessions() -> int:
     """How many evaluations have state in durable_rules right now (0 between calls)."""
     return len(_host().fired)

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -165,15 +165,56 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + '..."'
 
 
-def _allowed_keys(schema: dict[str, Any]) -> list[str]:
+def _allowed_keys(schema: Mapping[str, Any]) -> list[str]:
     return sorted(schema.get("properties", {}))
+
+
+def _type_message(inst: Any, vv: Any) -> str:
+    names = [vv] if isinstance(vv, str) else list(vv)
+    want = " of ".join(_TYPES_NL.get(n, n) for n in names)
+    return f"verwacht {want}, gevonden {_show(inst)}"
+
+
+def _pattern_message(inst: Any, vv: Any) -> str:
+    hint = ""
+    if vv.startswith("^[a-z]"):
+        hint = " (kleine letters, cijfers, '_' of '-', beginnend met een letter)"
+    elif vv.startswith("^[0-9]{4}"):
+        hint = " (JJJJ-MM-DD)"
+    return f"waarde {_show(inst)} heeft niet de juiste vorm{hint}"
+
+
+def _min_length_message(inst: Any, vv: Any) -> str:
+    if vv <= 1:
+        return "waarde mag niet leeg zijn"
+    return f"waarde {_show(inst)} is te kort (minimaal {vv} tekens)"
+
+
+# validator keyword -> the one Dutch message for it, from (instance, validator value)
+_ONE_MESSAGE: dict[str, Callable[[Any, Any], str]] = {
+    "type": _type_message,
+    "enum": lambda inst, vv: (f"waarde {_show(inst)} is niet toegestaan "
+                              f"(toegestaan: {', '.join(str(x) for x in vv)})"),
+    "const": lambda inst, vv: f"waarde {_show(inst)} is niet toegestaan (verwacht: {vv})",
+    "pattern": _pattern_message,
+    "minLength": _min_length_message,
+    "maxLength": lambda inst, vv: f"waarde is te lang: {len(inst)} tekens, maximaal {vv}",
+    "minItems": lambda inst, vv: f"lijst heeft minimaal {vv} element(en) nodig",
+    "uniqueItems": lambda inst, vv: "lijst bevat dubbele waarden",
+    "minimum": lambda inst, vv: f"waarde {inst} is kleiner dan het minimum {vv}",
+    "maximum": lambda inst, vv: f"waarde {inst} is groter dan het maximum {vv}",
+    "format": lambda inst, vv: f"waarde {_show(inst)} is geen geldig {_FORMATS_NL.get(vv, vv)}",
+    "minProperties": lambda inst, vv: f"verwacht minstens {vv} sleutel(s)",
+}
 
 
 def _messages(error: ValidationError) -> Iterator[tuple[list[PathItem], str, bool]]:
     """(path, Dutch message, points-at-key) for one validation error."""
     where = list(error.absolute_path)
-    v, schema, inst = error.validator, error.schema, error.instance
-    vv = error.validator_value
+    v = error.validator
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    inst: Any = error.instance
+    vv: Any = error.validator_value
     if v == "required":
         m = re.match(r"^'(.+)' is a required property$", error.message)
         missing = [m.group(1)] if m else [k for k in vv if k not in inst]
@@ -188,46 +229,9 @@ def _messages(error: ValidationError) -> Iterator[tuple[list[PathItem], str, boo
                     f"onbekende sleutel '{key}' (toegestaan: {', '.join(allowed)})",
                     True,
                 )
-    elif v == "type":
-        expected = vv
-        names = [expected] if isinstance(expected, str) else list(expected)
-        want = " of ".join(_TYPES_NL.get(n, n) for n in names)
-        yield where, f"verwacht {want}, gevonden {_show(inst)}", False
-    elif v == "enum":
-        allowed = ", ".join(str(x) for x in vv)
-        yield where, f"waarde {_show(inst)} is niet toegestaan (toegestaan: {allowed})", False
-    elif v == "const":
-        yield where, f"waarde {_show(inst)} is niet toegestaan (verwacht: {vv})", False
-    elif v == "pattern":
-        hint = ""
-        if vv.startswith("^[a-z]"):
-            hint = " (kleine letters, cijfers, '_' of '-', beginnend met een letter)"
-        elif vv.startswith("^[0-9]{4}"):
-            hint = " (JJJJ-MM-DD)"
-        yield where, f"waarde {_show(inst)} heeft niet de juiste vorm{hint}", False
-    elif v == "minLength":
-        if vv <= 1:
-            yield where, "waarde mag niet leeg zijn", False
-        else:
-            yield where, f"waarde {_show(inst)} is te kort (minimaal {vv} tekens)", False
-    elif v == "maxLength":
-        yield where, f"waarde is te lang: {len(inst)} tekens, maximaal {vv}", False
-    elif v == "minItems":
-        yield where, f"lijst heeft minimaal {vv} element(en) nodig", False
-    elif v == "uniqueItems":
-        yield where, "lijst bevat dubbele waarden", False
-    elif v == "minimum":
-        yield where, f"waarde {inst} is kleiner dan het minimum {vv}", False
-    elif v == "maximum":
-        yield where, f"waarde {inst} is groter dan het maximum {vv}", False
-    elif v == "format":
-        what = _FORMATS_NL.get(vv, vv)
-        yield where, f"waarde {_show(inst)} is geen geldig {what}", False
     elif v in ("minProperties", "maxProperties") and "ask" in schema.get("properties", {}):
         kinds = ", ".join(_allowed_keys(schema))
         yield where, f"elk onderdeel van 'then' heeft precies één soort ({kinds})", False
-    elif v == "minProperties":
-        yield where, f"verwacht minstens {vv} sleutel(s)", False
     elif v == "not" and isinstance(vv, dict) and "required" in vv:
         for key in vv["required"]:
             yield [*where, key], f"sleutel '{key}' is hier niet toegestaan", True
@@ -235,6 +239,8 @@ def _messages(error: ValidationError) -> Iterator[tuple[list[PathItem], str, boo
         yield from _messages(best_match(error.context))
     elif v == "propertyNames":
         yield where, f"ongeldige sleutel {_show(inst)}", True
+    elif isinstance(v, str) and v in _ONE_MESSAGE:
+        yield where, _ONE_MESSAGE[v](inst, vv), False
     else:
         yield where, error.message, False
 

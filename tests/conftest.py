@@ -3,12 +3,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from meldroute.engine import load_protocol, load_school
-from meldroute.engine.loader import shipped_dir
-from meldroute.engine.model import Protocol, SchoolConfig
+from meldroute.engine import (
+    Protocol,
+    SchoolConfig,
+    load_protocol,
+    load_school,
+    run_check,
+    shipped_dir,
+)
 
 PROTOCOL_FILE = shipped_dir("rules") / "meldcode-onderwijs.yaml"
 DEMO_FILE = shipped_dir("schools") / "demo.yaml"
@@ -64,3 +70,13 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return _write
+
+
+@pytest.fixture
+def messages() -> Callable[..., list[str]]:
+    """``messages(path, **run_check_options)``: the errors ``meldroute check`` finds there."""
+    def _messages(path: Path, **kwargs: Any) -> list[str]:
+        report = run_check([path], **kwargs)
+        return [str(p) for p in report.errors]
+
+    return _messages

@@ -9,7 +9,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from meldroute.engine.analysis import run_check
+from meldroute.engine import run_check
 from meldroute.webapp import school_configs
 from meldroute.webapp.cli import main
 from meldroute.webapp.models import ConfigVersion

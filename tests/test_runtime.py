@@ -41,7 +41,7 @@ def test_four_threads_give_the_single_threaded_results(protocol, demo):
     for t in threads:
         t.join()
     assert errors == [] and mismatches == []
-    assert runtime.live_sessions() == 0
+    assert runtime.live_rules_sessions() == 0
 
 
 def _rss_kb() -> int:
@@ -60,15 +60,15 @@ def test_memory_stays_flat_over_many_evaluations(protocol, demo):
     grown = _rss_kb() - before
     # 20,000 sessions left behind would be ~4 GB in durable_rules (and crash at 1,025).
     assert grown < 4_000, f"RSS grew by {grown} kB"
-    assert runtime.live_sessions() == 0
+    assert runtime.live_rules_sessions() == 0
 
 
 def test_an_exception_inside_the_engine_is_raised_not_read_as_no_outcome(protocol):
     with pytest.raises(EngineError, match="the rules engine failed"):
-        with runtime.session(protocol) as s:
+        with runtime.rules_session(protocol) as s:
             runtime._host().fired.pop(s.sid)  # the action will fail with a KeyError
             s.start()
-    assert runtime.live_sessions() == 0
+    assert runtime.live_rules_sessions() == 0
 
 
 def test_a_missing_result_is_an_engine_error(protocol, monkeypatch):
@@ -76,7 +76,7 @@ def test_a_missing_result_is_an_engine_error(protocol, monkeypatch):
     with pytest.raises(EngineError, match="no result"):
         evaluate(protocol, __import__("meldroute.engine", fromlist=["x"]).neutral_school(
             protocol), {})
-    assert runtime.live_sessions() == 0
+    assert runtime.live_rules_sessions() == 0
 
 
 def test_ruleset_is_compiled_once_per_protocol_version(protocol):

@@ -1,0 +1,17 @@
+"""`run_check` over the shipped files and over files that are not there."""
+
+from __future__ import annotations
+
+from meldroute.engine import run_check
+
+
+def test_shipped_files_pass():
+    report = run_check()
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.combinations == 3 * 3 * 4 * 3 * 3 * 3 * 3
+    assert [c.percent for c in report.coverage] == [100.0]
+
+
+def test_missing_file_is_a_problem_not_a_traceback(messages, tmp_path):
+    path = tmp_path / "nergens.yaml"
+    assert messages(path) == [f"{path}:1:1: bestand niet gevonden"]
