@@ -86,7 +86,8 @@ def dossier_facts(protocol: Protocol, values: Mapping[str, Any],
 def check_facts(protocol: Protocol, facts: Mapping[str, Any]) -> dict[str, FactValue]:
     """Facts as ``evaluate`` takes them (dates as ``date`` or ISO text); unknown facts and
     values a fact does not have are an ``AnswerError`` (all at once)."""
-    problems, checked = [], {}
+    problems: list[AnswerProblem] = []
+    checked: dict[str, FactValue] = {}
     for key, value in facts.items():
         if key in protocol.dates:
             day = _as_date(value)

@@ -148,8 +148,9 @@ def _references(doc: Document) -> References:
 
 def _phone_problems(doc: Document) -> list[Problem]:
     problems = []
-    numbers = [(("contacts", i, "fallback", "phone"), c.get("fallback", {}).get("phone"))
-               for i, c in enumerate(doc.data["contacts"])]
+    numbers: list[tuple[tuple[Any, ...], Any]] = [
+        (("contacts", i, "fallback", "phone"), c.get("fallback", {}).get("phone"))
+        for i, c in enumerate(doc.data["contacts"])]
     numbers += [(("acute", "phones", i, "phone"), p.get("phone"))
                 for i, p in enumerate(doc.data.get("acute", {}).get("phones", ()))]
     for where, phone in numbers:
