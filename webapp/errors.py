@@ -33,8 +33,12 @@ MESSAGES = {
 OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
            sa_exc.TimeoutError)
 RETRY_AFTER_SECONDS = 30
-# form fields that are not the user's own words
-TECHNICAL_FIELDS = {"csrf_token", "base_version", "action", "user"}
+# form fields that are not the user's own words, or never to be shown again
+TECHNICAL_FIELDS = {"csrf_token", "base_version", "action", "user", "code", "username"}
+SECRET_PARTS = ("password", "wachtwoord", "totp", "secret")
+# pages whose forms hold the user's own words (not sign-in, account or user admin pages,
+# whose forms hold passwords and codes)
+TYPED_SHOWN_UNDER = ("/dossiers", "/scholen/", "/besturen/")
 MAX_TYPED_FIELDS = 100
 
 FALLBACK = """<!doctype html>
@@ -51,12 +55,13 @@ def is_outage(error: BaseException) -> bool:
 
 def typed_by_user() -> list[tuple[str, str]]:
     """(field name, text) of what a failed POST carried, technical fields left out."""
-    if request.method != "POST":
+    if request.method != "POST" or not request.path.startswith(TYPED_SHOWN_UNDER):
         return []
     try:
         items = request.form.items(multi=True)
         typed = [(name, value) for name, value in items
-                 if name not in TECHNICAL_FIELDS and value.strip()]
+                 if name not in TECHNICAL_FIELDS and value.strip()
+                 and not any(part in name.lower() for part in SECRET_PARTS)]
     except Exception:  # a form that cannot be read (too large, broken): nothing to show
         return []
     return typed[:MAX_TYPED_FIELDS]

@@ -89,6 +89,9 @@ def test_signed_in_user_sees_the_dutch_503_page(browser: Browser, outage: Outage
     for url in ("/dossiers", f"/dossiers/{dossier}", "/dossiers/nieuw", "/inloggen"):
         html = assert_unavailable_page(browser.client.get(url))
         assert "Uitloggen" not in html and "csrf_token" not in html
+    signing_in = browser.client.post("/inloggen", data={
+        "username": "iemand", "password": "geheim-wachtwoord-123"})
+    assert "geheim-wachtwoord-123" not in assert_unavailable_page(signing_in)
     outage.end()
     assert browser.client.get(f"/dossiers/{dossier}").status_code == 200  # no restart
 
