@@ -15,9 +15,20 @@ from flask_wtf.csrf import CSRFProtect
 
 from meldroute.engine import ConfigError, Problem
 
-from . import admin, auth, board, crypto, dossiers, errors, filters, hardening, settings
+from . import (
+    admin,
+    auth,
+    board,
+    crypto,
+    dossiers,
+    errors,
+    filters,
+    hardening,
+    key_check,
+    settings,
+)
 from . import schooladmin as school_settings
-from .context import DB_ENGINE, DB_SESSIONS, REGISTRY, close_db, db_sessions_of
+from .context import DB_ENGINE, DB_SESSIONS, REGISTRY, close_db, db_engine_of, db_sessions_of
 from .db import current_revision, head_revision, make_db_engine, make_sessionmaker
 from .registry import Registry
 from .web_sessions import WebSessionInterface
@@ -59,11 +70,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key(instance)
-    crypto.configure(app.config["KEYRING"] or crypto.load_keyring(instance))
     app.session_interface = WebSessionInterface()
+    if not app.config["CHECK_DB"]:
+        crypto.configure(app.config["KEYRING"] or crypto.load_keyring(instance))
     _open_data(app)
+    if app.config["CHECK_DB"]:
+        _check_keys(app, instance)
     _register_web(app)
     return app
+
+
+def _check_keys(app: Flask, instance: Path) -> None:
+    """Keys that read this database, or none made for a database with encrypted data."""
+    ring = app.config["KEYRING"] or crypto.find_keyring(instance)
+    try:
+        ring = key_check.verify(db_engine_of(app), ring,
+                                lambda: crypto.load_keyring(instance),
+                                str(crypto.key_file(instance)))
+    except ConfigError:
+        db_engine_of(app).dispose()
+        raise
+    crypto.configure(ring)
 
 
 def _open_data(app: Flask) -> None:
