@@ -39,11 +39,23 @@ from .loader import (
 )
 from .model import FieldDef, Protocol, SchoolConfig, Step, resolve_contact, resolve_role
 from .routegraph import graph_problems
-from .source import Document, display_path, parse_text, read_document, schema_problems, schema_text
+from .source import (
+    READ,
+    Document,
+    SettingError,
+    display_path,
+    exit_status,
+    format_problem,
+    parse_text,
+    read_document,
+    schema_problems,
+    schema_text,
+)
 
 __all__ = [
     "DEFAULT_PROTOCOL",
     "KINDS",
+    "READ",
     "AnswerError",
     "CheckReport",
     "ConfigError",
@@ -57,14 +69,17 @@ __all__ = [
     "Protocol",
     "RouteError",
     "SchoolConfig",
+    "SettingError",
     "Step",
     "check_board_config",
     "check_school_config",
     "data_document",
     "display_path",
     "enumerate_combinations",
+    "exit_status",
     "evaluate",
     "expand",
+    "format_problem",
     "graph_problems",
     "is_dutch_phone",
     "load_protocol",

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from meldroute.engine import ConfigError, Problem
 
-from . import admin, auth, board, crypto, dossiers, errors, filters, hardening, settings
+from . import admin, auth, board, crypto, dossiers, errors, filters, hardening, settings, startup
 from . import schooladmin as school_settings
 from .context import DB_ENGINE, DB_SESSIONS, REGISTRY, close_db, db_sessions_of
 from .db import current_revision, head_revision, make_db_engine, make_sessionmaker
@@ -59,6 +59,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key(instance)
+    if not app.config["KEYRING"]:  # start-up checks: one Dutch line instead of a traceback
+        startup.check_keys(instance)
+    startup.check_database_folder(app.config["DATABASE_URL"])
     crypto.configure(app.config["KEYRING"] or crypto.load_keyring(instance))
     app.session_interface = WebSessionInterface()
     _open_data(app)
