@@ -253,6 +253,10 @@ def parse_text(text: str, path: str) -> Document:
     return Document(path, _plain(tree, path, budget), tree)
 
 
+def _number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")  # Dutch: 1.048.576
+
+
 class _Refused(Exception):
     """A file that is not read: the message says why."""
 
@@ -279,12 +283,13 @@ def _read_bytes(path: Path, limit: int) -> bytes:
             if not stat.S_ISREG(info.st_mode):
                 what = "een map" if stat.S_ISDIR(info.st_mode) else "een apparaat of pipe"
                 raise _Refused(f"geen gewoon bestand maar {what}")
-            data = handle.read(limit + 1)
+            data = handle.read(limit + 1) if info.st_size <= limit else b""
     except OSError as exc:
         raise _Refused(_refusal(path, exc)) from None
-    if len(data) > limit:
-        raise _Refused(f"bestand is te groot ({info.st_size:,} bytes, maximaal {limit:,}; "
-                       f"een ander maximum: {MAX_FILE_ENV})".replace(",", "."))
+    if info.st_size > limit or len(data) > limit:
+        size = max(info.st_size, len(data))
+        raise _Refused(f"bestand is te groot ({_number(size)} bytes, maximaal "
+                       f"{_number(limit)}; een ander maximum: {MAX_FILE_ENV})")
     return data
 
 
@@ -316,9 +321,9 @@ def read_stream(stream: Any, path: str) -> str:
     data = buffer.read(limit + 1) if buffer is not None else \
         stream.read(limit + 1).encode("utf-8", "surrogateescape")
     if len(data) > limit:
-        raise ConfigError([Problem(path, 1, 1, f"invoer is te groot (meer dan {limit:,} bytes; "
-                                               f"een ander maximum: {MAX_FILE_ENV})"
-                                               .replace(",", "."), READ)])
+        raise ConfigError([Problem(path, 1, 1, f"invoer is te groot (meer dan {_number(limit)} "
+                                               f"bytes; een ander maximum: {MAX_FILE_ENV})",
+                                   READ)])
     return decode(data, path)
 
 
