@@ -60,14 +60,27 @@ from .model import (
     resolve_role,
 )
 from .routegraph import graph_problems
-from .source import Document, display_path, parse_text, read_document, schema_problems, schema_text
+from .source import (
+    READ,
+    Document,
+    SettingError,
+    display_path,
+    exit_status,
+    format_problem,
+    parse_text,
+    read_document,
+    schema_problems,
+    schema_text,
+)
 from .workdays import add_working_days, dutch_date
 
 __all__ = [
+    "AcuteGuidance",
+    "StageDef",
     "BUILTIN_FACTS",
     "DEFAULT_PROTOCOL",
     "KINDS",
-    "AcuteGuidance",
+    "READ",
     "AnswerError",
     "CheckReport",
     "ConfigError",
@@ -87,7 +100,7 @@ __all__ = [
     "ResolvedAction",
     "RouteError",
     "SchoolConfig",
-    "StageDef",
+    "SettingError",
     "Step",
     "TraceEntry",
     "acute_guidance",
@@ -100,8 +113,10 @@ __all__ = [
     "dossier_facts",
     "dutch_date",
     "enumerate_combinations",
+    "exit_status",
     "evaluate",
     "expand",
+    "format_problem",
     "graph_problems",
     "is_dutch_phone",
     "load_protocol",

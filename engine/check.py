@@ -7,6 +7,7 @@ combination (``enumerate.py``), the scenarios and their branch coverage
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from .loader import (
 from .model import Protocol
 from .routegraph import graph_problems
 from .scenarios import all_branches, run_scenarios
-from .source import Document, read_document, schema_problems
+from .source import READ, Document, display_path, read_document, schema_problems
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -57,17 +58,50 @@ class CheckReport:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def unchecked(self) -> list[Problem]:
+        """What could not be checked at all (a file not read, a folder with nothing to
+        check): `meldroute check` exits 2 and reports only these."""
+        return [p for p in self.problems if p.check == READ]
+
+    @property
+    def exit_status(self) -> int:
+        """0 all well, 1 problems found in the files, 2 something could not be checked."""
+        return 2 if self.unchecked else (0 if self.ok else 1)
+
 
 def default_paths() -> list[Path]:
     return [shipped_dir("rules"), shipped_dir("schools")]
 
 
-def expand(paths: Iterable[Path]) -> list[Path]:
+def _folder_files(folder: Path, problems: list[Problem]) -> list[Path]:
+    """The YAML/JSON files in ``folder`` and its subfolders (symbolic links to folders are
+    not followed; a link named *.yaml is a file to check, even when it is broken)."""
+    found: list[Path] = []
+    before = len(problems)
+
+    def unreadable(exc: OSError) -> None:
+        problems.append(Problem(display_path(exc.filename or folder), 0, 0,
+                                "map niet leesbaar (geen rechten?): niet gecontroleerd", READ))
+
+    for root, dirs, names in os.walk(folder, onerror=unreadable):
+        dirs.sort()
+        found += [Path(root, n) for n in sorted(names) if Path(n).suffix in YAML_SUFFIXES]
+    if not found and len(problems) == before:
+        problems.append(Problem(display_path(folder), 0, 0,
+                                "geen .yaml-, .yml- of .json-bestanden in deze map: niets te "
+                                "controleren", READ))
+    return found
+
+
+def expand(paths: Iterable[Path], problems: list[Problem] | None = None) -> list[Path]:
+    """The files to check: each file named, and the YAML/JSON files of each folder named.
+    What cannot be looked into is added to ``problems``."""
+    problems = [] if problems is None else problems
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES
-                            and p.is_file())
+            files += _folder_files(path, problems)
         else:
             files.append(path)
     return list(dict.fromkeys(files))
@@ -177,7 +211,10 @@ def run_check(paths: Iterable[Path] | None = None, min_coverage: float = 100.0
               ) -> CheckReport:
     """Check the files (folders: every YAML/JSON file in them; default: what ships)."""
     report = CheckReport()
-    docs = _read(expand(list(paths) if paths else default_paths()), report)
+    docs = _read(expand(list(paths) if paths else default_paths(), report.problems), report)
+    if report.unchecked:
+        report.problems.sort()
+        return report  # not everything could be read: checking the rest would mislead
     protocols = _shipped_protocols(docs["protocol"])
     for doc in docs["protocol"]:
         protocol = _check_protocol(doc, report)

@@ -1,7 +1,10 @@
 """The engine's commands: ``meldroute check``, ``meldroute decide``, ``meldroute graph``.
 
-Exit status: 0 all well, 1 the check found problems, 2 bad input (files, arguments).
-Messages are Dutch, one line per problem, never a traceback.
+Exit status, the same for every command: 0 all well; 1 problems found in files that could
+be read (YAML syntax, schema, semantics, scenarios), each as ``file:line:col: message``;
+2 could not check (a file missing, unreadable, binary, too large or beyond the limits of
+``source.py``, nothing to check, bad arguments). Messages are Dutch, one line per problem,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -20,7 +23,15 @@ from .errors import AnswerError, AnswerProblem, ConfigError, Problem, RouteError
 from .evaluate import Evaluation, evaluate
 from .loader import load_protocol, load_protocol_by_id, load_school
 from .report import FORMATS, RENDERERS
-from .source import Document, parse_text, read_document
+from .source import (
+    Document,
+    SettingError,
+    exit_status,
+    format_problem,
+    parse_text,
+    read_document,
+    read_stream,
+)
 
 
 def _date(text: str) -> dt.date:
@@ -59,20 +70,24 @@ def add_engine_commands(sub: Any) -> None:
     graph.set_defaults(func=cmd_graph)
 
 
-def _fail(problems: Sequence[Problem | str]) -> int:
+def _fail(problems: Sequence[Problem | str], status: int | None = None) -> int:
+    """Print the problems on standard error; 2 if a file could not be read, else 1."""
     for p in problems:
-        print(str(p), file=sys.stderr)
-    return 2
+        print(format_problem(p) if isinstance(p, Problem) else p, file=sys.stderr)
+    return status or exit_status(p for p in problems if isinstance(p, Problem))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     report = run_check(args.paths or None, min_coverage=args.min_coverage)
+    if report.unchecked:  # could not check: no report that could pass for a result
+        return _fail(report.unchecked)
     print(RENDERERS[args.format](report))
-    return 0 if report.ok else 1
+    return report.exit_status
 
 
 def _read_answers(path: str) -> tuple[Document, dict[str, str]]:
-    doc = parse_text(sys.stdin.read(), "<stdin>") if path == "-" else read_document(path)
+    doc = parse_text(read_stream(sys.stdin, "<stdin>"), "<stdin>") if path == "-" \
+        else read_document(path)
     if not isinstance(doc.data, dict):
         raise ConfigError([doc.problem((), "verwacht een mapping van vraag-id naar antwoord, "
                                             "bijvoorbeeld {sterk_vermoeden: nee}")])
@@ -116,7 +131,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
         return _fail([_answer_problem(p, doc, facts_doc, questions)
                       for p in err.problems])
     except RouteError as err:
-        return _fail([f"{args.answers}: de route heeft hier een fout: {err}"])
+        return _fail([f"{args.answers}: de route heeft hier een fout: {err}"], 1)
     if args.json:
         print(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -200,7 +215,10 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *extensions: Callable[[Any], None]) -> int:
     parser = build_parser(*extensions)
     args = parser.parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except SettingError as err:
+        return _fail([str(err)], 2)
     return code
 
 

@@ -9,10 +9,13 @@ validator is built once.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import json
+import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,32 +25,114 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent
 
-from .errors import ConfigError, Problem
+from .errors import ConfigError, MeldrouteError, Problem
 
 PathItem = str | int
 
+# The check name of a problem that means "this file could not be checked at all"
+# (missing, unreadable, binary, too large, beyond the limits below): exit status 2.
+READ = "read"
+MAX_FILE_ENV = "MELDROUTE_MAX_FILE_SIZE"
+DEFAULT_MAX_FILE_BYTES = 1024 * 1024  # a school, protocol, scenario or answers file
+MAX_DEPTH = 64  # nesting of mappings and lists
+MIN_NODE_BUDGET = 10_000  # values after expanding aliases: at least this, or 1 per byte
+MAX_MESSAGE = 300  # characters of one message
+MAX_VALUE = 60  # characters of a value quoted in a message
+
+
+class SettingError(MeldrouteError):
+    """An environment setting the engine reads is not usable (the message says which)."""
+
+
+def clip(text: str, limit: int = MAX_VALUE) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def exit_status(problems: Iterable[Problem]) -> int:
+    """2 when a file could not be checked at all, else 1 (problems found in it)."""
+    return 2 if any(p.check == READ for p in problems) else 1
+
+
+def format_problem(problem: Problem) -> str:
+    """``file:line:col: message``, or ``path: message`` for a problem without a place."""
+    if problem.line <= 0:
+        return f"{problem.path}: {problem.message}"
+    return str(problem)
+
+
+def max_file_bytes() -> int:
+    """The largest file read: MELDROUTE_MAX_FILE_SIZE (bytes, or with K or M), default 1M."""
+    value = os.environ.get(MAX_FILE_ENV, "").strip()
+    if not value:
+        return DEFAULT_MAX_FILE_BYTES
+    match = re.fullmatch(r"(\d+)\s*([kKmM]?)[bB]?", value)
+    number = int(match.group(1)) * {"": 1, "k": 1024, "m": 1024 * 1024}[
+        match.group(2).lower()] if match else 0
+    if number <= 0:
+        raise SettingError(f"{MAX_FILE_ENV} moet een positief aantal bytes zijn (bijvoorbeeld "
+                           f"2000000, 500K of 2M), niet '{clip(value)}'")
+    return number
+
 
 def display_path(path: Path | str) -> str:
-    """The path as a person would type it: relative to the working folder when inside it."""
+    """The path as a person would type it: relative to the working folder when inside it
+    (a symbolic link is shown as itself, not as what it points to)."""
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+        return str(Path(os.path.abspath(p)).relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):  # outside the working folder
         return str(p)
 
 
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    if isinstance(node, dt.datetime):
-        return node.isoformat()
-    if isinstance(node, dt.date):
-        return node.isoformat()
-    return node
+class _Plain:
+    """The plain data of a round-trip tree, within the limits: nesting depth, the number of
+    values after expanding aliases (an "alias bomb" of a few hundred bytes expands to
+    gigabytes), and no value that contains itself (``&x {self: *x}``)."""
+
+    def __init__(self, path: str, budget: int) -> None:
+        self.path, self.budget = path, budget
+        self.open: set[int] = set()  # ids of the collections being converted
+
+    def refuse(self, node: Any, message: str) -> ConfigError:
+        lc = getattr(node, "lc", None)
+        line, col = (lc.line + 1, lc.col + 1) if lc is not None and lc.line is not None \
+            else (1, 1)
+        return ConfigError([Problem(self.path, line, col, message, READ)])
+
+    def convert(self, node: Any, depth: int = 0) -> Any:
+        if isinstance(node, (dict, list)):
+            return self.collection(node, depth)
+        if isinstance(node, dt.date):  # also dt.datetime
+            return node.isoformat()
+        return node
+
+    def collection(self, node: dict[Any, Any] | list[Any], depth: int) -> Any:
+        self.budget -= len(node) + 1
+        if self.budget < 0:
+            raise self.refuse(node, "YAML-aliassen (*naam) vermenigvuldigen dit bestand tot "
+                                    "te veel waarden; schrijf de waarden uit of gebruik "
+                                    "minder aliassen")
+        if depth >= MAX_DEPTH:
+            raise self.refuse(node, f"te diep genest (meer dan {MAX_DEPTH} niveaus)")
+        if id(node) in self.open:
+            raise self.refuse(node, "YAML-alias verwijst naar de waarde waar hij zelf in "
+                                    "staat (&naam ... *naam): zo'n waarde is oneindig groot")
+        self.open.add(id(node))
+        try:
+            if isinstance(node, dict):
+                return {str(k): self.convert(v, depth + 1) for k, v in node.items()}
+            return [self.convert(v, depth + 1) for v in node]
+        finally:
+            self.open.discard(id(node))
+
+
+def _plain(node: Any, path: str = "<data>", budget: int | None = None) -> Any:
+    return _Plain(path, budget if budget is not None else 1 << 62).convert(node)
 
 
 @dataclass(frozen=True)
@@ -85,42 +170,165 @@ class Document:
         self, where: Sequence[PathItem], message: str, *, key: bool = False, check: str = "schema"
     ) -> Problem:
         line, col = self.locate(where, key=key)
-        return Problem(self.path, line, col, message, check, where=tuple(where))
+        return Problem(self.path, line, col, clip(message, MAX_MESSAGE), check,
+                       where=tuple(where))
+
+
+class _SelfReference(Exception):
+    def __init__(self, mark: Any) -> None:
+        self.mark = mark
+
+
+class _Composer(Composer):
+    """ruamel's composer, refusing an alias inside the value of its own anchor
+    (``&x {self: *x}``), which ruamel would silently read as an empty value."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        open_anchors: list[Any] = self.__dict__.setdefault("open_anchors", [])
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            if event.anchor in open_anchors:
+                raise _SelfReference(event.start_mark)
+            return super().compose_node(parent, index)
+        open_anchors.append(event.anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            open_anchors.pop()
 
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
+    yaml.max_depth = MAX_DEPTH
+    yaml.Composer = _Composer
     return yaml
 
 
+def _mark_problem(path: str, mark: Any, message: str, check: str) -> ConfigError:
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return ConfigError([Problem(path, line, col, message, check)])
+
+
+def _flow_depth_check(text: str, path: str) -> None:
+    """Refuse deep [ { nesting before ruamel sees it: its scanner takes time quadratic in
+    the depth of flow collections (a megabyte of '[' would run for hours)."""
+    depth = 0
+    for match in re.finditer(r"[\[\]{}]", text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        if depth > MAX_DEPTH:
+            line = text.count("\n", 0, match.start()) + 1
+            col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            raise ConfigError([Problem(path, line, col, f"te diep genest (meer dan "
+                                                        f"{MAX_DEPTH} niveaus)", READ)])
+
+
 def parse_text(text: str, path: str) -> Document:
-    """Parse YAML (or JSON, which YAML reads too); a syntax error becomes a Problem."""
+    """Parse YAML (or JSON, which YAML reads too); a syntax error becomes a Problem.
+
+    Beyond the limits (nesting, aliases expanding to more values than the file has
+    bytes, a value containing itself) the problem's check is ``READ``: not checked."""
+    _flow_depth_check(text, path)
     try:
         tree = _yaml().load(text)
+    except _SelfReference as exc:
+        raise _mark_problem(path, exc.mark, "YAML-alias verwijst naar de waarde waar hij zelf "
+                                            "in staat (&naam ... *naam): niet toegestaan",
+                            READ) from None
+    except (MaxDepthExceededError, RecursionError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise _mark_problem(path, mark, f"te diep genest (meer dan {MAX_DEPTH} niveaus)",
+                            READ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = (exc.problem or exc.context or "ongeldige YAML").strip()
+        what = clip((exc.problem or exc.context or "ongeldige YAML").strip(), MAX_MESSAGE)
         context = exc.context_mark
         if exc.problem and context is not None and mark is not None and context.line != mark.line:
-            what += f" ({(exc.context or 'begonnen').strip()} op regel {context.line + 1})"
-        raise ConfigError([Problem(path, line, col, f"ongeldige YAML: {what}", "syntax")]) from None
+            what += f" ({clip((exc.context or 'begonnen').strip())} op regel {context.line + 1})"
+        raise _mark_problem(path, mark, f"ongeldige YAML: {what}", "syntax") from None
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. bad tags)
-        raise ConfigError([Problem(path, 1, 1, f"ongeldige YAML: {exc}", "syntax")]) from None
-    return Document(path, _plain(tree), tree)
+        message = f"ongeldige YAML: {clip(str(exc), MAX_MESSAGE)}"
+        raise ConfigError([Problem(path, 1, 1, message, "syntax")]) from None
+    budget = max(MIN_NODE_BUDGET, len(text))
+    return Document(path, _plain(tree, path, budget), tree)
+
+
+def _number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")  # Dutch: 1.048.576
+
+
+class _Refused(Exception):
+    """A file that is not read: the message says why."""
+
+
+def _refusal(path: Path, exc: OSError) -> str:
+    """Why the file at ``path`` cannot be opened, in Dutch."""
+    if exc.errno == errno.ENOENT:
+        return ("symbolische link naar een bestand dat niet bestaat"
+                if path.is_symlink() else "bestand niet gevonden")
+    if exc.errno == errno.ELOOP:
+        return "symbolische links verwijzen in een kring naar elkaar (symlink-lus)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "geen leesrechten op dit bestand"
+    if exc.errno == errno.EISDIR:
+        return "dit is een map, geen bestand"
+    return f"bestand niet leesbaar ({exc.strerror or exc.__class__.__name__})"
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """The file's bytes: a regular file of at most ``limit`` bytes, else a refusal."""
+    try:
+        with path.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                what = "een map" if stat.S_ISDIR(info.st_mode) else "een apparaat of pipe"
+                raise _Refused(f"geen gewoon bestand maar {what}")
+            data = handle.read(limit + 1) if info.st_size <= limit else b""
+    except OSError as exc:
+        raise _Refused(_refusal(path, exc)) from None
+    if info.st_size > limit or len(data) > limit:
+        size = max(info.st_size, len(data))
+        raise _Refused(f"bestand is te groot ({_number(size)} bytes, maximaal "
+                       f"{_number(limit)}; een ander maximum: {MAX_FILE_ENV})")
+    return data
+
+
+def decode(data: bytes, path: str) -> str:
+    """UTF-8 text without NUL bytes; binary content is refused (``READ``)."""
+    try:
+        if b"\0" in data:
+            raise UnicodeError
+        return data.decode("utf-8")
+    except UnicodeError:
+        raise ConfigError([Problem(path, 1, 1, "geen tekstbestand (binaire inhoud of geen "
+                                               "UTF-8)", READ)]) from None
+
+
+def read_text(path: Path | str) -> str:
+    """The text of a YAML/JSON file, within the size limit; ConfigError (``READ``) if not."""
+    shown = display_path(path)
+    try:
+        data = _read_bytes(Path(path), max_file_bytes())
+    except _Refused as refused:
+        raise ConfigError([Problem(shown, 1, 1, str(refused), READ)]) from None
+    return decode(data, shown)
+
+
+def read_stream(stream: Any, path: str) -> str:
+    """Standard input (or another text stream), within the size limit."""
+    limit = max_file_bytes()
+    buffer = getattr(stream, "buffer", None)
+    data = buffer.read(limit + 1) if buffer is not None else \
+        stream.read(limit + 1).encode("utf-8", "surrogateescape")
+    if len(data) > limit:
+        raise ConfigError([Problem(path, 1, 1, f"invoer is te groot (meer dan {_number(limit)} "
+                                               f"bytes; een ander maximum: {MAX_FILE_ENV})",
+                                   READ)])
+    return decode(data, path)
 
 
 def read_document(path: Path | str) -> Document:
-    shown = display_path(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([Problem(shown, 1, 1, "bestand niet gevonden", "syntax")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"bestand niet leesbaar: {exc.__class__.__name__}"
-        raise ConfigError([Problem(shown, 1, 1, msg, "syntax")]) from None
-    return parse_text(text, shown)
+    return parse_text(read_text(path), display_path(path))
 
 
 # --- schemas ------------------------------------------------------------------------------
@@ -162,7 +370,7 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "een lijst"
     text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + '..."'
+    return text if len(text) <= MAX_VALUE else text[:MAX_VALUE - 2] + '…"'
 
 
 def _allowed_keys(schema: Mapping[str, Any]) -> list[str]:
@@ -226,7 +434,7 @@ def _messages(error: ValidationError) -> Iterator[tuple[list[PathItem], str, boo
             if key not in allowed:
                 yield (
                     [*where, key],
-                    f"onbekende sleutel '{key}' (toegestaan: {', '.join(allowed)})",
+                    f"onbekende sleutel '{clip(str(key))}' (toegestaan: {', '.join(allowed)})",
                     True,
                 )
     elif v in ("minProperties", "maxProperties") and "ask" in schema.get("properties", {}):

@@ -106,11 +106,12 @@ def test_decide_with_a_wrong_fact_is_bad_input(capsys, write):
 ])
 def test_decide_bad_input_gives_one_line_per_problem(capsys, write, answers, expected,
                                                      monkeypatch):
+    """Problems in a file that could be read: exit 1 (see docs/exit-codes.md)."""
     path = write("answers.yaml", answers)
     monkeypatch.chdir(path.parent)
     code = main(["decide", "--school", str(DEMO_FILE), "--answers", "answers.yaml"])
     out, err = capsys.readouterr()
-    assert code == 2 and out == ""
+    assert code == 1 and out == ""
     assert err.splitlines() == expected
 
 

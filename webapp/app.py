@@ -26,6 +26,7 @@ from . import (
     hardening,
     key_check,
     settings,
+    startup,
 )
 from . import schooladmin as school_settings
 from .context import DB_ENGINE, DB_SESSIONS, REGISTRY, close_db, db_engine_of, db_sessions_of
@@ -70,6 +71,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key(instance)
+    if not app.config["KEYRING"]:  # start-up checks: one Dutch line instead of a traceback
+        startup.check_keys(instance)
+    startup.check_database_folder(app.config["DATABASE_URL"])
     app.session_interface = WebSessionInterface()
     if not app.config["CHECK_DB"]:
         crypto.configure(app.config["KEYRING"] or crypto.load_keyring(instance))

@@ -48,7 +48,12 @@ def web_commands(chosen: str | None) -> Callable[[Any], None]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in args if not a.startswith("-")), None)
-    return engine_cli.main(args, web_commands(chosen))
+    if chosen not in WEB_COMMANDS:
+        return engine_cli.main(args, web_commands(chosen))
+    # a web command: settings, database, keys and files fail with one line, not a traceback
+    cli_common = importlib.import_module("meldroute.webapp.cli_common")
+    code: int = cli_common.reporting(lambda: engine_cli.main(args, web_commands(chosen)))
+    return code
 
 
 if __name__ == "__main__":

@@ -4,18 +4,19 @@ app, its database, and deleting dossiers past their retention period."""
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
+import sys
 from collections.abc import Callable
 from typing import Any
 
-import waitress
 from flask import Flask
+from waitress.server import create_server
 
-from meldroute.engine import ConfigError
-
-from . import retention, settings
+from . import retention, settings, startup
 from .app import create_app
-from .cli_common import cli_actor, print_problems, web_app
+from .cli_common import cli_actor, web_app
 from .context import db_sessions_of, now_of, registry_of
 from .db import head_revision, upgrade
 from .demo import ensure_demo_users
@@ -47,36 +48,66 @@ PARSERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "serve": add_serve_parser, "db": add_db_parser, "retention": add_retention_parser}
 
 
-def _safe_url(url: str) -> str:
-    return url.split("@")[-1] if "@" in url else url
-
-
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     url = settings.database_url()
-    if url.startswith("sqlite:///"):
-        settings.instance_path().mkdir(parents=True, exist_ok=True)
+    startup.check_database_folder(url)
     upgrade(url)
-    print(f"Database {_safe_url(url)} bijgewerkt tot revisie {head_revision()}.")
+    print(f"Database {startup.shown_url(url)} bijgewerkt tot revisie {head_revision()}.")
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    if args.demo:
-        cmd_db_upgrade(args)
-    try:
-        # demo: plain HTTP on this machine, so the session cookie cannot be Secure
-        app = create_app({"DEMO": args.demo, "SESSION_COOKIE_SECURE": not args.demo})
-    except ConfigError as err:
-        return print_problems(err.problems)
-    if args.demo:
-        _demo_users(app, args)
-    print(f"Meldroute luistert op http://{args.host}:{args.port}/ (stoppen: Ctrl+C)")
+def _listen_failure(exc: OSError | ValueError, host: str, port: int) -> str:
+    """Why the server cannot listen on host:port, in Dutch, with what to do."""
+    where = f"{host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        return f"onbekend adres '{host}': kies een ander met --host (bijvoorbeeld 127.0.0.1)"
+    if isinstance(exc, ValueError):
+        return f"ongeldig adres of poort ({where}): kies --host en --port opnieuw"
+    if exc.errno == errno.EADDRINUSE:
+        return (f"poort {port} op {host} is al in gebruik: stop het programma dat die poort "
+                "gebruikt, of kies een andere poort met --port")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (f"geen rechten om op {where} te luisteren (poorten onder 1024 vragen "
+                "beheerdersrechten): kies --port 8000 of hoger")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"adres {host} hoort niet bij deze computer: kies een ander met --host"
+    return f"kan niet luisteren op {where} ({exc.strerror or exc}): kies --host of --port"
+
+
+def _server(app: Flask, args: argparse.Namespace) -> Any:
+    """The waitress server, its socket listening already; SystemExit(2) if it cannot."""
     proxy = os.environ.get("MELDROUTE_TRUSTED_PROXY")  # e.g. 127.0.0.1 behind nginx
     extra: dict[str, Any] = {"trusted_proxy": proxy, "trusted_proxy_count": 1,
                              "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto"
                              } if proxy else {}
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
-                   ident="Meldroute", _quiet=True, **extra)
+    try:
+        return create_server(app, host=args.host, port=args.port,
+                             threads=args.threads, ident="Meldroute", **extra)
+    except (OSError, ValueError) as exc:
+        print(_listen_failure(exc, args.host, args.port), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if args.threads < 1 or not 0 <= args.port <= 65535:
+        print("--threads moet 1 of meer zijn en --port tussen 0 en 65535", file=sys.stderr)
+        return 2
+    if args.demo:
+        cmd_db_upgrade(args)
+    # demo: plain HTTP on this machine, so the session cookie cannot be Secure
+    app = create_app({"DEMO": args.demo, "SESSION_COOKIE_SECURE": not args.demo})
+    if args.demo:
+        _demo_users(app, args)
+    server = _server(app, args)
+    host, port = getattr(server, "effective_host", args.host), \
+        getattr(server, "effective_port", args.port)
+    print(f"Meldroute luistert op http://{host}:{port}/ (stoppen: Ctrl+C)", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
     return 0
 
 

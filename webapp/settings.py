@@ -1,10 +1,26 @@
-"""Settings from the environment (MELDROUTE_*), overridable by create_app(config)."""
+"""Settings from the environment (MELDROUTE_*), overridable by create_app(config).
+
+A setting that cannot be used raises ``SettingError`` with one Dutch line that names the
+setting and what to fix; the commands print it and exit 2 (never a traceback).
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from pathlib import Path
+
+
+class SettingError(ValueError):
+    """A setting (environment, instance folder, secret key) that stops the start."""
+
+
+def _reason(exc: OSError) -> str:
+    return {errno.EACCES: "geen schrijfrechten", errno.EPERM: "geen rechten",
+            errno.EROFS: "alleen-lezen bestandssysteem", errno.ENOSPC: "schijf vol",
+            errno.ENOTDIR: "een deel van het pad is geen map"}.get(
+        exc.errno or 0, exc.strerror or exc.__class__.__name__)
 
 
 def instance_path() -> Path:
@@ -19,30 +35,54 @@ def database_url(instance: Path | None = None) -> str:
     return f"sqlite:///{instance / 'meldroute.db'}"
 
 
+def writable_folder(folder: Path, what: str) -> None:
+    """``folder`` exists (created if need be) and Meldroute may write in it."""
+    fix = "geef Meldroute schrijfrechten op die map of kies een andere met MELDROUTE_INSTANCE"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingError(f"{what} {folder} kan niet worden aangemaakt ({_reason(exc)}): "
+                           f"{fix}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SettingError(f"{what} {folder} is niet schrijfbaar: {fix}")
+
+
 def secret_key(instance: Path) -> str:
-    """MELDROUTE_SECRET_KEY, or a key generated once into the instance folder."""
+    """MELDROUTE_SECRET_KEY, or a key generated once into the instance folder; an empty
+    or unreadable key file is refused."""
     key = os.environ.get("MELDROUTE_SECRET_KEY")
     if key:
         return key
     path = instance / "secret_key"
-    if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    try:
+        if not path.exists():
+            writable_folder(instance, "de instance-map")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        key = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError as exc:
+        raise SettingError(f"{path} is niet leesbaar of niet aan te maken ({_reason(exc)}): "
+                           "herstel de rechten of zet MELDROUTE_SECRET_KEY") from None
+    if not key:
+        raise SettingError(f"{path} is leeg: verwijder het bestand (Meldroute maakt dan een "
+                           "nieuwe sleutel; wie ingelogd is, moet opnieuw inloggen) of zet "
+                           "MELDROUTE_SECRET_KEY")
+    return key
 
 
 def int_env(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None:
+    """A whole number above 0 from the environment (absent or empty: ``default``)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
         return default
     try:
         number = int(value)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+        number = 0
     if number <= 0:
-        raise ValueError(f"{name} must be positive, got {number}")
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        raise SettingError(f"{name} moet een geheel getal groter dan 0 zijn, niet '{shown}'")
     return number
 
 
