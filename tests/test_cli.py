@@ -82,10 +82,11 @@ def test_decide_with_facts_as_json(capsys, write):
     assert [(x["due"], x["kind"]) for x in d["deadlines"]] == [("2026-12-29", "veilig_thuis")]
 
 
-def test_decide_with_a_wrong_fact_is_bad_input(capsys, write):
+def test_decide_with_a_wrong_fact_is_a_problem_in_the_facts_file(capsys, write):
+    """A file that could be read but says something impossible: exit 1 (docs/exit-codes.md)."""
     facts = write("facts.yaml", "melding_gedaan: misschien\n")
     code, _, err = decide(capsys, write, "{}", "--facts", str(facts))
-    assert code == 2
+    assert code == 1
     assert "facts.yaml:1:1: waarde 'misschien' is niet mogelijk bij feit 'melding_gedaan'" in err
 
 
