@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -36,8 +37,8 @@ from .services import (
     DossierState,
     create_dossier,
     dossier_state,
-    history,
     save_step,
+    step_history,
 )
 
 bp = Blueprint("dossiers", __name__)
@@ -78,7 +79,7 @@ def _coordinator() -> bool:
 
 def _dossier(dossier_id: int, action: str = "dossier.read") -> Dossier:
     """The dossier if this user may see it; otherwise 404 (no hint), recorded as denied."""
-    dossier = db().get(Dossier, dossier_id)
+    dossier = db().get(Dossier, dossier_id, options=[joinedload(Dossier.created_by)])
     app_registry = registry()
     allowed = dossier is not None and can_see(
         g.user, g.school_id, dossier, app_registry.by_digest(db(), dossier.protocol_digest),
@@ -239,6 +240,19 @@ def version(dossier_id: int, step_id: str, version: int) -> Any:
                                                  school_then(state, found)))
 
 
+@bp.route("/dossiers/<int:dossier_id>/stap/<step_id>/versies")
+@login_required
+def versions(dossier_id: int, step_id: str) -> Any:
+    """Every version of a step (the step page shows the newest and links here)."""
+    dossier = _dossier(dossier_id)
+    state = dossier_state(db(), registry(), dossier, _today())
+    step = _step_or_404(state, step_id)
+    found = step_history(db(), dossier, step.id)
+    record("dossier.read", dossier_id=dossier.id, detail=f"{step.id} versies")
+    db().commit()
+    return render_template("versions.html", state=state, step=step, versions=found)
+
+
 def school_then(state: DossierState, record: StepRecord | None) -> SchoolConfig:
     """The school's configuration when ``record`` was made (contacts as they were)."""
     if record is None or record.school_config_id is None:
@@ -260,14 +274,13 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
     if form is None:
         fields = visible_fields(state.protocol, step, state.evaluation)
         form = form_class(MultiDict(), data=to_form(fields, state.data(step.id)))
-    versions = history(db(), state.dossier)
     recorded = {s.id: recorded_fields(state, s, state.data(s.id),
                                       school_then(state, state.latest[s.id]))
                 for s in state.protocol.steps if s.id in state.latest}
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],
         coordinator=_coordinator(),
-        conflict=conflict, history=versions, recorded=recorded,
+        conflict=conflict, recorded=recorded,
         base_version=state.version(step.id), e=state.evaluation, today_=_today())
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
 from meldroute.engine import Evaluation, Protocol, SchoolConfig, Step, evaluate
@@ -59,21 +59,21 @@ def latest_records(db: Session, dossier: Dossier) -> dict[str, StepRecord]:
     newest = (select(StepRecord.step_id, func.max(StepRecord.version).label("version"))
               .where(StepRecord.dossier_id == dossier.id).group_by(StepRecord.step_id)
               .subquery())
-    rows = db.scalars(select(StepRecord).join(newest, and_(
-        StepRecord.step_id == newest.c.step_id, StepRecord.version == newest.c.version))
+    rows = db.scalars(select(StepRecord).options(joinedload(StepRecord.author)).join(
+        newest, and_(StepRecord.step_id == newest.c.step_id,
+                     StepRecord.version == newest.c.version))
         .where(StepRecord.dossier_id == dossier.id))
     return {r.step_id: r for r in rows}
 
 
-def history(db: Session, dossier: Dossier) -> dict[str, list[StepRecord]]:
-    """Every version of every step, newest first, with their authors."""
-    found: dict[str, list[StepRecord]] = {}
-    rows = db.scalars(select(StepRecord).options(selectinload(StepRecord.author))
-                      .where(StepRecord.dossier_id == dossier.id)
-                      .order_by(StepRecord.step_id, StepRecord.version.desc()))
-    for r in rows:
-        found.setdefault(r.step_id, []).append(r)
-    return found
+def step_history(db: Session, dossier: Dossier, step_id: str) -> list[StepRecord]:
+    """Every version of one step, newest first, with their authors (not their content)."""
+    return list(db.scalars(
+        select(StepRecord).options(load_only(StepRecord.version, StepRecord.created_at,
+                                             StepRecord.author_id, StepRecord.step_id),
+                                   joinedload(StepRecord.author))
+        .where(StepRecord.dossier_id == dossier.id, StepRecord.step_id == step_id)
+        .order_by(StepRecord.version.desc())))
 
 
 def answers_of(protocol: Protocol, latest: Mapping[str, StepRecord]) -> dict[str, str]:
