@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
-from meldroute.engine import Evaluation, Protocol, SchoolConfig, Step, evaluate
+from meldroute.engine import Evaluation, Protocol, SchoolConfig, Step
 
+from .decisions import decide
 from .models import Dossier, StepRecord, User, utcnow
 from .registry import Registry
 
@@ -107,8 +108,8 @@ def dossier_state(db: Session, registry: Registry, dossier: Dossier, today: dt.d
     if school is None:
         raise LookupError(f"school {dossier.school_id!r} is not configured")
     latest = latest_records(db, dossier)
-    evaluation = evaluate(protocol, school, answers_of(protocol, latest),
-                          dossier.decided_on or today)
+    evaluation = decide(protocol, school, registry.config_versions(school),
+                        dossier.decided_on or today, answers=answers_of(protocol, latest))
     current = current_step(protocol, evaluation, set(latest))
     if evaluation.next_question is None:  # the route has an end: every step is open
         reachable = protocol.steps
