@@ -16,8 +16,8 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer, joinedload
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -99,6 +99,9 @@ def home() -> Any:
     return redirect(url_for("dossiers.overview"))
 
 
+PAGE_SIZE = 50  # dossiers per page of the overview
+
+
 @bp.route("/dossiers")
 @login_required
 def overview() -> Any:
@@ -106,8 +109,14 @@ def overview() -> Any:
     query = select(Dossier).where(Dossier.school_id == g.school_id)
     if not _coordinator():
         query = query.where(Dossier.created_by_id == g.user.id)
-    rows = db().scalars(query.order_by(Dossier.updated_at.desc())).all()
-    record("dossier.list", detail=f"{len(rows)} dossiers")
+    total = db().scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(request.args.get("pagina", 1, type=int) or 1, 1), pages)
+    rows = db().scalars(query.options(defer(Dossier.pupil_name), defer(Dossier.pupil_birthdate))
+                        .order_by(Dossier.updated_at.desc(), Dossier.id.desc())
+                        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    record("dossier.list", detail=f"{len(rows)} dossiers" + (
+        f" (pagina {page} van {pages})" if pages > 1 else ""))
     db().commit()
     items = []
     for d in rows:
@@ -118,7 +127,8 @@ def overview() -> Any:
             "question": protocol.questions.get(d.next_question or ""),
             "outcome": protocol.outcomes.get(d.outcome or ""),
         })
-    return render_template("overview.html", items=items, today=_today())
+    return render_template("overview.html", items=items, today=_today(), page=page,
+                           pages=pages, total=total)
 
 
 @bp.route("/dossiers/nieuw", methods=["GET", "POST"])

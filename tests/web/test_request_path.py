@@ -116,3 +116,28 @@ def test_a_decision_key_is_its_inputs_in_any_order() -> None:
     for key in [*keys, keys[0]]:
         cache.get(key, lambda key=key: compute(key.day))  # type: ignore[misc]
     assert len(made) == 4  # the first key was pushed out by the third
+
+
+def test_the_overview_shows_a_page_of_dossiers_at_a_time(app: Flask, browser: Browser
+                                                         ) -> None:
+    from sqlalchemy import select
+
+    from meldroute.webapp.dossiers import PAGE_SIZE
+    from meldroute.webapp.models import User
+    from meldroute.webapp.services import create_dossier
+
+    registry = app.extensions["meldroute.registry"]
+    with app.app_context(), app.extensions["meldroute.db_sessions"]() as db:
+        owner = db.scalar(select(User).where(User.username == "regenboog-ib"))
+        assert owner is not None
+        for n in range(PAGE_SIZE + 3):
+            create_dossier(db, registry, registry.school("regenboog"), owner, f"P.{n}.", "3",
+                           "Verzonnen Kind", app.config["CLOCK"]())
+        db.commit()
+    browser.login("ib")
+    first = browser.get("/dossiers")
+    assert first.count('class="dossiers"') == 1 and "Pagina 1 van 2" in first
+    assert first.count("<tr") == PAGE_SIZE + 1  # the header row and a page of dossiers
+    second = browser.get("/dossiers?pagina=2")
+    assert second.count("<tr") == 3 + 1 and "Pagina 2 van 2" in second
+    assert browser.get("/dossiers?pagina=99").count("<tr") == 3 + 1  # the last page
