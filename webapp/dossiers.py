@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from sqlalchemy import func, select
@@ -40,6 +41,7 @@ from .services import (
     save_step,
     step_history,
 )
+from .web_sessions import stage_web_session
 
 bp = Blueprint("dossiers", __name__)
 
@@ -214,11 +216,18 @@ def step(dossier_id: int, step_id: str) -> Any:
         if base_version < 0:
             problems.append("Het formulier is onvolledig; laad de pagina opnieuw.")
         return _render_step(state, step, form=form, problems=problems), 400
+    flashes = list(session.get("_flashes", []))
+
+    def saved() -> None:  # in the save's transaction, with the web session's message
+        record("dossier.change", dossier_id=dossier.id, detail=step.id)
+        flash(f"Stap {step.number} ({step.title}) is opgeslagen.", "ok")
+        stage_web_session()
+
     try:
         save_step(db(), app_registry, dossier, step, form.answers(), g.user, base_version,
-                  _today(), before_commit=lambda: record(
-                      "dossier.change", dossier_id=dossier.id, detail=step.id))
+                  _today(), before_commit=saved, before=state)
     except Conflict:
+        session["_flashes"] = flashes  # not saved after all
         record("dossier.change", result="conflict", dossier_id=dossier_id, detail=step.id)
         db().commit()
         current_app.logger.info("conflict dossier=%s step=%s user=%s", dossier_id, step.id,
@@ -228,7 +237,6 @@ def step(dossier_id: int, step_id: str) -> Any:
         return _render_step(fresh, step, form=form, conflict=True), 409
     current_app.logger.info("step saved dossier=%s step=%s user=%s", dossier.id, step.id,
                             g.user.id)
-    flash(f"Stap {step.number} ({step.title}) is opgeslagen.", "ok")
     return redirect(url_for("dossiers.show", dossier_id=dossier.id))
 
 

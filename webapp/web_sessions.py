@@ -17,7 +17,7 @@ import json
 import secrets
 from typing import Any
 
-from flask import Flask, Request, Response, g, has_request_context, session
+from flask import Flask, Request, Response, current_app, g, session
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import CursorResult, delete
 from sqlalchemy.exc import SQLAlchemyError
@@ -101,27 +101,40 @@ class WebSessionInterface(SessionInterface):
         return opened
 
     @staticmethod
-    def _commit_touch(web_session: ServerSession) -> None:
-        """Commit a last-seen time the view left pending, when nothing else is pending."""
+    def _save_in_request(app: Flask, web_session: ServerSession) -> bool:
+        """Write through the request's database session, in its transaction: True when
+        done; False when the separate write is needed (the view left other changes)."""
         row = web_session.row
-        if row is None or not has_request_context() or "db" not in g:
-            return
+        if row is None or "db" not in g:
+            return False
         request_db = db()
-        pending = set(request_db.new) | set(request_db.deleted) | set(request_db.dirty)
-        if pending != {row}:
-            return  # nothing to write, or the view's own changes: not ours to commit
         try:
+            if web_session.modified:
+                # (who signed in, and when, changes only at login: a fresh row, _write)
+                changes = {"school_id": web_session.school_id,
+                           "data": json.dumps(dict(web_session))}
+                changed = {k: v for k, v in changes.items() if getattr(row, k) != v}
+                for name, value in changed.items():
+                    setattr(row, name, value)
+                if changed:
+                    row.last_seen_at = now_of(app)
+            pending = set(request_db.new) | set(request_db.deleted) | set(request_db.dirty)
+            if not pending:
+                return True
+            if pending != {row}:  # the view's own changes: not ours to commit
+                return not web_session.modified  # a touch can wait for the next request
             request_db.commit()
+            return True
         except SQLAlchemyError:
-            request_db.rollback()  # a missed touch is harmless; the next request tries again
+            request_db.rollback()  # e.g. the row was ended meanwhile
+            return not web_session.modified
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         web_session = session  # the name Flask's interface gives it
         assert isinstance(web_session, ServerSession)
         name = self.cookie_name(app)
-        if web_session.token and not (web_session.modified or web_session.destroyed or
-                                      web_session.regenerate):
-            self._commit_touch(web_session)
+        if web_session.token and not (web_session.destroyed or web_session.regenerate) and \
+                self._save_in_request(app, web_session):
             response.set_cookie(name, web_session.token, httponly=True, samesite="Lax",
                                 secure=app.config["SESSION_COOKIE_SECURE"], path="/")
             return
@@ -162,6 +175,17 @@ class WebSessionInterface(SessionInterface):
             write_db.commit()
         response.set_cookie(name, web_session.token, httponly=True, samesite="Lax",
                             secure=app.config["SESSION_COOKIE_SECURE"], path="/")
+
+
+def stage_web_session() -> None:
+    """Put the web session's changes (a flash message) into the request's transaction,
+    for a view that commits before it returns."""
+    web_session = current_web_session()
+    row = web_session.row
+    if row is not None and web_session.modified and not (web_session.destroyed or
+                                                         web_session.regenerate):
+        row.data = json.dumps(dict(web_session))
+        row.last_seen_at = now_of(current_app)
 
 
 def current_web_session() -> ServerSession:
