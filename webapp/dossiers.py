@@ -216,6 +216,14 @@ def step(dossier_id: int, step_id: str) -> Any:
         if base_version < 0:
             problems.append("Het formulier is onvolledig; laad de pagina opnieuw.")
         return _render_step(state, step, form=form, problems=problems), 400
+    return _save(state, step, form, base_version)
+
+
+def _save(state: DossierState, step: Step, form: Any, base_version: int) -> Any:
+    """Store a valid form: the version, the audit entry and the web session's message in
+    one transaction; a conflict shows the newest version."""
+    dossier = state.dossier
+    dossier_id = dossier.id  # (the object expires when a conflict rolls back)
     flashes = list(session.get("_flashes", []))
 
     def saved() -> None:  # in the save's transaction, with the web session's message
@@ -224,7 +232,7 @@ def step(dossier_id: int, step_id: str) -> Any:
         stage_web_session()
 
     try:
-        save_step(db(), app_registry, dossier, step, form.answers(), g.user, base_version,
+        save_step(db(), registry(), dossier, step, form.answers(), g.user, base_version,
                   _today(), before_commit=saved, before=state)
     except Conflict:
         session["_flashes"] = flashes  # not saved after all
@@ -233,11 +241,12 @@ def step(dossier_id: int, step_id: str) -> Any:
         current_app.logger.info("conflict dossier=%s step=%s user=%s", dossier_id, step.id,
                                 g.user.id)
         db().expire_all()
-        fresh = dossier_state(db(), app_registry, _dossier(dossier_id), _today())
+        fresh = dossier_state(db(), registry(), _dossier(dossier_id), _today())
         return _render_step(fresh, step, form=form, conflict=True), 409
     current_app.logger.info("step saved dossier=%s step=%s user=%s", dossier.id, step.id,
                             g.user.id)
     return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+
 
 
 @bp.route("/dossiers/<int:dossier_id>/stap/<step_id>/versie/<int:version>")
