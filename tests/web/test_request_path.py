@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from meldroute.webapp import decisions
 
-from .conftest import Browser, Now, walk_to_afwegen
+from .conftest import BASE, SIGNALEREN, TOKEN, Browser, Now, walk_to_afwegen
 
 MAX_STATEMENTS = 8
 
@@ -65,6 +65,18 @@ def test_a_step_page_is_one_transaction_of_few_statements(app: Flask, browser: B
     assert len(counted.statements) <= MAX_STATEMENTS, counted.statements
     assert counted.commits == 1
     assert all("audit_" in s for s in counted.writes), counted.writes  # only the audit row
+
+
+def test_a_save_is_one_transaction(app: Flask, browser: Browser) -> None:
+    url = a_dossier_with_history(browser)
+    html = browser.get(url)
+    form = {"action": "save", "csrf_token": TOKEN.search(html).group(1),  # type: ignore
+            "base_version": BASE.search(html).group(1), **SIGNALEREN}  # type: ignore
+    with counting(app) as counted:
+        response = browser.client.post(url, data=form)
+    assert response.status_code == 302
+    assert counted.commits == 1  # the version, the audit entry and the message shown next
+    assert "opgeslagen" in browser.get(response.headers["Location"])
 
 
 def test_the_last_seen_time_is_written_at_most_once_a_minute(app: Flask, browser: Browser,
