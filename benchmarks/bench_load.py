@@ -317,7 +317,8 @@ def seed(port: int, username: str, secret: str, versions: int, today: dt.date) -
 def prepare_database(url: str, instance: Path, users: int) -> list[tuple[str, str]]:
     """Migrate, then add one account per client (password + TOTP set up), in this process
     with the instance folder the server will use (its encryption key and secret key)."""
-    from meldroute.webapp import create_app, security
+    from meldroute.webapp import security
+    from meldroute.webapp.app import create_app
     from meldroute.webapp.db import upgrade
     from meldroute.webapp.models import Membership, User
 
@@ -326,7 +327,7 @@ def prepare_database(url: str, instance: Path, users: int) -> list[tuple[str, st
     password_hash = security.hash_password(PASSWORD)  # one Argon2 hash serves every account
     accounts = [(f"bench{i:02d}", security.new_totp_secret()) for i in range(1, users + 1)]
     try:
-        with app.extensions["meldroute.sessions"]() as db:
+        with app.extensions["meldroute.db_sessions"]() as db:
             for username, secret in accounts:
                 user = User(username=username, display_name=f"Meting {username}",
                             password_hash=password_hash, totp_secret=secret)
@@ -334,7 +335,7 @@ def prepare_database(url: str, instance: Path, users: int) -> list[tuple[str, st
                 db.add(user)
             db.commit()
     finally:
-        app.extensions["meldroute.engine"].dispose()
+        app.extensions["meldroute.db_engine"].dispose()
     return accounts
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import networkx as nx
-
 from .model import Protocol
 from .routegraph import START, question_node, route_graph
 
 
 def _edges(protocol: Protocol) -> list[tuple[str, str, str]]:
     """(source, target, label): one edge per rule, from the last question it depends on."""
+    import networkx as nx  # only when a graph is drawn
+
     g = route_graph(protocol)
     try:
         ordered = list(nx.topological_sort(nx.DiGraph(g)))

@@ -7,17 +7,22 @@ decides (each consequence kind names its own targets, see ``consequences.py``).
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from .consequences import START, in_registry_order, outcome_node, question_node
 from .errors import Problem
 from .model import Protocol
+
+if TYPE_CHECKING:  # networkx is imported when a graph is made: `decide` never needs it
+    import networkx as nx
 
 __all__ = ["START", "graph_problems", "outcome_node", "question_node", "route_graph"]
 
 
 def route_graph(protocol: Protocol) -> nx.MultiDiGraph[str]:
     """The route as a graph; every edge carries the rule and the answers it needs."""
+    import networkx as nx
+
     g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     g.add_node(START)
     for q in protocol.questions:
@@ -36,6 +41,8 @@ def route_graph(protocol: Protocol) -> nx.MultiDiGraph[str]:
 
 def _unreachable(protocol: Protocol, g: nx.MultiDiGraph[str]) -> list[Problem]:
     doc = protocol.source
+    import networkx as nx
+
     problems: list[Problem] = []
     reachable = nx.descendants(g, START) | {START}
     for q in protocol.questions:
@@ -67,6 +74,8 @@ def _dead_ends(protocol: Protocol) -> list[Problem]:
 
 
 def _cycles(protocol: Protocol, g: nx.MultiDiGraph[str]) -> list[Problem]:
+    import networkx as nx
+
     problems: list[Problem] = []
     simple: nx.DiGraph[str] = nx.DiGraph(g)
     order = {n: i for i, n in enumerate(g.nodes)}

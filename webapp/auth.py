@@ -24,6 +24,7 @@ from flask import (
 )
 from flask import session as web_session
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -46,7 +47,7 @@ def load_user() -> None:
     user_id = getattr(web_session, "user_id", None)
     if user_id is None:
         return
-    user = db().get(User, user_id)
+    user = db().get(User, user_id, options=[joinedload(User.memberships)])
     if user is None or not user.active or (user.demo and not current_app.config["DEMO"]):
         current_web_session().destroy()
         return

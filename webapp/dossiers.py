@@ -14,9 +14,11 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer, joinedload
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -36,9 +38,10 @@ from .services import (
     DossierState,
     create_dossier,
     dossier_state,
-    history,
     save_step,
+    step_history,
 )
+from .web_sessions import stage_web_session
 
 bp = Blueprint("dossiers", __name__)
 
@@ -78,7 +81,7 @@ def _coordinator() -> bool:
 
 def _dossier(dossier_id: int, action: str = "dossier.read") -> Dossier:
     """The dossier if this user may see it; otherwise 404 (no hint), recorded as denied."""
-    dossier = db().get(Dossier, dossier_id)
+    dossier = db().get(Dossier, dossier_id, options=[joinedload(Dossier.created_by)])
     app_registry = registry()
     allowed = dossier is not None and can_see(
         g.user, g.school_id, dossier, app_registry.by_digest(db(), dossier.protocol_digest),
@@ -98,6 +101,9 @@ def home() -> Any:
     return redirect(url_for("dossiers.overview"))
 
 
+PAGE_SIZE = 50  # dossiers per page of the overview
+
+
 @bp.route("/dossiers")
 @login_required
 def overview() -> Any:
@@ -105,8 +111,14 @@ def overview() -> Any:
     query = select(Dossier).where(Dossier.school_id == g.school_id)
     if not _coordinator():
         query = query.where(Dossier.created_by_id == g.user.id)
-    rows = db().scalars(query.order_by(Dossier.updated_at.desc())).all()
-    record("dossier.list", detail=f"{len(rows)} dossiers")
+    total = db().scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(request.args.get("pagina", 1, type=int) or 1, 1), pages)
+    rows = db().scalars(query.options(defer(Dossier.pupil_name), defer(Dossier.pupil_birthdate))
+                        .order_by(Dossier.updated_at.desc(), Dossier.id.desc())
+                        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    record("dossier.list", detail=f"{len(rows)} dossiers" + (
+        f" (pagina {page} van {pages})" if pages > 1 else ""))
     db().commit()
     items = []
     for d in rows:
@@ -117,7 +129,8 @@ def overview() -> Any:
             "question": protocol.questions.get(d.next_question or ""),
             "outcome": protocol.outcomes.get(d.outcome or ""),
         })
-    return render_template("overview.html", items=items, today=_today())
+    return render_template("overview.html", items=items, today=_today(), page=page,
+                           pages=pages, total=total)
 
 
 @bp.route("/dossiers/nieuw", methods=["GET", "POST"])
@@ -203,22 +216,37 @@ def step(dossier_id: int, step_id: str) -> Any:
         if base_version < 0:
             problems.append("Het formulier is onvolledig; laad de pagina opnieuw.")
         return _render_step(state, step, form=form, problems=problems), 400
+    return _save(state, step, form, base_version)
+
+
+def _save(state: DossierState, step: Step, form: Any, base_version: int) -> Any:
+    """Store a valid form: the version, the audit entry and the web session's message in
+    one transaction; a conflict shows the newest version."""
+    dossier = state.dossier
+    dossier_id = dossier.id  # (the object expires when a conflict rolls back)
+    flashes = list(session.get("_flashes", []))
+
+    def saved() -> None:  # in the save's transaction, with the web session's message
+        record("dossier.change", dossier_id=dossier.id, detail=step.id)
+        flash(f"Stap {step.number} ({step.title}) is opgeslagen.", "ok")
+        stage_web_session()
+
     try:
-        save_step(db(), app_registry, dossier, step, form.answers(), g.user, base_version,
-                  _today(), before_commit=lambda: record(
-                      "dossier.change", dossier_id=dossier.id, detail=step.id))
+        save_step(db(), registry(), dossier, step, form.answers(), g.user, base_version,
+                  _today(), before_commit=saved, before=state)
     except Conflict:
+        session["_flashes"] = flashes  # not saved after all
         record("dossier.change", result="conflict", dossier_id=dossier_id, detail=step.id)
         db().commit()
         current_app.logger.info("conflict dossier=%s step=%s user=%s", dossier_id, step.id,
                                 g.user.id)
         db().expire_all()
-        fresh = dossier_state(db(), app_registry, _dossier(dossier_id), _today())
+        fresh = dossier_state(db(), registry(), _dossier(dossier_id), _today())
         return _render_step(fresh, step, form=form, conflict=True), 409
     current_app.logger.info("step saved dossier=%s step=%s user=%s", dossier.id, step.id,
                             g.user.id)
-    flash(f"Stap {step.number} ({step.title}) is opgeslagen.", "ok")
     return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+
 
 
 @bp.route("/dossiers/<int:dossier_id>/stap/<step_id>/versie/<int:version>")
@@ -237,6 +265,19 @@ def version(dossier_id: int, step_id: str, version: int) -> Any:
     return render_template("version.html", state=state, step=step, record=found,
                            shown=recorded_fields(state, step, json.loads(found.data),
                                                  school_then(state, found)))
+
+
+@bp.route("/dossiers/<int:dossier_id>/stap/<step_id>/versies")
+@login_required
+def versions(dossier_id: int, step_id: str) -> Any:
+    """Every version of a step (the step page shows the newest and links here)."""
+    dossier = _dossier(dossier_id)
+    state = dossier_state(db(), registry(), dossier, _today())
+    step = _step_or_404(state, step_id)
+    found = step_history(db(), dossier, step.id)
+    record("dossier.read", dossier_id=dossier.id, detail=f"{step.id} versies")
+    db().commit()
+    return render_template("versions.html", state=state, step=step, versions=found)
 
 
 def school_then(state: DossierState, record: StepRecord | None) -> SchoolConfig:
@@ -260,14 +301,13 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
     if form is None:
         fields = visible_fields(state.protocol, step, state.evaluation)
         form = form_class(MultiDict(), data=to_form(fields, state.data(step.id)))
-    versions = history(db(), state.dossier)
     recorded = {s.id: recorded_fields(state, s, state.data(s.id),
                                       school_then(state, state.latest[s.id]))
                 for s in state.protocol.steps if s.id in state.latest}
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],
         coordinator=_coordinator(),
-        conflict=conflict, history=versions, recorded=recorded,
+        conflict=conflict, recorded=recorded,
         base_version=state.version(step.id), e=state.evaluation, today_=_today())
 
 

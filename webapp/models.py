@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -192,6 +193,10 @@ class AuditHead(Base):
 
 class Dossier(Base):
     __tablename__ = "dossiers"
+    __table_args__ = (  # what the overview filters on and sorts by (newest change first)
+        Index("ix_dossiers_school_updated", "school_id", "updated_at"),
+        Index("ix_dossiers_school_creator_updated", "school_id", "created_by_id", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     school_id: Mapped[str] = mapped_column(String(40), index=True)

@@ -71,6 +71,7 @@ class Registry:
         self._lock = threading.Lock()
         self._db_sessions: sessionmaker[Session] | None = None
         self._built: dict[tuple[int, int | None], SchoolConfig] = {}
+        self._versions: dict[int, tuple[int, int | None]] = {}  # id(built) -> its key
 
     def bind(self, db_sessions: sessionmaker[Session]) -> None:
         self._db_sessions = db_sessions
@@ -109,8 +110,15 @@ class Registry:
             return found
         school = school_config(data_document(data, name), self.protocols)
         with self._lock:
-            self._built[key] = school
-        return school
+            found = self._built.setdefault(key, school)
+            self._versions[id(found)] = key
+        return found
+
+    def config_versions(self, school: SchoolConfig) -> tuple[int, int | None] | None:
+        """The school's and board's configuration versions ``school`` was built from."""
+        with self._lock:
+            key = self._versions.get(id(school))
+            return key if key is not None and self._built.get(key) is school else None
 
     def school(self, school_id: str | None) -> SchoolConfig | None:
         """The school's configuration as it is now (its board's defaults merged in)."""

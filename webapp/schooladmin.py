@@ -51,6 +51,8 @@ bp = Blueprint("settings", __name__, url_prefix="/scholen/<school_id>/instelling
 def can_admin(user: User, school_id: str) -> bool:
     if "schooladmin" in user.roles_at(school_id):
         return True
+    if not user.boards:  # no board to administer it through: no need to look it up
+        return False
     school = db().get(School, school_id)
     return bool(school and school.board_id and school.board_id in user.boards)
 

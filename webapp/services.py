@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
-from meldroute.engine import Evaluation, Protocol, SchoolConfig, Step, evaluate
+from meldroute.engine import Evaluation, Protocol, SchoolConfig, Step
 
+from .decisions import decide
 from .models import Dossier, StepRecord, User, utcnow
 from .registry import Registry
 
@@ -59,21 +60,21 @@ def latest_records(db: Session, dossier: Dossier) -> dict[str, StepRecord]:
     newest = (select(StepRecord.step_id, func.max(StepRecord.version).label("version"))
               .where(StepRecord.dossier_id == dossier.id).group_by(StepRecord.step_id)
               .subquery())
-    rows = db.scalars(select(StepRecord).join(newest, and_(
-        StepRecord.step_id == newest.c.step_id, StepRecord.version == newest.c.version))
+    rows = db.scalars(select(StepRecord).options(joinedload(StepRecord.author)).join(
+        newest, and_(StepRecord.step_id == newest.c.step_id,
+                     StepRecord.version == newest.c.version))
         .where(StepRecord.dossier_id == dossier.id))
     return {r.step_id: r for r in rows}
 
 
-def history(db: Session, dossier: Dossier) -> dict[str, list[StepRecord]]:
-    """Every version of every step, newest first, with their authors."""
-    found: dict[str, list[StepRecord]] = {}
-    rows = db.scalars(select(StepRecord).options(selectinload(StepRecord.author))
-                      .where(StepRecord.dossier_id == dossier.id)
-                      .order_by(StepRecord.step_id, StepRecord.version.desc()))
-    for r in rows:
-        found.setdefault(r.step_id, []).append(r)
-    return found
+def step_history(db: Session, dossier: Dossier, step_id: str) -> list[StepRecord]:
+    """Every version of one step, newest first, with their authors (not their content)."""
+    return list(db.scalars(
+        select(StepRecord).options(load_only(StepRecord.version, StepRecord.created_at,
+                                             StepRecord.author_id, StepRecord.step_id),
+                                   joinedload(StepRecord.author))
+        .where(StepRecord.dossier_id == dossier.id, StepRecord.step_id == step_id)
+        .order_by(StepRecord.version.desc())))
 
 
 def answers_of(protocol: Protocol, latest: Mapping[str, StepRecord]) -> dict[str, str]:
@@ -106,9 +107,14 @@ def dossier_state(db: Session, registry: Registry, dossier: Dossier, today: dt.d
     school = registry.school(dossier.school_id)
     if school is None:
         raise LookupError(f"school {dossier.school_id!r} is not configured")
-    latest = latest_records(db, dossier)
-    evaluation = evaluate(protocol, school, answers_of(protocol, latest),
-                          dossier.decided_on or today)
+    return state_of(registry, dossier, protocol, school, latest_records(db, dossier), today)
+
+
+def state_of(registry: Registry, dossier: Dossier, protocol: Protocol, school: SchoolConfig,
+             latest: Mapping[str, StepRecord], today: dt.date) -> DossierState:
+    """The dossier's state from its newest records (decided through the memo)."""
+    evaluation = decide(protocol, school, registry.config_versions(school),
+                        dossier.decided_on or today, answers=answers_of(protocol, latest))
     current = current_step(protocol, evaluation, set(latest))
     if evaluation.next_question is None:  # the route has an end: every step is open
         reachable = protocol.steps
@@ -143,29 +149,34 @@ def create_dossier(db: Session, registry: Registry, school: SchoolConfig, user: 
 
 def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
               answers: Mapping[str, Any], user: User, base_version: int, today: dt.date,
-              before_commit: Callable[[], None] = lambda: None) -> StepRecord:
+              before_commit: Callable[[], None] = lambda: None,
+              before: DossierState | None = None) -> StepRecord:
     """Store a new version of ``step``; Conflict when it changed since ``base_version``.
 
-    ``before_commit`` runs in the same transaction (the audit entry).
+    ``before_commit`` runs in the same transaction (the audit entry). ``before`` is the
+    dossier's state as the caller read it in this transaction (read here when None).
     """
-    before = dossier_state(db, registry, dossier, today)
-    newest = db.scalar(select(func.max(StepRecord.version)).where(
-        StepRecord.dossier_id == dossier.id, StepRecord.step_id == step.id)) or 0
+    if before is None:
+        before = dossier_state(db, registry, dossier, today)
+    newest = before.version(step.id)  # a save in between: the unique version clashes
     if newest != base_version:
         raise Conflict()
-    school_config_id, board_config_id = registry.config_ids(db, dossier.school_id)
+    school_config_id, board_config_id = registry.config_versions(before.school) or \
+        registry.config_ids(db, dossier.school_id)
     record = StepRecord(dossier_id=dossier.id, step_id=step.id, version=newest + 1,
                         data=json.dumps({**before.data(step.id), **answers}, sort_keys=True),
                         author_id=user.id, created_at=utcnow(),
                         school_config_id=school_config_id, board_config_id=board_config_id)
+    record.author = user
     try:
         db.add(record)
         db.flush()
-        after = dossier_state(db, registry, dossier, today)
+        latest = {**before.latest, step.id: record}
+        after = state_of(registry, dossier, before.protocol, before.school, latest, today)
         decided = (after.evaluation.outcome, after.evaluation.next_question)
         if decided != (before.evaluation.outcome, before.evaluation.next_question):
             dossier.decided_on = today  # deadlines count from the day of the decision
-            after = dossier_state(db, registry, dossier, today)
+            after = state_of(registry, dossier, before.protocol, before.school, latest, today)
         _summarize(dossier, after)
         dossier.updated_at = utcnow()
         before_commit()

@@ -3,6 +3,10 @@
 The cookie carries only a random token; the row is keyed by the token's SHA-256. Logout,
 disabling an account or an admin ending a user's sessions deletes the rows, which makes
 the old cookie useless at once. A fresh token at login; idle and absolute timeouts.
+
+The row is read through the request's database session, so a request is one transaction.
+Its last-seen time is moved at most once a minute (``TOUCH_SECONDS``), in that same
+transaction; an unchanged web session is not written back at all.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import json
 import secrets
 from typing import Any
 
-from flask import Flask, Request, Response, session
+from flask import Flask, Request, Response, current_app, g, session
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import CursorResult, delete
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
-from .context import db_sessions_of, now_of
+from .context import db, db_sessions_of, now_of
 from .models import WebSession
+
+TOUCH_SECONDS = 60  # the last-seen time is at most this much behind
 
 
 def _hash(token: str) -> str:
@@ -42,6 +49,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.modified = False
         self.regenerate = False
         self.destroyed = False
+        self.row: WebSession | None = None  # as read in the request's database session
 
     def login(self, user_id: int, school_id: str | None, now: dt.datetime) -> None:
         """A fresh session id for the signed-in user (no fixation)."""
@@ -70,32 +78,76 @@ class WebSessionInterface(SessionInterface):
         if not token or len(token) > 100:
             return ServerSession()
         now = now_of(app)
-        with db_sessions_of(app)() as db:
-            row = db.get(WebSession, _hash(token))
-            if row is None:
-                return ServerSession()
-            idle = dt.timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
-            absolute = dt.timedelta(hours=app.config["ABSOLUTE_TIMEOUT_HOURS"])
-            if now - _utc(row.last_seen_at) > idle or now - _utc(row.created_at) > absolute:
-                db.delete(row)
-                db.commit()
-                return ServerSession()
-            try:
-                data = json.loads(row.data)
-            except ValueError:
-                data = {}
-            return ServerSession(data, token, row.user_id, row.school_id,
-                                 _utc(row.authenticated_at) if row.authenticated_at else None)
+        request_db = db()  # the request's own: its first statement begins the transaction
+        row = request_db.get(WebSession, _hash(token))
+        if row is None:
+            return ServerSession()
+        idle = dt.timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+        absolute = dt.timedelta(hours=app.config["ABSOLUTE_TIMEOUT_HOURS"])
+        last_seen = _utc(row.last_seen_at)
+        if now - last_seen > idle or now - _utc(row.created_at) > absolute:
+            request_db.delete(row)
+            request_db.commit()
+            return ServerSession()
+        if now - last_seen >= dt.timedelta(seconds=TOUCH_SECONDS):
+            row.last_seen_at = now  # written with the request's commit (or save_session's)
+        try:
+            data = json.loads(row.data)
+        except ValueError:
+            data = {}
+        opened = ServerSession(data, token, row.user_id, row.school_id,
+                               _utc(row.authenticated_at) if row.authenticated_at else None)
+        opened.row = row
+        return opened
+
+    @staticmethod
+    def _save_in_request(app: Flask, web_session: ServerSession) -> bool:
+        """Write through the request's database session, in its transaction: True when
+        done; False when the separate write is needed (the view left other changes)."""
+        row = web_session.row
+        if row is None or "db" not in g:
+            return False
+        request_db = db()
+        try:
+            if web_session.modified:
+                # (who signed in, and when, changes only at login: a fresh row, _write)
+                changes = {"school_id": web_session.school_id,
+                           "data": json.dumps(dict(web_session))}
+                changed = {k: v for k, v in changes.items() if getattr(row, k) != v}
+                for name, value in changed.items():
+                    setattr(row, name, value)
+                if changed:
+                    row.last_seen_at = now_of(app)
+            pending = set(request_db.new) | set(request_db.deleted) | set(request_db.dirty)
+            if not pending:
+                return True
+            if pending != {row}:  # the view's own changes: not ours to commit
+                return not web_session.modified  # a touch can wait for the next request
+            request_db.commit()
+            return True
+        except SQLAlchemyError:
+            request_db.rollback()  # e.g. the row was ended meanwhile
+            return not web_session.modified
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         web_session = session  # the name Flask's interface gives it
         assert isinstance(web_session, ServerSession)
         name = self.cookie_name(app)
+        if web_session.token and not (web_session.destroyed or web_session.regenerate) and \
+                self._save_in_request(app, web_session):
+            response.set_cookie(name, web_session.token, httponly=True, samesite="Lax",
+                                secure=app.config["SESSION_COOKIE_SECURE"], path="/")
+            return
+        self._write(app, web_session, response)
+
+    def _write(self, app: Flask, web_session: ServerSession, response: Response) -> None:
+        name = self.cookie_name(app)
         now = now_of(app)
-        with db_sessions_of(app)() as db:
+        with db_sessions_of(app)() as write_db:
             if web_session.token and (web_session.destroyed or web_session.regenerate):
-                db.execute(delete(WebSession).where(WebSession.id == _hash(web_session.token)))
-                db.commit()
+                write_db.execute(delete(WebSession).where(
+                    WebSession.id == _hash(web_session.token)))
+                write_db.commit()
                 if web_session.destroyed:
                     response.delete_cookie(name, path="/", secure=app.config[
                         "SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
@@ -109,9 +161,9 @@ class WebSessionInterface(SessionInterface):
             if web_session.token is None:
                 web_session.token = secrets.token_urlsafe(32)
                 row = WebSession(id=_hash(web_session.token), created_at=now)
-                db.add(row)
+                write_db.add(row)
             else:
-                row = db.get(WebSession, _hash(web_session.token))
+                row = write_db.get(WebSession, _hash(web_session.token))
                 if row is None:  # ended meanwhile (logout elsewhere, admin)
                     response.delete_cookie(name, path="/")
                     return
@@ -120,9 +172,20 @@ class WebSessionInterface(SessionInterface):
             row.authenticated_at = web_session.authenticated_at
             row.data = json.dumps(dict(web_session))
             row.last_seen_at = now
-            db.commit()
+            write_db.commit()
         response.set_cookie(name, web_session.token, httponly=True, samesite="Lax",
                             secure=app.config["SESSION_COOKIE_SECURE"], path="/")
+
+
+def stage_web_session() -> None:
+    """Put the web session's changes (a flash message) into the request's transaction,
+    for a view that commits before it returns."""
+    web_session = current_web_session()
+    row = web_session.row
+    if row is not None and web_session.modified and not (web_session.destroyed or
+                                                         web_session.regenerate):
+        row.data = json.dumps(dict(web_session))
+        row.last_seen_at = now_of(current_app)
 
 
 def current_web_session() -> ServerSession:

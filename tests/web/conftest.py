@@ -63,6 +63,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "dossiers.step": ("GET", "/dossiers/{d}/stap/signaleren"),
     "dossiers.step:post": ("POST", "/dossiers/{d}/stap/signaleren"),
     "dossiers.version": ("GET", "/dossiers/{d}/stap/signaleren/versie/1"),
+    "dossiers.versions": ("GET", "/dossiers/{d}/stap/signaleren/versies"),
     "dossiers.close": ("POST", "/dossiers/{d}/afsluiten"),
     "dossiers.audit_log": ("GET", "/dossiers/{d}/logboek"),
     "dossiers.contacts": ("GET", "/contacten"),

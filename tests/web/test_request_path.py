@@ -1,0 +1,155 @@
+"""The cost of a request, counted (never timed): SQL statements and transactions of a
+step page, the web session's last-seen time, and decisions taken from the memo."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from meldroute.webapp import decisions
+
+from .conftest import BASE, SIGNALEREN, TOKEN, Browser, Now, walk_to_afwegen
+
+MAX_STATEMENTS = 8
+
+
+class Counted:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.commits = 0
+
+    @property
+    def writes(self) -> list[str]:
+        return [s for s in self.statements if not s.lstrip().upper().startswith("SELECT")]
+
+
+@contextmanager
+def counting(app: Flask) -> Iterator[Counted]:
+    engine = app.extensions["meldroute.db_engine"]
+    counted = Counted()
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        counted.statements.append(statement)
+
+    def on_commit(_conn: Any) -> None:
+        counted.commits += 1
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "commit", on_commit)
+
+
+def a_dossier_with_history(browser: Browser) -> str:
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)
+    url = f"/dossiers/{dossier}/stap/signaleren"
+    browser.get(url)  # shows (and so removes) the flash message of the last save
+    return url
+
+
+def test_a_step_page_is_one_transaction_of_few_statements(app: Flask, browser: Browser
+                                                          ) -> None:
+    url = a_dossier_with_history(browser)
+    with counting(app) as counted:
+        browser.get(url)
+    assert len(counted.statements) <= MAX_STATEMENTS, counted.statements
+    assert counted.commits == 1
+    assert all("audit_" in s for s in counted.writes), counted.writes  # only the audit row
+
+
+def test_a_save_is_one_transaction(app: Flask, browser: Browser) -> None:
+    url = a_dossier_with_history(browser)
+    html = browser.get(url)
+    form = {"action": "save", "csrf_token": TOKEN.search(html).group(1),  # type: ignore
+            "base_version": BASE.search(html).group(1), **SIGNALEREN}  # type: ignore
+    with counting(app) as counted:
+        response = browser.client.post(url, data=form)
+    assert response.status_code == 302
+    assert counted.commits == 1  # the version, the audit entry and the message shown next
+    assert "opgeslagen" in browser.get(response.headers["Location"])
+
+
+def test_the_last_seen_time_is_written_at_most_once_a_minute(app: Flask, browser: Browser,
+                                                             now: Now) -> None:
+    url = a_dossier_with_history(browser)
+    now.advance(seconds=61)
+    with counting(app) as counted:
+        browser.get(url)
+    touches = [s for s in counted.writes if "web_sessions" in s]
+    assert len(touches) == 1 and counted.commits == 1  # in the request's one transaction
+    now.advance(seconds=30)
+    with counting(app) as counted:
+        browser.get(url)
+    assert not [s for s in counted.writes if "web_sessions" in s]
+    assert counted.commits == 1
+
+
+def test_an_unchanged_dossier_is_not_evaluated_again(app: Flask, browser: Browser,
+                                                     monkeypatch: Any) -> None:
+    url = a_dossier_with_history(browser)
+    calls: list[object] = []
+    real = decisions.evaluate
+
+    def counting_evaluate(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(decisions, "evaluate", counting_evaluate)
+    decisions.DECISIONS.clear()
+    browser.get(url)
+    assert len(calls) == 1
+    browser.get(url)
+    browser.get(url.rsplit("/", 2)[0])  # the dossier's own page: the same decision
+    assert len(calls) == 1
+
+
+def test_a_decision_key_is_its_inputs_in_any_order() -> None:
+    assert decisions.freeze({"b": "2", "a": ["x", {"y": 1}]}) == \
+        decisions.freeze({"a": ["x", {"y": 1}], "b": "2"})
+    assert decisions.freeze({"a": "1"}) != decisions.freeze({"a": "2"})
+    cache = decisions.DecisionCache(size=2)
+    made: list[dt.date] = []
+
+    def compute(day: dt.date) -> Any:
+        made.append(day)
+        return object()
+
+    keys = [decisions.DecisionKey("p", (1, None), dt.date(2026, 1, i), ()) for i in (1, 2, 3)]
+    for key in [*keys, keys[0]]:
+        cache.get(key, lambda key=key: compute(key.day))  # type: ignore[misc]
+    assert len(made) == 4  # the first key was pushed out by the third
+
+
+def test_the_overview_shows_a_page_of_dossiers_at_a_time(app: Flask, browser: Browser
+                                                         ) -> None:
+    from sqlalchemy import select
+
+    from meldroute.webapp.dossiers import PAGE_SIZE
+    from meldroute.webapp.models import User
+    from meldroute.webapp.services import create_dossier
+
+    registry = app.extensions["meldroute.registry"]
+    with app.app_context(), app.extensions["meldroute.db_sessions"]() as db:
+        owner = db.scalar(select(User).where(User.username == "regenboog-ib"))
+        assert owner is not None
+        for n in range(PAGE_SIZE + 3):
+            create_dossier(db, registry, registry.school("regenboog"), owner, f"P.{n}.", "3",
+                           "Verzonnen Kind", app.config["CLOCK"]())
+        db.commit()
+    browser.login("ib")
+    first = browser.get("/dossiers")
+    assert first.count('class="dossiers"') == 1 and "Pagina 1 van 2" in first
+    assert first.count("<tr") == PAGE_SIZE + 1  # the header row and a page of dossiers
+    second = browser.get("/dossiers?pagina=2")
+    assert second.count("<tr") == 3 + 1 and "Pagina 2 van 2" in second
+    assert browser.get("/dossiers?pagina=99").count("<tr") == 3 + 1  # the last page
