@@ -1,7 +1,7 @@
 """the key set's fingerprint: refuse to start with keys that cannot read the database
 
-Revision ID: 0004_key_fingerprint
-Revises: 0003
+Revision ID: 0005_key_fingerprint
+Revises: 0004_overview_indexes
 Create Date: 2026-11-29 06:45:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_key_fingerprint"
-down_revision = "0003"
+revision = "0005_key_fingerprint"
+down_revision = "0004_overview_indexes"
 branch_labels = None
 depends_on = None
 
