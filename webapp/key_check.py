@@ -20,7 +20,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
-from meldroute.engine import ConfigError, Problem
+from meldroute.engine import READ, ConfigError, Problem
 
 from .crypto import EncryptedText, KeyRing, fingerprint
 from .models import Base, KeyCheck, utcnow
@@ -40,7 +40,8 @@ class KeysDoNotFit(ConfigError):
     """The configured keys cannot read this database (or there are none for it)."""
 
     def __init__(self, where: str, message: str) -> None:
-        super().__init__([Problem(where, 1, 1, message, "keys")])
+        # keys that do not fit: the app could not run (exit 2), not a problem in a file
+        super().__init__([Problem(where, 1, 1, message, READ)])
 
 
 def samples(connection: Connection) -> list[str]:
