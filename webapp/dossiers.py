@@ -18,7 +18,7 @@ from flask import (
 )
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, StringField
+from wtforms import BooleanField, DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from meldroute.engine import FieldDef, SchoolConfig, Step, resolve_contact
@@ -26,6 +26,7 @@ from meldroute.forms import DisplayContext, build_form, recorded_values, to_form
 from meldroute.forms.fields import MAX_ROWS, DutchForm
 from meldroute.forms.validators import NotFuture, use_today
 
+from . import lifecycle
 from .access import can_see, is_coordinator
 from .auth import login_required
 from .context import db, now, record, registry, today
@@ -34,8 +35,10 @@ from .models import AuditEvent, Dossier, StepRecord
 from .services import (
     Conflict,
     DossierState,
+    close_dossier,
     create_dossier,
     dossier_state,
+    flag_acute,
     history,
     save_step,
 )
@@ -57,6 +60,10 @@ class NewDossierForm(DutchForm):
                                 validators=[Optional(), NotFuture()],
                                 description="Niet verplicht. Alleen zichtbaar op de "
                                             "dossierpagina.")
+    acute = BooleanField("Er is acuut gevaar",
+                         description="Vink dit aan als je vreest voor de veiligheid van de "
+                                     "leerling, nu of vandaag. De coördinatoren zien het "
+                                     "dossier dan bovenaan hun overzicht.")
 
 
 def _today() -> Any:
@@ -102,10 +109,13 @@ def home() -> Any:
 @login_required
 def overview() -> Any:
     app_registry = registry()
+    coordinator = _coordinator()
     query = select(Dossier).where(Dossier.school_id == g.school_id)
-    if not _coordinator():
+    if not coordinator:
         query = query.where(Dossier.created_by_id == g.user.id)
-    rows = db().scalars(query.order_by(Dossier.updated_at.desc())).all()
+    rows = list(db().scalars(query.order_by(Dossier.updated_at.desc())).all())
+    if coordinator:  # acute dossiers first (a stable sort keeps the newest first)
+        rows.sort(key=lambda d: d.acute_at is None)
     record("dossier.list", detail=f"{len(rows)} dossiers")
     db().commit()
     items = []
@@ -117,7 +127,8 @@ def overview() -> Any:
             "question": protocol.questions.get(d.next_question or ""),
             "outcome": protocol.outcomes.get(d.outcome or ""),
         })
-    return render_template("overview.html", items=items, today=_today())
+    return render_template("overview.html", items=items, today=_today(),
+                           coordinator=coordinator)
 
 
 @bp.route("/dossiers/nieuw", methods=["GET", "POST"])
@@ -131,14 +142,25 @@ def new() -> Any:
                                      (form.pupil_initials.data or "").strip(),
                                      (form.pupil_group.data or "").strip(),
                                      (form.pupil_name.data or "").strip(), _today(),
-                                     form.pupil_birthdate.data)
+                                     form.pupil_birthdate.data,
+                                     acute_at=now() if form.acute.data else None)
             record("dossier.create", dossier_id=dossier.id)
+            if dossier.acute_at is not None:
+                record("dossier.acute", dossier_id=dossier.id)
             db().commit()
             current_app.logger.info("dossier created id=%s user=%s", dossier.id, g.user.id)
-            flash("Dossier aangemaakt.", "ok")
+            flash("Dossier aangemaakt." + (" Het is gemarkeerd als acuut gevaar."
+                                           if dossier.acute_at else ""), "ok")
             return redirect(url_for("dossiers.show", dossier_id=dossier.id))
-        return render_template("new.html", form=form, unknown=unknown), 400
-    return render_template("new.html", form=form, unknown=[])
+        return render_template("new.html", form=form, unknown=unknown,
+                               acute=_acute_guidance()), 400
+    return render_template("new.html", form=form, unknown=[], acute=_acute_guidance())
+
+
+def _acute_guidance() -> Any:
+    """The protocol's acute-danger guidance for this school (pages without a dossier)."""
+    school = _school()
+    return lifecycle.acute_guidance(registry().protocol_for(school), school, _today())
 
 
 @bp.route("/dossiers/<int:dossier_id>")
@@ -266,7 +288,7 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
                 for s in state.protocol.steps if s.id in state.latest}
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],
-        coordinator=_coordinator(),
+        coordinator=_coordinator(), may_close=may_close(state),
         conflict=conflict, history=versions, recorded=recorded,
         base_version=state.version(step.id), e=state.evaluation, today_=_today())
 
@@ -276,15 +298,32 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
 def close(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id, "dossier.close")
     state = dossier_state(db(), registry(), dossier, _today())
-    if not _coordinator() or not state.finished or dossier.closed_at is not None:
+    if not _coordinator() or not may_close(state):
         record("dossier.close", result="refused", dossier_id=dossier.id)
         db().commit()
         flash("Dit dossier kan (nog) niet worden afgesloten.", "error")
         return redirect(url_for("dossiers.show", dossier_id=dossier.id))
-    dossier.closed_at = now()
-    record("dossier.close", dossier_id=dossier.id)
-    db().commit()
+    close_dossier(db(), registry(), dossier, now(), _today(),
+                  before_commit=lambda: record("dossier.close", dossier_id=dossier.id))
     flash("Het dossier is afgesloten.", "ok")
+    return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+
+
+def may_close(state: DossierState) -> bool:
+    """Closing is offered where the route has come to its end."""
+    return state.finished and state.dossier.closed_at is None
+
+
+@bp.route("/dossiers/<int:dossier_id>/acuut", methods=["POST"])
+@login_required
+def flag_as_acute(dossier_id: int) -> Any:
+    """Anyone who may see the dossier flags it as acute danger, at any step."""
+    dossier = _dossier(dossier_id, "dossier.acute")
+    if flag_acute(db(), registry(), dossier, g.user, now(), _today(),
+                  before_commit=lambda: record("dossier.acute", dossier_id=dossier.id)):
+        current_app.logger.info("dossier flagged acute id=%s user=%s", dossier.id, g.user.id)
+        flash("Het dossier is gemarkeerd als acuut gevaar. Bel 112 of Veilig Thuis als je "
+              "dat nog niet hebt gedaan, en informeer daarna de directie.", "ok")
     return redirect(url_for("dossiers.show", dossier_id=dossier.id))
 
 
@@ -310,4 +349,5 @@ def contacts() -> Any:
     protocol = registry().protocol_for(school)
     keys = list(dict.fromkeys([*protocol.contacts, *school.contacts]))
     rows = [(resolve_contact(protocol, school, k), school.contacts.get(k)) for k in keys]
-    return render_template("contacts.html", school=school, rows=rows)
+    return render_template("contacts.html", school=school, rows=rows,
+                           acute=_acute_guidance())

@@ -10,6 +10,8 @@ from flask import Flask
 
 from meldroute.engine import resolve_role
 
+from .lifecycle import deadline_kind, stage_label
+
 MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december"]
 DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
@@ -47,6 +49,7 @@ ACTIONS = {
     "dossier.create": "aangemaakt", "dossier.read": "bekeken", "dossier.change": "gewijzigd",
     "dossier.close": "afgesloten", "dossier.delete": "verwijderd", "audit.read":
     "logboek bekeken", "dossier.list": "overzicht bekeken",
+    "dossier.acute": "gemarkeerd als acuut gevaar",
 }
 
 
@@ -59,3 +62,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(dutch_date, "dutch_date")
     app.add_template_filter(tel_uri, "tel_uri")
+    app.add_template_filter(stage_label, "stage_label")
+    app.add_template_filter(deadline_kind, "deadline_kind")

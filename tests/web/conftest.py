@@ -64,6 +64,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "dossiers.step:post": ("POST", "/dossiers/{d}/stap/signaleren"),
     "dossiers.version": ("GET", "/dossiers/{d}/stap/signaleren/versie/1"),
     "dossiers.close": ("POST", "/dossiers/{d}/afsluiten"),
+    "dossiers.flag_as_acute": ("POST", "/dossiers/{d}/acuut"),
     "dossiers.audit_log": ("GET", "/dossiers/{d}/logboek"),
     "dossiers.contacts": ("GET", "/contacten"),
     "admin.users": ("GET", "/beheer/gebruikers"),

@@ -53,7 +53,7 @@ def expected(endpoint: str, role: str, relation: str) -> int:
         return 200
     if endpoint == "dossiers.step:post":
         return 400 if visible else 404  # visible: the (empty) form is refused
-    if endpoint == "dossiers.close":
+    if endpoint in ("dossiers.close", "dossiers.flag_as_acute"):
         return 302 if visible else 404
     if endpoint == "dossiers.audit_log":
         return 200 if visible and role in COORDINATING else 404
