@@ -126,6 +126,7 @@ def overview() -> Any:
             "step": protocol.step(d.current_step),
             "question": protocol.questions.get(d.next_question or ""),
             "outcome": protocol.outcomes.get(d.outcome or ""),
+            "stage": lifecycle.stage_label(protocol, d.stage),
         })
     return render_template("overview.html", items=items, today=_today(),
                            coordinator=coordinator)

@@ -10,7 +10,7 @@ from flask import Flask
 
 from meldroute.engine import resolve_role
 
-from .lifecycle import deadline_kind, stage_label
+from .lifecycle import deadline_kind
 
 MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december"]
@@ -34,6 +34,9 @@ def dutch_date(value: Any) -> str:
 def tel_uri(phone: str | None) -> str:
     if not phone:
         return ""
+    digits = "".join(c for c in phone if c.isdigit())
+    if phone.strip().replace(" ", "").isdigit() and len(digits) <= 4:
+        return "tel:" + digits  # a short number (112): dialled as it is, never +31
     try:
         number = phonenumbers.parse(phone, "NL")
     except phonenumbers.NumberParseException:
@@ -62,5 +65,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(dutch_date, "dutch_date")
     app.add_template_filter(tel_uri, "tel_uri")
-    app.add_template_filter(stage_label, "stage_label")
     app.add_template_filter(deadline_kind, "deadline_kind")

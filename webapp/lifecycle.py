@@ -15,26 +15,18 @@ from typing import Any
 from meldroute import engine
 from meldroute.engine import Evaluation, Protocol, SchoolConfig, evaluate
 
-# the stable stage ids of the lifecycle (DESIGN.md), in Dutch for the screen
-STAGE_LABELS = {
-    "signaleren": "Signaleren",
-    "afwegen": "Afwegen",
-    "melden": "Melden bij Veilig Thuis",
-    "wacht_op_veilig_thuis": "Wacht op Veilig Thuis",
-    "hulp_loopt": "Hulp loopt",
-    "nazorg": "Nazorg",
-    "afgesloten": "Afgesloten",
-}
 DEADLINE_KINDS = {"school": "termijn van de school", "veilig_thuis": "termijn van Veilig Thuis"}
+# what the dossier records besides its steps, as the protocol's ``flag:`` facts name it
+ACUTE_FLAG, CLOSED_FLAG = "acuut", "gesloten"
 
 
-def flags(acute: bool, closed: bool) -> dict[str, bool]:
+def flags(acute: bool, closed: bool) -> dict[str, str]:
     """The dossier's own facts: flagged as acute danger, closed."""
-    return {"acute": acute, "closed": closed}
+    return {ACUTE_FLAG: "ja" if acute else "nee", CLOSED_FLAG: "ja" if closed else "nee"}
 
 
 def facts(protocol: Protocol, values: Mapping[str, Any], recorded_steps: frozenset[str],
-          dossier_flags: Mapping[str, bool]) -> Mapping[str, Any] | None:
+          dossier_flags: Mapping[str, str]) -> Mapping[str, Any] | None:
     """What the rules route on, made by the engine from what the dossier recorded."""
     make = getattr(engine, "dossier_facts", None)
     if make is None:  # an engine without a lifecycle: answers only
@@ -56,14 +48,16 @@ def stage(evaluation: Evaluation) -> str | None:
     return str(found) if found else None
 
 
+def stage_label(protocol: Protocol, stage_id: str | None) -> str:
+    """The protocol's words for a stage (the id when the protocol has none)."""
+    found = getattr(protocol, "stages", {}).get(stage_id or "")
+    return str(found.label) if found is not None else (stage_id or "")
+
+
 def acute_guidance(protocol: Protocol, school: SchoolConfig, today: dt.date) -> Any:
     """The protocol's acute-danger guidance for this school ({text, phones}), for pages
     without a dossier: asked through an evaluation without answers."""
     return getattr(evaluate(protocol, school, {}, today), "acute", None)
-
-
-def stage_label(stage_id: str | None) -> str:
-    return STAGE_LABELS.get(stage_id or "", stage_id or "")
 
 
 def deadline_kind(kind: str | None) -> str:
