@@ -40,6 +40,8 @@ from .services import (
     dossier_state,
     flag_acute,
     history,
+    record_flag,
+    recorded_flags,
     save_step,
 )
 
@@ -290,6 +292,8 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],
         coordinator=_coordinator(), may_close=may_close(state),
+        flag_choices=lifecycle.flag_choices(state.protocol, state.evaluation,
+                                            recorded_flags(state.dossier)),
         conflict=conflict, history=versions, recorded=recorded,
         base_version=state.version(step.id), e=state.evaluation, today_=_today())
 
@@ -313,6 +317,24 @@ def close(dossier_id: int) -> Any:
 def may_close(state: DossierState) -> bool:
     """Closing is offered where the route has come to its end."""
     return state.finished and state.dossier.closed_at is None
+
+
+@bp.route("/dossiers/<int:dossier_id>/feit", methods=["POST"])
+@login_required
+def record_fact(dossier_id: int) -> Any:
+    """Record one of the protocol's flags that is in play (e.g. Veilig Thuis's response)."""
+    dossier = _dossier(dossier_id, "dossier.change")
+    state = dossier_state(db(), registry(), dossier, _today())
+    name, value = request.form.get("flag", ""), request.form.get("value", "")
+    if not record_flag(db(), registry(), state, name, value, _today(),
+                       before_commit=lambda: record("dossier.change", dossier_id=dossier.id,
+                                                    detail=name)):
+        record("dossier.change", result="refused", dossier_id=dossier.id, detail=name[:60])
+        db().commit()
+        flash("Dit kan nu niet worden vastgelegd; kies een van de mogelijkheden.", "error")
+        return redirect(url_for("dossiers.show", dossier_id=dossier.id)), 400
+    flash("Vastgelegd.", "ok")
+    return redirect(url_for("dossiers.show", dossier_id=dossier.id))
 
 
 @bp.route("/dossiers/<int:dossier_id>/acuut", methods=["POST"])

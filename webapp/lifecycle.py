@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from meldroute import engine
@@ -20,9 +21,39 @@ DEADLINE_KINDS = {"school": "termijn van de school", "veilig_thuis": "termijn va
 ACUTE_FLAG, CLOSED_FLAG = "acuut", "gesloten"
 
 
-def flags(acute: bool, closed: bool) -> dict[str, str]:
-    """The dossier's own facts: flagged as acute danger, closed."""
-    return {ACUTE_FLAG: "ja" if acute else "nee", CLOSED_FLAG: "ja" if closed else "nee"}
+def flags(acute: bool, closed: bool, recorded: Mapping[str, str]) -> dict[str, str]:
+    """What the dossier records besides its steps: flagged as acute danger, closed, and
+    the protocol's other flags as recorded (e.g. Veilig Thuis's response)."""
+    return {**recorded, ACUTE_FLAG: "ja" if acute else "nee",
+            CLOSED_FLAG: "ja" if closed else "nee"}
+
+
+@dataclass(frozen=True)
+class FlagChoice:
+    """A fact the protocol lets a dossier record as a flag, in play now: a choice."""
+
+    name: str  # the flag's name (what is stored)
+    label: str
+    values: tuple[tuple[str, str], ...]  # (value, words)
+    current: str | None
+
+
+def flag_choices(protocol: Protocol, evaluation: Evaluation, recorded: Mapping[str, str]
+                 ) -> list[FlagChoice]:
+    """The protocol's flag facts that the rules have in play now (acute and closed have
+    their own buttons), with the value recorded so far."""
+    in_play = set(getattr(evaluation, "facts_in_play", ()))
+    found = []
+    for fact in getattr(protocol, "facts", {}).values():
+        names = [s.name for s in fact.sources if s.kind == "flag"
+                 and s.name not in (ACUTE_FLAG, CLOSED_FLAG)]
+        if fact.id not in in_play or not names:
+            continue
+        words = getattr(fact, "value_labels", None) or {}
+        values = tuple((v, str(words.get(v) or v.replace("_", " ").capitalize()))
+                       for v in fact.values if v != fact.default)
+        found.append(FlagChoice(names[0], fact.label, values, recorded.get(names[0])))
+    return found
 
 
 def facts(protocol: Protocol, values: Mapping[str, Any], recorded_steps: frozenset[str],

@@ -216,6 +216,9 @@ class Dossier(Base):
     # flagged as acute danger (anyone who may see the dossier, at any step; audited)
     acute_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     acute_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # the protocol's other ``flag:`` facts as recorded (JSON: fact id -> value), e.g.
+    # Veilig Thuis's response
+    flags: Mapped[str] = mapped_column(Text, default="{}")
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])

@@ -100,7 +100,12 @@ def dossier_facts(protocol: Protocol, latest: Mapping[str, StepRecord], dossier:
         if step.id in latest:
             values.update(json.loads(latest[step.id].data))
     return lifecycle.facts(protocol, values, frozenset(latest), lifecycle.flags(
-        dossier.acute_at is not None, dossier.closed_at is not None))
+        dossier.acute_at is not None, dossier.closed_at is not None, recorded_flags(dossier)))
+
+
+def recorded_flags(dossier: Dossier) -> dict[str, str]:
+    found = json.loads(dossier.flags or "{}")
+    return {str(k): str(v) for k, v in found.items()}
 
 
 def current_step(protocol: Protocol, evaluation: Evaluation, recorded: set[str]) -> Step:
@@ -148,6 +153,20 @@ def flag_acute(db: Session, registry: Registry, dossier: Dossier, user: User,
     if dossier.acute_at is not None:
         return False
     dossier.acute_at, dossier.acute_by_id = moment, user.id
+    _resummarize(db, registry, dossier, today, before_commit)
+    return True
+
+
+def record_flag(db: Session, registry: Registry, state: DossierState, name: str, value: str,
+                today: dt.date, before_commit: Callable[[], None] = lambda: None) -> bool:
+    """Record one of the protocol's flags that is in play now (False: not one of them,
+    or a value it does not have)."""
+    dossier = state.dossier
+    recorded = recorded_flags(dossier)
+    choices = lifecycle.flag_choices(state.protocol, state.evaluation, recorded)
+    if not any(c.name == name and value in dict(c.values) for c in choices):
+        return False
+    dossier.flags = json.dumps({**recorded, name: value}, sort_keys=True)
     _resummarize(db, registry, dossier, today, before_commit)
     return True
 

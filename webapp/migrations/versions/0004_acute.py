@@ -1,4 +1,4 @@
-"""dossiers: the acute-danger flag and the lifecycle stage
+"""dossiers: the acute-danger flag, the other recorded flags and the lifecycle stage
 
 Revision ID: 0004_acute
 Revises: 0003
@@ -22,6 +22,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('stage', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('acute_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('acute_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('flags', sa.Text(), nullable=False, server_default='{}'))
         batch_op.create_foreign_key(batch_op.f('fk_dossiers_acute_by_id_users'), 'users',
                                     ['acute_by_id'], ['id'])
 
@@ -30,6 +31,7 @@ def downgrade() -> None:
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_dossiers_acute_by_id_users'),
                                  type_='foreignkey')
+        batch_op.drop_column('flags')
         batch_op.drop_column('acute_by_id')
         batch_op.drop_column('acute_at')
         batch_op.drop_column('stage')
