@@ -362,7 +362,8 @@ def audit_log(dossier_id: int) -> Any:
                           .order_by(AuditEvent.seq.desc())).all()
     record("audit.read", dossier_id=dossier.id)
     db().commit()
-    return render_template("audit.html", dossier=dossier, events=events)
+    return render_template("audit.html", dossier=dossier, events=events,
+                           acute=_acute_guidance())
 
 
 @bp.route("/contacten")

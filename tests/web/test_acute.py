@@ -53,7 +53,7 @@ def test_acute_guidance_on_every_dossier_page(browser):
     urls = [f"/dossiers/{dossier}"]
     urls += [f"/dossiers/{dossier}/stap/{step}"
              for step in ("signaleren", "consulteren", "gesprek", "afwegen")]
-    urls += [f"/dossiers/{dossier}/stap/signaleren/versie/1"]
+    urls += [f"/dossiers/{dossier}/stap/signaleren/versie/1", f"/dossiers/{dossier}/logboek"]
     for url in urls:
         assert_acute_guidance(browser.get(url), url)
 
