@@ -163,7 +163,7 @@ def new() -> Any:
 def _acute_guidance() -> Any:
     """The protocol's acute-danger guidance for this school (pages without a dossier)."""
     school = _school()
-    return lifecycle.acute_guidance(registry().protocol_for(school), school, _today())
+    return lifecycle.acute(registry().protocol_for(school), school)
 
 
 @bp.route("/dossiers/<int:dossier_id>")

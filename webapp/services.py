@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from meldroute.engine import Evaluation, Protocol, SchoolConfig, Step
+from meldroute.engine import Evaluation, FactValue, Protocol, SchoolConfig, Step, evaluate
 
 from . import lifecycle
 from .models import Dossier, StepRecord, User, utcnow
@@ -92,7 +92,7 @@ def answers_of(protocol: Protocol, latest: Mapping[str, StepRecord]) -> dict[str
 
 
 def dossier_facts(protocol: Protocol, latest: Mapping[str, StepRecord], dossier: Dossier
-                  ) -> Mapping[str, Any] | None:
+                  ) -> dict[str, FactValue]:
     """The facts the rules route on: the recorded field values, which steps were
     recorded, and the dossier's flags (acute, closed). The engine makes them."""
     values: dict[str, Any] = {}
@@ -125,9 +125,8 @@ def dossier_state(db: Session, registry: Registry, dossier: Dossier, today: dt.d
     if school is None:
         raise LookupError(f"school {dossier.school_id!r} is not configured")
     latest = latest_records(db, dossier)
-    evaluation = lifecycle.evaluate_with(protocol, school, answers_of(protocol, latest),
-                                         dossier.decided_on or today,
-                                         dossier_facts(protocol, latest, dossier))
+    evaluation = evaluate(protocol, school, answers_of(protocol, latest),
+                          dossier.decided_on or today, dossier_facts(protocol, latest, dossier))
     current = current_step(protocol, evaluation, set(latest))
     if evaluation.next_question is None:  # the route has an end: every step is open
         reachable = protocol.steps
@@ -143,7 +142,7 @@ def _summarize(dossier: Dossier, state: DossierState) -> None:
     dossier.outcome = e.outcome.id if e.outcome else None
     dossier.responsible = ", ".join(r.name for r in e.responsible)[:300]
     dossier.next_deadline = min((d.due for d in e.deadlines), default=None)
-    dossier.stage = lifecycle.stage(e)
+    dossier.stage = e.stage
 
 
 def flag_acute(db: Session, registry: Registry, dossier: Dossier, user: User,
