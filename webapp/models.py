@@ -213,6 +213,7 @@ class Dossier(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # the lifecycle stage the rules computed (signaleren ... afgesloten), for the overview
     stage: Mapped[str | None] = mapped_column(String(40))
+    next_deadline_kind: Mapped[str | None] = mapped_column(String(20))  # school, veilig_thuis
     # flagged as acute danger (anyone who may see the dossier, at any step; audited)
     acute_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     acute_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

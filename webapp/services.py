@@ -141,15 +141,17 @@ def _summarize(dossier: Dossier, state: DossierState) -> None:
     dossier.next_question = e.next_question.id if e.next_question else None
     dossier.outcome = e.outcome.id if e.outcome else None
     dossier.responsible = ", ".join(r.name for r in e.responsible)[:300]
-    dossier.next_deadline = min((d.due for d in e.deadlines), default=None)
+    first = min(e.deadlines, key=lambda d: d.due, default=None)
+    dossier.next_deadline = first.due if first else None
+    dossier.next_deadline_kind = first.kind if first else None
     dossier.stage = e.stage
 
 
 def flag_acute(db: Session, registry: Registry, dossier: Dossier, user: User,
                moment: dt.datetime, today: dt.date,
                before_commit: Callable[[], None] = lambda: None) -> bool:
-    """Flag ``dossier`` as acute danger (once; False when it already was)."""
-    if dossier.acute_at is not None:
+    """Flag ``dossier`` as acute danger (once; False when it already was, or is closed)."""
+    if dossier.acute_at is not None or dossier.closed_at is not None:
         return False
     dossier.acute_at, dossier.acute_by_id = moment, user.id
     _resummarize(db, registry, dossier, today, before_commit)

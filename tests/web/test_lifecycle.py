@@ -67,6 +67,10 @@ def test_a_dossier_moves_through_every_stage_to_afgesloten(app, browser):
     assert "uiterlijk vrijdag 4 december 2026" in status(page)
     assert "Meld bij Veilig Thuis" not in status(page)  # done: no longer to do
     assert "Reactie van Veilig Thuis" in status(page)
+    overview = browser.get("/dossiers")
+    assert "Wachten op het besluit van Veilig Thuis" in overview
+    assert "vrijdag 4 december 2026 <span class=\"kind\">(termijn van Veilig Thuis)</span>" \
+        in overview
 
     # Veilig Thuis takes over: nazorg, by the school
     response = post(browser, dossier, "feit", {"flag": "reactie_veilig_thuis",
@@ -88,6 +92,8 @@ def test_a_dossier_moves_through_every_stage_to_afgesloten(app, browser):
     assert closed.stage == "afgesloten" and closed.closed_at is not None
     page = browser.get(f"/dossiers/{dossier}")
     assert stage_shown(page) == "Afgesloten" and "Dossier afsluiten" not in page
+    assert "Nu aan zet" not in page and "Markeer dit dossier als acuut" not in page
+    assert 'href="tel:112"' in page  # the guidance stays
     assert ">Afgesloten</td>" in browser.get("/dossiers")
 
 

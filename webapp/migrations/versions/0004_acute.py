@@ -20,6 +20,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stage', sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column('next_deadline_kind', sa.String(length=20),
+                                      nullable=True))
         batch_op.add_column(sa.Column('acute_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('acute_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('flags', sa.Text(), nullable=False, server_default='{}'))
@@ -34,4 +36,5 @@ def downgrade() -> None:
         batch_op.drop_column('flags')
         batch_op.drop_column('acute_by_id')
         batch_op.drop_column('acute_at')
+        batch_op.drop_column('next_deadline_kind')
         batch_op.drop_column('stage')
