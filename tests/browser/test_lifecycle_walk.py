@@ -74,7 +74,7 @@ def test_a_dossier_from_signaleren_to_afgesloten(page, live_app, output_dir):
     save(page, 6)
     assert "Sluit het dossier." in page.locator("section.status").inner_text()
     page.get_by_role("button", name="Dossier afsluiten").click()
-    page.get_by_text("Het dossier is afgesloten.").wait_for()
+    page.get_by_text("Het dossier is afgesloten.", exact=True).wait_for()
     assert stage(page) == "Afgesloten"
     shoot(page, output_dir, "4-afgesloten")
 
