@@ -180,7 +180,7 @@ def test_try_it_panel_uses_the_new_number_and_stores_nothing(app, admin):
     assert response.status_code == 200
     assert "Melden bij Veilig Thuis." in html and "Veilig Thuis Proef" in html
     assert 'href="tel:+318002000"' in html and "directeur" in html
-    assert "omdat " in html and "uiterlijk" in html
+    assert "omdat je inschat" in html and "uiterlijk" in html
     assert versions(app) == before
 
 
