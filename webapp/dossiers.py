@@ -17,10 +17,10 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import defer, joinedload
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, StringField
+from wtforms import BooleanField, DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from meldroute.engine import FieldDef, SchoolConfig, Step, resolve_contact
@@ -28,6 +28,7 @@ from meldroute.forms import DisplayContext, build_form, recorded_values, to_form
 from meldroute.forms.fields import MAX_ROWS, DutchForm
 from meldroute.forms.validators import NotFuture, use_today
 
+from . import lifecycle
 from .access import can_see, is_coordinator
 from .auth import login_required
 from .context import db, now, record, registry, today
@@ -36,8 +37,12 @@ from .models import AuditEvent, Dossier, StepRecord
 from .services import (
     Conflict,
     DossierState,
+    close_dossier,
     create_dossier,
     dossier_state,
+    flag_acute,
+    record_flag,
+    recorded_flags,
     save_step,
     step_history,
 )
@@ -60,6 +65,10 @@ class NewDossierForm(DutchForm):
                                 validators=[Optional(), NotFuture()],
                                 description="Niet verplicht. Alleen zichtbaar op de "
                                             "dossierpagina.")
+    acute = BooleanField("Er is acuut gevaar",
+                         description="Vink dit aan als je vreest voor de veiligheid van de "
+                                     "leerling, nu of vandaag. De coördinatoren zien het "
+                                     "dossier dan bovenaan hun overzicht.")
 
 
 def _today() -> Any:
@@ -108,14 +117,19 @@ PAGE_SIZE = 50  # dossiers per page of the overview
 @login_required
 def overview() -> Any:
     app_registry = registry()
+    coordinator = _coordinator()
     query = select(Dossier).where(Dossier.school_id == g.school_id)
-    if not _coordinator():
+    if not coordinator:
         query = query.where(Dossier.created_by_id == g.user.id)
     total = db().scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(request.args.get("pagina", 1, type=int) or 1, 1), pages)
+    # coordinators see acute dossiers first; then the newest first
+    order: list[ColumnElement[Any]] = [Dossier.updated_at.desc(), Dossier.id.desc()]
+    if coordinator:
+        order.insert(0, Dossier.acute_at.is_(None))
     rows = db().scalars(query.options(defer(Dossier.pupil_name), defer(Dossier.pupil_birthdate))
-                        .order_by(Dossier.updated_at.desc(), Dossier.id.desc())
+                        .order_by(*order)
                         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     record("dossier.list", detail=f"{len(rows)} dossiers" + (
         f" (pagina {page} van {pages})" if pages > 1 else ""))
@@ -128,9 +142,10 @@ def overview() -> Any:
             "step": protocol.step(d.current_step),
             "question": protocol.questions.get(d.next_question or ""),
             "outcome": protocol.outcomes.get(d.outcome or ""),
+            "stage": lifecycle.stage_label(protocol, d.stage),
         })
     return render_template("overview.html", items=items, today=_today(), page=page,
-                           pages=pages, total=total)
+                           pages=pages, total=total, coordinator=coordinator)
 
 
 @bp.route("/dossiers/nieuw", methods=["GET", "POST"])
@@ -144,14 +159,25 @@ def new() -> Any:
                                      (form.pupil_initials.data or "").strip(),
                                      (form.pupil_group.data or "").strip(),
                                      (form.pupil_name.data or "").strip(), _today(),
-                                     form.pupil_birthdate.data)
+                                     form.pupil_birthdate.data,
+                                     acute_at=now() if form.acute.data else None)
             record("dossier.create", dossier_id=dossier.id)
+            if dossier.acute_at is not None:
+                record("dossier.acute", dossier_id=dossier.id)
             db().commit()
             current_app.logger.info("dossier created id=%s user=%s", dossier.id, g.user.id)
-            flash("Dossier aangemaakt.", "ok")
+            flash("Dossier aangemaakt." + (" Het is gemarkeerd als acuut gevaar."
+                                           if dossier.acute_at else ""), "ok")
             return redirect(url_for("dossiers.show", dossier_id=dossier.id))
-        return render_template("new.html", form=form, unknown=unknown), 400
-    return render_template("new.html", form=form, unknown=[])
+        return render_template("new.html", form=form, unknown=unknown,
+                               acute=_acute_guidance()), 400
+    return render_template("new.html", form=form, unknown=[], acute=_acute_guidance())
+
+
+def _acute_guidance() -> Any:
+    """The protocol's acute-danger guidance for this school (pages without a dossier)."""
+    school = _school()
+    return lifecycle.acute(registry().protocol_for(school), school)
 
 
 @bp.route("/dossiers/<int:dossier_id>")
@@ -306,7 +332,9 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
                 for s in state.protocol.steps if s.id in state.latest}
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],
-        coordinator=_coordinator(),
+        coordinator=_coordinator(), may_close=may_close(state),
+        flag_choices=lifecycle.flag_choices(state.protocol, state.evaluation,
+                                            recorded_flags(state.dossier)),
         conflict=conflict, recorded=recorded,
         base_version=state.version(step.id), e=state.evaluation, today_=_today())
 
@@ -316,15 +344,50 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
 def close(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id, "dossier.close")
     state = dossier_state(db(), registry(), dossier, _today())
-    if not _coordinator() or not state.finished or dossier.closed_at is not None:
+    if not _coordinator() or not may_close(state):
         record("dossier.close", result="refused", dossier_id=dossier.id)
         db().commit()
         flash("Dit dossier kan (nog) niet worden afgesloten.", "error")
         return redirect(url_for("dossiers.show", dossier_id=dossier.id))
-    dossier.closed_at = now()
-    record("dossier.close", dossier_id=dossier.id)
-    db().commit()
+    close_dossier(db(), registry(), dossier, now(), _today(),
+                  before_commit=lambda: record("dossier.close", dossier_id=dossier.id))
     flash("Het dossier is afgesloten.", "ok")
+    return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+
+
+def may_close(state: DossierState) -> bool:
+    """Closing is offered where the route has come to its end."""
+    return state.finished and state.dossier.closed_at is None
+
+
+@bp.route("/dossiers/<int:dossier_id>/feit", methods=["POST"])
+@login_required
+def record_fact(dossier_id: int) -> Any:
+    """Record one of the protocol's flags that is in play (e.g. Veilig Thuis's response)."""
+    dossier = _dossier(dossier_id, "dossier.change")
+    state = dossier_state(db(), registry(), dossier, _today())
+    name, value = request.form.get("flag", ""), request.form.get("value", "")
+    if not record_flag(db(), registry(), state, name, value, _today(),
+                       before_commit=lambda: record("dossier.change", dossier_id=dossier.id,
+                                                    detail=name)):
+        record("dossier.change", result="refused", dossier_id=dossier.id, detail=name[:60])
+        db().commit()
+        flash("Dit kan nu niet worden vastgelegd; kies een van de mogelijkheden.", "error")
+        return redirect(url_for("dossiers.show", dossier_id=dossier.id)), 400
+    flash("Vastgelegd.", "ok")
+    return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+
+
+@bp.route("/dossiers/<int:dossier_id>/acuut", methods=["POST"])
+@login_required
+def flag_as_acute(dossier_id: int) -> Any:
+    """Anyone who may see the dossier flags it as acute danger, at any step."""
+    dossier = _dossier(dossier_id, "dossier.acute")
+    if flag_acute(db(), registry(), dossier, g.user, now(), _today(),
+                  before_commit=lambda: record("dossier.acute", dossier_id=dossier.id)):
+        current_app.logger.info("dossier flagged acute id=%s user=%s", dossier.id, g.user.id)
+        flash("Het dossier is gemarkeerd als acuut gevaar. Bel 112 of Veilig Thuis als je "
+              "dat nog niet hebt gedaan, en informeer daarna de directie.", "ok")
     return redirect(url_for("dossiers.show", dossier_id=dossier.id))
 
 
@@ -340,7 +403,8 @@ def audit_log(dossier_id: int) -> Any:
                           .order_by(AuditEvent.seq.desc())).all()
     record("audit.read", dossier_id=dossier.id)
     db().commit()
-    return render_template("audit.html", dossier=dossier, events=events)
+    return render_template("audit.html", dossier=dossier, events=events,
+                           acute=_acute_guidance())
 
 
 @bp.route("/contacten")
@@ -350,4 +414,5 @@ def contacts() -> Any:
     protocol = registry().protocol_for(school)
     keys = list(dict.fromkeys([*protocol.contacts, *school.contacts]))
     rows = [(resolve_contact(protocol, school, k), school.contacts.get(k)) for k in keys]
-    return render_template("contacts.html", school=school, rows=rows)
+    return render_template("contacts.html", school=school, rows=rows,
+                           acute=_acute_guidance())

@@ -10,6 +10,8 @@ from flask import Flask
 
 from meldroute.engine import resolve_role
 
+from .lifecycle import deadline_kind
+
 MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december"]
 DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
@@ -32,6 +34,9 @@ def dutch_date(value: Any) -> str:
 def tel_uri(phone: str | None) -> str:
     if not phone:
         return ""
+    digits = "".join(c for c in phone if c.isdigit())
+    if phone.strip().replace(" ", "").isdigit() and len(digits) <= 4:
+        return "tel:" + digits  # a short number (112): dialled as it is, never +31
     try:
         number = phonenumbers.parse(phone, "NL")
     except phonenumbers.NumberParseException:
@@ -47,6 +52,7 @@ ACTIONS = {
     "dossier.create": "aangemaakt", "dossier.read": "bekeken", "dossier.change": "gewijzigd",
     "dossier.close": "afgesloten", "dossier.delete": "verwijderd", "audit.read":
     "logboek bekeken", "dossier.list": "overzicht bekeken",
+    "dossier.acute": "gemarkeerd als acuut gevaar",
 }
 
 
@@ -59,3 +65,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(dutch_date, "dutch_date")
     app.add_template_filter(tel_uri, "tel_uri")
+    app.add_template_filter(deadline_kind, "deadline_kind")

@@ -216,9 +216,19 @@ class Dossier(Base):
     next_deadline: Mapped[dt.date | None] = mapped_column(Date)
     decided_on: Mapped[dt.date | None] = mapped_column(Date)  # deadlines count from here
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the lifecycle stage the rules computed (signaleren ... afgesloten), for the overview
+    stage: Mapped[str | None] = mapped_column(String(40))
+    next_deadline_kind: Mapped[str | None] = mapped_column(String(20))  # school, veilig_thuis
+    # flagged as acute danger (anyone who may see the dossier, at any step; audited)
+    acute_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    acute_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # the protocol's other ``flag:`` facts as recorded (JSON: fact id -> value), e.g.
+    # Veilig Thuis's response
+    flags: Mapped[str] = mapped_column(Text, default="{}")
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    acute_by: Mapped[User | None] = relationship(foreign_keys=[acute_by_id])
     records: Mapped[list[StepRecord]] = relationship(
         back_populates="dossier", order_by="(StepRecord.step_id, StepRecord.version)")
 

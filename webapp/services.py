@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
-from meldroute.engine import Evaluation, Protocol, SchoolConfig, Step
+from meldroute.engine import Evaluation, FactValue, Protocol, SchoolConfig, Step
 
+from . import lifecycle
 from .decisions import decide
 from .models import Dossier, StepRecord, User, utcnow
 from .registry import Registry
@@ -91,6 +92,23 @@ def answers_of(protocol: Protocol, latest: Mapping[str, StepRecord]) -> dict[str
     return answers
 
 
+def dossier_facts(protocol: Protocol, latest: Mapping[str, StepRecord], dossier: Dossier
+                  ) -> dict[str, FactValue]:
+    """The facts the rules route on: the recorded field values, which steps were
+    recorded, and the dossier's flags (acute, closed). The engine makes them."""
+    values: dict[str, Any] = {}
+    for step in protocol.steps:
+        if step.id in latest:
+            values.update(json.loads(latest[step.id].data))
+    return lifecycle.facts(protocol, values, frozenset(latest), lifecycle.flags(
+        dossier.acute_at is not None, dossier.closed_at is not None, recorded_flags(dossier)))
+
+
+def recorded_flags(dossier: Dossier) -> dict[str, str]:
+    found = json.loads(dossier.flags or "{}")
+    return {str(k): str(v) for k, v in found.items()}
+
+
 def current_step(protocol: Protocol, evaluation: Evaluation, recorded: set[str]) -> Step:
     target = protocol.step(evaluation.step)
     for step in protocol.steps:
@@ -112,9 +130,10 @@ def dossier_state(db: Session, registry: Registry, dossier: Dossier, today: dt.d
 
 def state_of(registry: Registry, dossier: Dossier, protocol: Protocol, school: SchoolConfig,
              latest: Mapping[str, StepRecord], today: dt.date) -> DossierState:
-    """The dossier's state from its newest records (decided through the memo)."""
+    """The dossier's state from its newest records and flags (decided through the memo)."""
     evaluation = decide(protocol, school, registry.config_versions(school),
-                        dossier.decided_on or today, answers=answers_of(protocol, latest))
+                        dossier.decided_on or today, answers=answers_of(protocol, latest),
+                        facts=dossier_facts(protocol, latest, dossier))
     current = current_step(protocol, evaluation, set(latest))
     if evaluation.next_question is None:  # the route has an end: every step is open
         reachable = protocol.steps
@@ -129,18 +148,65 @@ def _summarize(dossier: Dossier, state: DossierState) -> None:
     dossier.next_question = e.next_question.id if e.next_question else None
     dossier.outcome = e.outcome.id if e.outcome else None
     dossier.responsible = ", ".join(r.name for r in e.responsible)[:300]
-    dossier.next_deadline = min((d.due for d in e.deadlines), default=None)
+    first = min(e.deadlines, key=lambda d: d.due, default=None)
+    dossier.next_deadline = first.due if first else None
+    dossier.next_deadline_kind = first.kind if first else None
+    dossier.stage = e.stage
+
+
+def flag_acute(db: Session, registry: Registry, dossier: Dossier, user: User,
+               moment: dt.datetime, today: dt.date,
+               before_commit: Callable[[], None] = lambda: None) -> bool:
+    """Flag ``dossier`` as acute danger (once; False when it already was, or is closed)."""
+    if dossier.acute_at is not None or dossier.closed_at is not None:
+        return False
+    dossier.acute_at, dossier.acute_by_id = moment, user.id
+    _resummarize(db, registry, dossier, today, before_commit)
+    return True
+
+
+def record_flag(db: Session, registry: Registry, state: DossierState, name: str, value: str,
+                today: dt.date, before_commit: Callable[[], None] = lambda: None) -> bool:
+    """Record one of the protocol's flags that is in play now (False: not one of them,
+    or a value it does not have)."""
+    dossier = state.dossier
+    recorded = recorded_flags(dossier)
+    choices = lifecycle.flag_choices(state.protocol, state.evaluation, recorded)
+    if not any(c.name == name and value in dict(c.values) for c in choices):
+        return False
+    dossier.flags = json.dumps({**recorded, name: value}, sort_keys=True)
+    _resummarize(db, registry, dossier, today, before_commit)
+    return True
+
+
+def close_dossier(db: Session, registry: Registry, dossier: Dossier, moment: dt.datetime,
+                  today: dt.date, before_commit: Callable[[], None] = lambda: None) -> None:
+    dossier.closed_at = moment
+    _resummarize(db, registry, dossier, today, before_commit)
+
+
+def _resummarize(db: Session, registry: Registry, dossier: Dossier, today: dt.date,
+                 before_commit: Callable[[], None]) -> None:
+    """After a flag changed: the rules' view of the dossier, stored for the overview."""
+    db.flush()
+    _summarize(dossier, dossier_state(db, registry, dossier, today))
+    dossier.updated_at = utcnow()
+    before_commit()
+    db.commit()
 
 
 def create_dossier(db: Session, registry: Registry, school: SchoolConfig, user: User,
                    initials: str, group: str, name: str, today: dt.date,
-                   birthdate: dt.date | None = None) -> Dossier:
-    """A new dossier, flushed (the caller records it in the audit trail and commits)."""
+                   birthdate: dt.date | None = None, acute_at: dt.datetime | None = None
+                   ) -> Dossier:
+    """A new dossier, flushed (the caller records it in the audit trail and commits);
+    ``acute_at``: flagged as acute danger when it was opened."""
     protocol = registry.protocol_for(school)
     dossier = Dossier(school_id=school.id, pupil_initials=initials, pupil_group=group,
                       pupil_name=name, protocol_digest=registry.pin(db, protocol),
                       pupil_birthdate=birthdate.isoformat() if birthdate else None,
-                      created_by_id=user.id, current_step=protocol.steps[0].id)
+                      created_by_id=user.id, current_step=protocol.steps[0].id,
+                      acute_at=acute_at, acute_by_id=user.id if acute_at else None)
     db.add(dossier)
     db.flush()
     _summarize(dossier, dossier_state(db, registry, dossier, today))

@@ -22,7 +22,7 @@ def test_signaleren_to_melden(page, live_app, output_dir):
     page.get_by_text("Melden bij Veilig Thuis.", exact=True).first.wait_for()
     link = page.locator('a[href="tel:+31412673700"]').first
     assert link.inner_text() == "0412-673700"
-    assert "Melden bij Veilig Thuis, omdat:" in page.content()
+    assert "Melden bij Veilig Thuis, omdat je inschat" in page.content()
     assert page.locator(".route li.current").inner_text().strip().endswith("Beslissen")
     page.screenshot(path=str(output_dir / "dossier-melden.png"), full_page=True)
 

@@ -65,6 +65,8 @@ ROUTES: dict[str, tuple[str, str]] = {
     "dossiers.version": ("GET", "/dossiers/{d}/stap/signaleren/versie/1"),
     "dossiers.versions": ("GET", "/dossiers/{d}/stap/signaleren/versies"),
     "dossiers.close": ("POST", "/dossiers/{d}/afsluiten"),
+    "dossiers.flag_as_acute": ("POST", "/dossiers/{d}/acuut"),
+    "dossiers.record_fact": ("POST", "/dossiers/{d}/feit"),
     "dossiers.audit_log": ("GET", "/dossiers/{d}/logboek"),
     "dossiers.contacts": ("GET", "/contacten"),
     "admin.users": ("GET", "/beheer/gebruikers"),

@@ -237,8 +237,9 @@ def test_overdue_deadlines_are_marked(app, browser, clock):
     browser.post_step(dossier, "afwegen", {"sterk_vermoeden": "nee", "actie_nodig": "ja",
                                            "onveilig": "ja"})
     overview = browser.get("/dossiers")
-    # the first deadline is now the school's own (report within 1 working day)
-    assert "maandag 30 november 2026" in overview and "verlopen" not in overview
+    # the first deadline is the school's own: report within 1 working day
+    assert 'maandag 30 november 2026 <span class="kind">(termijn van de school)</span>' in \
+        overview and "verlopen" not in overview
     clock.today = TODAY.replace(day=TODAY.day + 1).replace(month=12, day=7)
     overview = browser.get("/dossiers")
     assert 'class="overdue"' in overview and "verlopen" in overview

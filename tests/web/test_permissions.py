@@ -51,9 +51,9 @@ def expected(endpoint: str, role: str, relation: str) -> int:
         return 302
     if endpoint in ("dossiers.overview", "dossiers.new", "dossiers.contacts", "auth.account"):
         return 200
-    if endpoint == "dossiers.step:post":
+    if endpoint in ("dossiers.step:post", "dossiers.record_fact"):
         return 400 if visible else 404  # visible: the (empty) form is refused
-    if endpoint == "dossiers.close":
+    if endpoint in ("dossiers.close", "dossiers.flag_as_acute"):
         return 302 if visible else 404
     if endpoint == "dossiers.audit_log":
         return 200 if visible and role in COORDINATING else 404

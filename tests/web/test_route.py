@@ -62,7 +62,7 @@ def test_every_branch_in_the_browser(app, browser, steps, outcome, next_question
         assert (row.outcome, row.next_question) == (outcome, next_question)
     if outcome in ("melden", "direct_melden"):
         assert '<a href="tel:+31412673700">0412-673700</a>' in page
-        assert "omdat:" in page
+        assert "Veilig Thuis, omdat " in page
 
 
 def test_help_plan_fields_appear_only_after_hulp_aanvaard_ja(browser):
@@ -99,8 +99,8 @@ def test_the_explanation_and_deadline_of_melden(browser):
                     {"sterk_vermoeden": "nee", "actie_nodig": "ja", "onveilig": "ja"}):
         browser.post_step(dossier, "afwegen", answers)
     page = browser.get(f"/dossiers/{dossier}")
-    assert "Melden bij Veilig Thuis, omdat:" in page
-    assert "acute en/of structurele onveiligheid" in page
+    assert "Melden bij Veilig Thuis, omdat je inschat dat de leerling niet veilig is " \
+           "(vraag 2: ja)." in page
     assert "uiterlijk vrijdag 4 december 2026" in page
     assert "Nu aan zet: <strong>directeur</strong>" in page
 
