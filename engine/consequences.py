@@ -108,6 +108,7 @@ class Effects:
     deadlines: list[DeadlineSpec] = field(default_factory=list)
     stages: list[tuple[str, str | None]] = field(default_factory=list)  # (stage, step)
     done: list[str] = field(default_factory=list)  # action ids done; OUTCOME_DONE: all
+    fields: list[str] = field(default_factory=list)  # form fields asked for now
 
 
 class Consequence(ABC):
@@ -354,6 +355,30 @@ class SetStage(Consequence):
 
     def on_current(self, effects: Effects) -> None:
         effects.stages.append((self.stage, self.step))
+
+
+@register
+@dataclass(frozen=True)
+class RequestFields(Consequence):
+    """The step form asks for these fields now (``request: [melding_datum]``), as an
+    outcome's ``fields`` do: e.g. the date of a melding made because of acute danger."""
+
+    kind: ClassVar[str] = "request"
+    fields: tuple[str, ...]
+
+    @classmethod
+    def from_data(cls, value: Any) -> Self:
+        return cls(tuple(value))
+
+    def check(self, where: tuple[Any, ...], refs: References) -> None:
+        for i, name in enumerate(self.fields):
+            refs.check((*where, i), name, "veld")
+
+    def describe(self) -> str:
+        return "vraagt om: " + ", ".join(self.fields)
+
+    def on_current(self, effects: Effects) -> None:
+        effects.fields += [f for f in self.fields if f not in effects.fields]
 
 
 @register

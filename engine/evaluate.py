@@ -391,6 +391,7 @@ class _Now:
     roles: tuple[str, ...]
     actions: tuple[Action, ...]
     deadlines: tuple[DeadlineSpec, ...]
+    fields: tuple[str, ...] = ()  # form fields the stage rules ask for
 
 
 def _now(protocol: Protocol, walk: _Walk, at: _Position) -> _Now:
@@ -421,7 +422,7 @@ def _now(protocol: Protocol, walk: _Walk, at: _Position) -> _Now:
     else:
         roles = protocol.step(step).required_roles if step else at.roles
     return _Now(stage, step or at.step, roles, (*actions, *effects.actions),
-                (*deadlines, *effects.deadlines))
+                (*deadlines, *effects.deadlines), tuple(effects.fields))
 
 
 def _deadline(spec: DeadlineSpec, school: SchoolConfig, dates: Mapping[str, dt.date],
@@ -520,7 +521,7 @@ def evaluate(
         deadlines=tuple(_deadline(d, school, settled.dates if settled else {}, today)
                         for d in now.deadlines),
         requested_fields=tuple(dict.fromkeys(
-            f for o in at.ordered for f in protocol.outcomes[o].fields)),
+            [*(f for o in at.ordered for f in protocol.outcomes[o].fields), *now.fields])),
         trace=_trace(protocol, walk),
         used=tuple(walk.used),
         ignored=tuple(

@@ -109,14 +109,9 @@ def recorded_flags(dossier: Dossier) -> dict[str, str]:
     return {str(k): str(v) for k, v in found.items()}
 
 
-def current_step(protocol: Protocol, evaluation: Evaluation, recorded: set[str]) -> Step:
-    target = protocol.step(evaluation.step)
-    for step in protocol.steps:
-        if step.number >= target.number:
-            break
-        if not has_questions(step) and step.id not in recorded:
-            return step
-    return target
+def current_step(protocol: Protocol, evaluation: Evaluation) -> Step:
+    """The step at work now, as the rules say (steps 1-3 before the weighing included)."""
+    return protocol.step(evaluation.step)
 
 
 def dossier_state(db: Session, registry: Registry, dossier: Dossier, today: dt.date
@@ -134,7 +129,7 @@ def state_of(registry: Registry, dossier: Dossier, protocol: Protocol, school: S
     evaluation = decide(protocol, school, registry.config_versions(school),
                         dossier.decided_on or today, answers=answers_of(protocol, latest),
                         facts=dossier_facts(protocol, latest, dossier))
-    current = current_step(protocol, evaluation, set(latest))
+    current = current_step(protocol, evaluation)
     if evaluation.next_question is None:  # the route has an end: every step is open
         reachable = protocol.steps
     else:

@@ -130,3 +130,17 @@ def test_acute_flag_makes_the_melding_the_task_now(app, browser):
     page = browser.get(f"/dossiers/{dossier}")
     assert "Bel direct 112" in status(page)
     assert "termijn van de school" in status(page)
+
+
+def test_an_acute_dossier_records_its_melding_and_waits_for_veilig_thuis(app, browser):
+    """Flagged acute before any step: the melding form is there at once (the rules ask
+    for its date), and recording it moves the dossier on, with no weighing first."""
+    browser.login("directeur")
+    dossier = browser.new_dossier()
+    post(browser, dossier, "acuut", {})
+    page = browser.get(f"/dossiers/{dossier}/stap/beslissen")
+    assert 'name="melding_datum"' in page
+    response = browser.post_step(dossier, "beslissen", MELDING)
+    assert response.status_code == 302, browser.last
+    assert row(app, dossier).stage == "wacht_op_veilig_thuis"
+    assert "Bel direct 112" not in status(browser.get(f"/dossiers/{dossier}"))
