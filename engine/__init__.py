@@ -23,7 +23,17 @@ from .configcheck import (
 from .consequences import KINDS, Consequence
 from .enumerate import enumerate_combinations
 from .errors import AnswerError, ConfigError, EngineError, MeldrouteError, Problem, RouteError
-from .evaluate import Evaluation, evaluate
+from .evaluate import (
+    AcuteGuidance,
+    Deadline,
+    Evaluation,
+    Phone,
+    ResolvedAction,
+    TraceEntry,
+    acute_guidance,
+    evaluate,
+)
+from .facts import FactValue, check_facts, dossier_facts
 from .loader import (
     DEFAULT_PROTOCOL,
     is_dutch_phone,
@@ -37,7 +47,18 @@ from .loader import (
     shipped_dir,
     shipped_protocol_files,
 )
-from .model import FieldDef, Protocol, SchoolConfig, Step, resolve_contact, resolve_role
+from .model import (
+    BUILTIN_FACTS,
+    DateDef,
+    FactDef,
+    FieldDef,
+    Protocol,
+    SchoolConfig,
+    StageDef,
+    Step,
+    resolve_contact,
+    resolve_role,
+)
 from .routegraph import graph_problems
 from .source import (
     READ,
@@ -51,8 +72,12 @@ from .source import (
     schema_problems,
     schema_text,
 )
+from .workdays import add_working_days, dutch_date
 
 __all__ = [
+    "AcuteGuidance",
+    "StageDef",
+    "BUILTIN_FACTS",
     "DEFAULT_PROTOCOL",
     "KINDS",
     "READ",
@@ -60,21 +85,33 @@ __all__ = [
     "CheckReport",
     "ConfigError",
     "Consequence",
+    "DateDef",
+    "Deadline",
     "Document",
     "EngineError",
     "Evaluation",
+    "FactDef",
+    "FactValue",
     "FieldDef",
     "MeldrouteError",
+    "Phone",
     "Problem",
     "Protocol",
+    "ResolvedAction",
     "RouteError",
     "SchoolConfig",
     "SettingError",
     "Step",
+    "TraceEntry",
+    "acute_guidance",
+    "add_working_days",
     "check_board_config",
+    "check_facts",
     "check_school_config",
     "data_document",
     "display_path",
+    "dossier_facts",
+    "dutch_date",
     "enumerate_combinations",
     "exit_status",
     "evaluate",

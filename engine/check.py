@@ -200,9 +200,11 @@ def _check_scenarios(docs: Iterable[Document], protocols: dict[str, Protocol],
         report.ran.append((protocol.source.path, "coverage"))
         severity = "error" if cov.percent < min_coverage else "warning"
         for q, a in cov.uncovered:
+            section, what, value = (("facts", "feit", "waarde") if q in protocol.facts
+                                    else ("questions", "vraag", "antwoord"))
             report.problems.append(Problem(
-                *(protocol.source.path, *protocol.source.locate(protocol.where("questions", q))),
-                f"geen scenario dekt vraag '{q}' met antwoord '{a}'", "coverage", severity))
+                *(protocol.source.path, *protocol.source.locate(protocol.where(section, q))),
+                f"geen scenario dekt {what} '{q}' met {value} '{a}'", "coverage", severity))
 
 
 def run_check(paths: Iterable[Path] | None = None, min_coverage: float = 100.0

@@ -13,13 +13,13 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import graph as route_graph
 from .check import run_check
-from .errors import AnswerError, ConfigError, Problem, RouteError
+from .errors import AnswerError, AnswerProblem, ConfigError, Problem, RouteError
 from .evaluate import Evaluation, evaluate
 from .loader import load_protocol, load_protocol_by_id, load_school
 from .report import FORMATS, RENDERERS
@@ -57,6 +57,9 @@ def add_engine_commands(sub: Any) -> None:
                         help="YAML of JSON: vraag-id: antwoord ('-' leest van standaardinvoer)")
     decide.add_argument("--protocol", type=Path, metavar="FILE",
                         help="protocolbestand (standaard: het protocol van de school)")
+    decide.add_argument("--facts", metavar="FILE",
+                        help="YAML of JSON: routerende feiten en datums van het dossier "
+                             "(feit: waarde, datum: JJJJ-MM-DD)")
     decide.add_argument("--today", type=_date, metavar="JJJJ-MM-DD")
     decide.add_argument("--json", action="store_true", help="uitvoer als JSON")
     decide.set_defaults(func=cmd_decide)
@@ -95,18 +98,37 @@ def _read_answers(path: str) -> tuple[Document, dict[str, str]]:
     return doc, doc.data
 
 
+def _read_facts(path: str | None) -> tuple[Document | None, dict[str, str]]:
+    if path is None:
+        return None, {}
+    doc = read_document(path)
+    if not isinstance(doc.data, dict):
+        raise ConfigError([doc.problem((), "verwacht een mapping van feit naar waarde, "
+                                            "bijvoorbeeld {melding_gedaan: ja}")])
+    problems = [doc.problem((k,), f"'{k}' moet tekst of een datum zijn, gevonden {v!r}")
+                for k, v in doc.data.items() if not isinstance(v, (str, dt.date))]
+    if problems:
+        raise ConfigError(problems)
+    return doc, {k: v.isoformat() if isinstance(v, dt.date) else v
+                 for k, v in doc.data.items()}
+
+
 def cmd_decide(args: argparse.Namespace) -> int:
+    doc: Document | None = None
+    facts_doc: Document | None = None
     try:
         protocol = load_protocol(args.protocol) if args.protocol else None
         school = load_school(args.school, protocol)
         if protocol is None:
             protocol = load_protocol_by_id(school.protocol)
         doc, answers = _read_answers(args.answers)
-        evaluation = evaluate(protocol, school, answers, args.today)
+        facts_doc, facts = _read_facts(args.facts)
+        evaluation = evaluate(protocol, school, answers, args.today, facts)
     except ConfigError as err:
         return _fail(err.problems)
     except AnswerError as err:
-        return _fail([doc.problem((p.question,), p.message, key=p.answer is None)
+        questions = protocol.questions if protocol is not None else {}
+        return _fail([_answer_problem(p, doc, facts_doc, questions)
                       for p in err.problems])
     except RouteError as err:
         return _fail([f"{args.answers}: de route heeft hier een fout: {err}"], 1)
@@ -117,8 +139,21 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def _answer_problem(p: AnswerProblem, answers_doc: Document | None,
+                    facts_doc: Document | None, questions: Collection[str]) -> Problem | str:
+    doc = answers_doc if p.question in questions or facts_doc is None else facts_doc
+    if doc is None:  # pragma: no cover - answers are read before evaluating
+        return p.message
+    return doc.problem((p.question,), p.message, key=p.answer is None)
+
+
 def format_evaluation(e: Evaluation) -> str:
     lines = []
+    if e.acute:
+        lines.append(f"Acuut gevaar: {e.acute.text}")
+        lines += [f"  - {p.name}: {p.phone}" for p in e.acute.phones]
+    if e.stage_label:
+        lines.append(f"Fase: {e.stage_label}")
     if e.outcome:
         lines.append(f"Uitkomst: {e.outcome.text}")
     if e.next_question:
@@ -145,7 +180,9 @@ def format_evaluation(e: Evaluation) -> str:
         for d in e.deadlines:
             when = ("direct (vandaag)" if d.working_days == 0
                     else f"binnen {d.working_days} werkdagen")
-            lines.append(f"  - {d.label}: uiterlijk {d.due.isoformat()} ({when})")
+            whose = " (Veilig Thuis)" if d.kind == "veilig_thuis" else ""
+            late = ", verlopen" if d.overdue else ""
+            lines.append(f"  - {d.label}{whose}: uiterlijk {d.due_text} ({when}{late})")
     lines.append("Waarom: " + e.explanation())
     if e.ignored:
         lines.append("Genegeerd (de route komt niet bij deze vragen): "

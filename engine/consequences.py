@@ -45,10 +45,11 @@ class Action:
     text: str
     contact: str | None = None
     role: str | None = None
+    id: str | None = None  # lets a later rule mark it as done (``done:``)
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Action:
-        return cls(data["text"], data.get("contact"), data.get("role"))
+        return cls(data["text"], data.get("contact"), data.get("role"), data.get("id"))
 
     def check(self, where: tuple[Any, ...], refs: References) -> None:
         if self.contact is not None:
@@ -57,14 +58,35 @@ class Action:
             refs.check((*where, "role"), self.role, "rol")
 
 
+SCHOOL_DAYS = "school"  # ``working_days: school``: the school's own setting (see SchoolConfig)
+
+
 @dataclass(frozen=True)
 class DeadlineSpec:
+    """A deadline ``working_days`` after a start: the date fact ``start`` (when the
+    dossier has it) or today. ``working_days: school`` is the school's own setting for
+    reporting (``melden_binnen_werkdagen``). ``kind``: whose deadline (``school`` or
+    ``veilig_thuis``)."""
+
     label: str
-    working_days: int
+    working_days: int | str
+    kind: str = "school"
+    start: str | None = None
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> DeadlineSpec:
-        return cls(data["label"], int(data["working_days"]))
+        days = data["working_days"]
+        return cls(data["label"], days if days == SCHOOL_DAYS else int(days),
+                   data.get("kind", "school"), data.get("from"))
+
+    def check(self, where: tuple[Any, ...], refs: References) -> None:
+        if self.start is not None:
+            refs.check((*where, "from"), self.start, "datum")
+
+    def describe(self) -> str:
+        days = ("de termijn van de school" if self.working_days == SCHOOL_DAYS
+                else f"{self.working_days} werkdagen")
+        return f"{self.label} ({days}" + (f" na {self.start})" if self.start else ")")
 
 
 @dataclass
@@ -84,6 +106,8 @@ class Effects:
     roles: tuple[str, ...] | None = None  # None: the question's or outcome's own roles
     actions: list[Action] = field(default_factory=list)
     deadlines: list[DeadlineSpec] = field(default_factory=list)
+    stages: list[tuple[str, str | None]] = field(default_factory=list)  # (stage, step)
+    done: list[str] = field(default_factory=list)  # action ids done; OUTCOME_DONE: all
 
 
 class Consequence(ABC):
@@ -268,10 +292,10 @@ class AddDeadline(Consequence):
         return cls(DeadlineSpec.from_data(value))
 
     def check(self, where: tuple[Any, ...], refs: References) -> None:
-        return None
+        self.deadline.check(where, refs)
 
     def describe(self) -> str:
-        return f"termijn: {self.deadline.label} ({self.deadline.working_days} werkdagen)"
+        return f"termijn: {self.deadline.describe()}"
 
     def on_current(self, effects: Effects) -> None:
         effects.deadlines.append(self.deadline)
@@ -298,3 +322,61 @@ class AssignResponsible(Consequence):
 
     def on_current(self, effects: Effects) -> None:
         effects.roles = self.roles
+
+
+OUTCOME_DONE = "outcome"  # ``done: outcome``: the current outcome's actions and deadlines
+ALL_DONE = "all"  # ``done: all``: every action and deadline the route gives now
+
+
+@register
+@dataclass(frozen=True)
+class SetStage(Consequence):
+    """The dossier is in this stage of its life (``stage: id`` or ``stage: {id, step}``);
+    ``step`` names the step of the six that is at work now (default: the route's)."""
+
+    kind: ClassVar[str] = "stage"
+    stage: str
+    step: str | None = None
+
+    @classmethod
+    def from_data(cls, value: Any) -> Self:
+        if isinstance(value, str):
+            return cls(value)
+        return cls(value["id"], value.get("step"))
+
+    def check(self, where: tuple[Any, ...], refs: References) -> None:
+        refs.check(where, self.stage, "fase")
+        if self.step is not None:
+            refs.check(where, self.step, "stap")
+
+    def describe(self) -> str:
+        return f"fase: {self.stage}" + (f" (stap {self.step})" if self.step else "")
+
+    def on_current(self, effects: Effects) -> None:
+        effects.stages.append((self.stage, self.step))
+
+
+@register
+@dataclass(frozen=True)
+class MarkDone(Consequence):
+    """A task is done: ``done: all`` (every action and deadline the route gives now),
+    ``done: outcome`` (those of the current outcome) or ``done: <action id>``; it is no
+    longer shown as to do."""
+
+    kind: ClassVar[str] = "done"
+    action: str
+
+    @classmethod
+    def from_data(cls, value: Any) -> Self:
+        return cls(value)
+
+    def check(self, where: tuple[Any, ...], refs: References) -> None:
+        if self.action not in (OUTCOME_DONE, ALL_DONE):
+            refs.check(where, self.action, "actie")
+
+    def describe(self) -> str:
+        words = {OUTCOME_DONE: "de acties van de uitkomst", ALL_DONE: "alle acties van de route"}
+        return "gedaan: " + words.get(self.action, self.action)
+
+    def on_current(self, effects: Effects) -> None:
+        effects.done.append(self.action)

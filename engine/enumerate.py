@@ -1,72 +1,137 @@
-"""Every combination of answers through the engine: gaps, conflicts and dead rules.
+"""Every reachable state through the engine: gaps, conflicts and dead rules.
 
-Each question is left unanswered or given one of its answers; a combination with no next
-question and no outcome is a gap, two outcomes or open questions at once a conflict, and
-a rule that fires for no combination is dead.
+A state is the answers the route reaches and the routing facts in play. The states are
+walked as a tree: from no answers, each open question is given each of its answers (only
+reached answers are fed to the engine); for each reachable set of answers, each fact in
+play (its ``when`` holds, see ``facts.py``) is given each of its values, the others keep
+their default. ``tests/test_enumerate.py`` proves once that this tree gives the same
+states as the full product of every answer and fact. A state with no next question and no
+outcome (or no stage) is a gap, two outcomes, open questions or stages at once a
+conflict, and a rule that fires in no state is dead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .errors import Problem, RouteError
-from .evaluate import evaluate
+from .evaluate import RoutePosition, evaluate, route_position
+from .facts import matches
 from .loader import neutral_school
 from .model import Protocol, SchoolConfig
 
 MAX_COMBINATIONS = 200_000
+TODAY = dt.date(2026, 1, 5)
 
 
 @dataclass
 class Enumeration:
-    combinations: int = 0
+    combinations: int = 0  # the states evaluated
     fired: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
 
 
-def _describe(answers: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class AnswerState:
+    """A reachable set of answers, or the route error it ends in."""
+
+    answers: Mapping[str, str]
+    position: RoutePosition | None
+    error: RouteError | None = None
+
+
+def _describe(answers: Mapping[str, str]) -> str:
     return "{" + ", ".join(f"{q}: {a}" for q, a in answers.items()) + "}"
+
+
+def answer_states(protocol: Protocol) -> Iterator[AnswerState]:
+    """Every reachable set of answers: the open question gets each of its answers."""
+    stack: list[dict[str, str]] = [{}]
+    while stack:
+        answers = stack.pop()
+        try:
+            position = route_position(protocol, answers)
+        except RouteError as err:
+            yield AnswerState(answers, None, err)
+            continue
+        yield AnswerState(answers, position)
+        question = position.builtins["question"]
+        if question in protocol.questions and question not in answers:
+            for answer in reversed(protocol.questions[question].answers):
+                stack.append({**answers, question: answer})
+
+
+def fact_states(protocol: Protocol, builtins: Mapping[str, str]) -> Iterator[dict[str, str]]:
+    """Every assignment of the facts in play (in the protocol's order), given the route's
+    position; facts not in play are left out (they keep their default)."""
+    facts = list(protocol.facts.values())
+
+    def walk(i: int, env: dict[str, str], given: dict[str, str]) -> Iterator[dict[str, str]]:
+        if i == len(facts):
+            yield given
+            return
+        f = facts[i]
+        if not matches(f.when, env):
+            yield from walk(i + 1, {**env, f.id: f.default}, given)
+            return
+        for value in f.values:
+            yield from walk(i + 1, {**env, f.id: value}, {**given, f.id: value})
+
+    yield from walk(0, dict(builtins), {})
+
+
+def reachable_states(protocol: Protocol
+                     ) -> Iterator[tuple[AnswerState, dict[str, str] | None]]:
+    """(answer state, facts) for every reachable state; facts None for a route error."""
+    for state in answer_states(protocol):
+        if state.position is None:
+            yield state, None
+            continue
+        for facts in fact_states(protocol, state.position.builtins):
+            yield state, facts
+
+
+def _problem(protocol: Protocol, err: RouteError, facts: Mapping[str, str] | None
+             ) -> Problem:
+    last = next(reversed(err.answers), None)
+    where = protocol.where("questions", last) if last else ("rules",)
+    what = "gat in de route" if err.kind == "gap" else "conflict in de route"
+    after = _describe(err.answers) + (f" met feiten {_describe(facts)}" if facts else "")
+    return protocol.source.problem(where, f"{what} na {after}: {err}", check="enumeration")
 
 
 def enumerate_combinations(protocol: Protocol, school: SchoolConfig | None = None
                            ) -> Enumeration:
     school = school or neutral_school(protocol)
-    questions = list(protocol.questions.values())
     result = Enumeration()
-    total = 1
-    for q in questions:
-        total *= len(q.answers) + 1
-    if total > MAX_COMBINATIONS:
-        result.problems.append(protocol.source.problem(
-            ("questions",), f"te veel antwoordcombinaties om op te sommen ({total} > "
-                            f"{MAX_COMBINATIONS})", check="enumeration"))
-        return result
-    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
-    today = dt.date(2026, 1, 5)
-    for combo in itertools.product(*[(None, *q.answers) for q in questions]):
-        answers = {q.id: a for q, a in zip(questions, combo, strict=True) if a is not None}
+    seen: set[tuple[str, str]] = set()
+    for state, facts in reachable_states(protocol):
         result.combinations += 1
+        if result.combinations > MAX_COMBINATIONS:
+            result.problems.append(protocol.source.problem(
+                ("questions",), f"te veel toestanden om op te sommen (> {MAX_COMBINATIONS})",
+                check="enumeration"))
+            return result
         try:
-            evaluation = evaluate(protocol, school, answers, today)
+            if state.error is not None:
+                raise state.error
+            evaluation = evaluate(protocol, school, state.answers, TODAY, facts)
         except RouteError as err:
             result.fired.update(err.fired)
-            key = (err.kind, tuple(err.answers.items()))
-            if key in seen:
-                continue
-            seen.add(key)
-            last = next(reversed(err.answers), None)
-            where = protocol.where("questions", last) if last else ("rules",)
-            what = "gat in de route" if err.kind == "gap" else "conflict in de route"
-            result.problems.append(protocol.source.problem(
-                where, f"{what} na {_describe(err.answers)}: {err}", check="enumeration"))
+            problem = _problem(protocol, err, facts)
+            if (err.kind, problem.message) not in seen:
+                seen.add((err.kind, problem.message))
+                result.problems.append(problem)
             continue
         result.fired.update(t.rule for t in evaluation.trace)
-    for rule in protocol.rules:
-        if rule.id not in result.fired:
-            result.problems.append(protocol.source.problem(
-                protocol.where("rules", rule.id),
-                f"regel '{rule.id}' gaat bij geen enkele antwoordcombinatie af",
-                check="enumeration"))
+        result.fired.update(t.rule for t in evaluation.stage_trace)
+    for section, rules in (("rules", protocol.rules), ("stage_rules", protocol.stage_rules)):
+        for rule in rules:
+            if rule.id not in result.fired:
+                result.problems.append(protocol.source.problem(
+                    protocol.where(section, rule.id),
+                    f"regel '{rule.id}' gaat bij geen enkele bereikbare toestand af",
+                    check="enumeration"))
     return result

@@ -1,9 +1,13 @@
-"""``evaluate(protocol, school, answers, today)``: where a dossier stands, and why.
+"""``evaluate(protocol, school, answers, today, facts)``: where a dossier stands, and why.
 
 The rules decide; this module feeds them the answers of the questions the route has
 reached (durable_rules does the matching, see ``runtime.py``), lets the consequences of
 the rules that fired apply themselves (``consequences.py``) and turns the result into an
 immutable ``Evaluation``. It knows nothing of the Meldcode itself.
+
+After the route, the stage rules (``stage_rules:``) get the routing facts (``facts.py``)
+and the route's own position (the builtin facts ``outcome`` and ``question``): they give
+the dossier's stage, the step at work, who acts now and what is still to do.
 """
 
 from __future__ import annotations
@@ -14,9 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import runtime
-from .consequences import Action, DeadlineSpec, Effects, RouteState
+from .consequences import (
+    ALL_DONE,
+    OUTCOME_DONE,
+    SCHOOL_DAYS,
+    Action,
+    DeadlineSpec,
+    Effects,
+    RouteState,
+)
 from .errors import AnswerError, AnswerProblem, RouteError
+from .facts import FactValue, Settled, check_facts, settle
 from .model import (
+    NONE,
     Outcome,
     Protocol,
     Question,
@@ -27,7 +41,7 @@ from .model import (
     resolve_contact,
     resolve_role,
 )
-from .workdays import add_working_days
+from .workdays import add_working_days, dutch_date
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,7 @@ class QuestionRef:
     text: str
     step: str
     answers: tuple[str, ...]
+    ref: str = ""  # how a sentence names it ("vraag 2"); the label if the protocol has none
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "text": self.text, "step": self.step,
@@ -70,25 +85,55 @@ class Deadline:
     label: str
     due: dt.date
     working_days: int
+    kind: str = "school"  # whose deadline: "school" or "veilig_thuis"
+    overdue: bool = False  # today is after ``due``
+
+    @property
+    def due_text(self) -> str:
+        """The due date in Dutch ("dinsdag 22 december 2026")."""
+        return dutch_date(self.due)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "due": self.due.isoformat(),
-                "working_days": self.working_days}
+        return {"label": self.label, "due": self.due.isoformat(), "due_text": self.due_text,
+                "working_days": self.working_days, "kind": self.kind,
+                "overdue": self.overdue}
 
 
 @dataclass(frozen=True)
 class TraceEntry:
     rule: str
     description: str
-    answers: tuple[tuple[str, str], ...]  # the answers that made it fire
+    answers: tuple[tuple[str, str], ...]  # the answers (or facts) that made it fire
+    reason: str = ""  # the rule's reason, to follow "omdat" (the description if none)
+    because: str = ""  # the answers in words: "vraag 2: ja"
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "description": self.description,
-                "answers": dict(self.answers)}
+                "answers": dict(self.answers), "reason": str(self)}
 
     def __str__(self) -> str:
-        why = ", ".join(f"{q}: {a}" for q, a in self.answers)
-        return f"{self.description}" + (f" ({why})" if why else "")
+        text = self.reason or self.description
+        return text + (f" ({self.because})" if self.because else "")
+
+
+@dataclass(frozen=True)
+class Phone:
+    name: str
+    phone: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "phone": self.phone}
+
+
+@dataclass(frozen=True)
+class AcuteGuidance:
+    """What to do in acute danger, with the numbers to call (the school's resolved)."""
+
+    text: str
+    phones: tuple[Phone, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "phones": [p.to_dict() for p in self.phones]}
 
 
 @dataclass(frozen=True)
@@ -119,19 +164,28 @@ class Evaluation:
     trace: tuple[TraceEntry, ...]
     used: tuple[tuple[str, str], ...]  # answers the route reached, in order
     ignored: tuple[IgnoredAnswer, ...] = field(default=())
+    stage: str | None = None  # the dossier's stage (a protocol ``stages`` id)
+    stage_label: str | None = None
+    acute: AcuteGuidance | None = None
+    facts: tuple[tuple[str, str], ...] = ()  # every routing fact's value, in the file's order
+    facts_in_play: tuple[str, ...] = ()  # the facts that were reached (the others: default)
+    stage_trace: tuple[TraceEntry, ...] = ()  # the stage rules that fired
 
     def explanation(self) -> str:
-        """The decision in plain Dutch: what, and because of which rules."""
+        """The decision in plain Dutch: what, because of what (``je``, no ids)."""
         if self.outcome is not None:
             head = self.outcome.text.rstrip(".")
         elif self.next_question is not None:
-            head = f"Volgende vraag: {self.next_question.label}"
+            head = f"Nu aan de beurt: {self.next_question.ref}"
         else:  # pragma: no cover - evaluate() raises on gaps
             head = "Geen uitkomst"
+        stage = [str(t) for t in self.stage_trace if t.reason]
+        lines = [f"{self.stage_label}, omdat {stage[-1]}."] if stage and self.stage_label else []
         reasons = [str(t) for t in self.trace if t.answers]
-        if not reasons:
-            return head + "."
-        return head + ", omdat:\n" + "\n".join(f"- {r}" for r in reasons)
+        lines.append(f"{head}, omdat {reasons[-1]}." if reasons else head + ".")
+        if len(reasons) > 1:
+            lines += ["Eerder op de route:", *(f"- {r}" for r in reasons[:-1])]
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -152,6 +206,11 @@ class Evaluation:
             "explanation": self.explanation(),
             "used": dict(self.used),
             "ignored": [i.to_dict() for i in self.ignored],
+            "stage": self.stage,
+            "stage_label": self.stage_label,
+            "acute": self.acute.to_dict() if self.acute else None,
+            "facts": dict(self.facts),
+            "stage_trace": [t.to_dict() for t in self.stage_trace],
         }
 
 
@@ -186,16 +245,31 @@ class _Walk:
     fired: list[_Fired] = field(default_factory=list)
     route: RouteState = field(default_factory=RouteState)
     used: list[tuple[str, str]] = field(default_factory=list)  # answers reached, in order
+    stage_fired: list[Rule] = field(default_factory=list)  # stage rules, in order
+    settled: Settled | None = None
 
 
-def _walk(protocol: Protocol, answers: Mapping[str, str]) -> _Walk:
-    """Feed the rules the answers of the questions the route reaches, breadth first."""
+def _builtins(protocol: Protocol, walk: _Walk) -> dict[str, str]:
+    """The route's position as facts: its last outcome and its open question."""
+    open_questions = _open_questions(walk)
+    ordered = [ids[0] for _, ids in sorted(walk.route.outcomes_at.items())]
+    return {"outcome": ordered[-1] if ordered else NONE,
+            "question": open_questions[0] if open_questions else NONE}
+
+
+def _walk(protocol: Protocol, answers: Mapping[str, str],
+          given: Mapping[str, FactValue] | None, today: dt.date) -> _Walk:
+    """Feed the rules the answers of the questions the route reaches, breadth first; then
+    the facts, for the stage rules."""
     rules = {r.id: r for r in protocol.rules}
+    stage_rules = {r.id: r for r in protocol.stage_rules}
     walk = _Walk()
 
     def take(rule_ids: list[str], depth: int) -> list[str]:
         walk.route.new_questions = []
         for rule_id in rule_ids:
+            if rule_id in stage_rules:  # pragma: no cover - stage rules need facts
+                continue
             rule = rules[rule_id]
             walk.fired.append(_Fired(rule, depth))
             for item in rule.then:
@@ -211,6 +285,10 @@ def _walk(protocol: Protocol, answers: Mapping[str, str]) -> _Walk:
             walk.used.append((question, answers[question]))
             fired = rules_session.answer(question, answers[question])
             frontier += [(q, depth + 1) for q in take(fired, depth)]
+        if given is not None and (protocol.stage_rules or protocol.facts):
+            walk.settled = settle(protocol, given, _builtins(protocol, walk), today)
+            fired = rules_session.facts(walk.settled.values)
+            walk.stage_fired += [stage_rules[r] for r in fired]
     return walk
 
 
@@ -275,9 +353,9 @@ def _position(protocol: Protocol, walk: _Walk, open_questions: list[str]) -> _Po
                      tuple(effects.actions), tuple(effects.deadlines))
 
 
-def _contacts(protocol: Protocol, school: SchoolConfig, at: _Position
-              ) -> tuple[ResolvedContact, ...]:
-    action_keys = [a.contact for a in at.actions if a.contact]
+def _contacts(protocol: Protocol, school: SchoolConfig, at: _Position,
+              actions: tuple[Action, ...]) -> tuple[ResolvedContact, ...]:
+    action_keys = [a.contact for a in actions if a.contact]
     if at.outcome is not None and at.outcome_is_current:
         keys = action_keys
     else:
@@ -285,27 +363,147 @@ def _contacts(protocol: Protocol, school: SchoolConfig, at: _Position
     return tuple(resolve_contact(protocol, school, k) for k in dict.fromkeys(keys))
 
 
+@dataclass(frozen=True)
+class RoutePosition:
+    """Where the answers alone lead: the answers used, the fired rules, and the route's
+    position as builtin facts (``outcome``, ``question``). For walking the tree of
+    reachable states (``enumerate.py``)."""
+
+    used: tuple[tuple[str, str], ...]
+    fired: tuple[str, ...]
+    builtins: Mapping[str, str]
+
+
+def route_position(protocol: Protocol, answers: Mapping[str, str]) -> RoutePosition:
+    """The route for ``answers`` without the stage rules; a ``RouteError`` on a gap or a
+    conflict."""
+    walk = _walk(protocol, answers, None, dt.date.today())
+    builtins = _builtins(protocol, walk)
+    return RoutePosition(tuple(walk.used), tuple(f.rule.id for f in walk.fired), builtins)
+
+
+@dataclass(frozen=True)
+class _Now:
+    """The dossier's present, after the stage rules: stage, step, who acts, what to do."""
+
+    stage: str | None
+    step: str
+    roles: tuple[str, ...]
+    actions: tuple[Action, ...]
+    deadlines: tuple[DeadlineSpec, ...]
+
+
+def _now(protocol: Protocol, walk: _Walk, at: _Position) -> _Now:
+    effects = Effects()
+    for rule in walk.stage_fired:
+        for item in rule.then:
+            item.on_current(effects)
+    stages = list(dict.fromkeys(effects.stages))
+    if protocol.stages and len(stages) != 1:
+        kind = "gap" if not stages else "conflict"
+        message = ("geen fase voor dit dossier" if not stages else
+                   "meerdere fasen tegelijk: " + ", ".join(s for s, _ in stages))
+        raise RouteError(kind, message, dict(walk.used),
+                         [f.rule.id for f in walk.fired] + [r.id for r in walk.stage_fired])
+    stage, step = stages[0] if stages else (None, None)
+    current = at.outcome if at.outcome is not None and at.outcome_is_current else None
+    all_done = OUTCOME_DONE in effects.done
+
+    def done(item: Action | DeadlineSpec, of_outcome: tuple[Any, ...]) -> bool:
+        if ALL_DONE in effects.done or (all_done and item in of_outcome):
+            return True
+        return isinstance(item, Action) and item.id is not None and item.id in effects.done
+
+    actions = [a for a in at.actions if not done(a, current.actions if current else ())]
+    deadlines = [d for d in at.deadlines if not done(d, current.deadlines if current else ())]
+    if effects.roles is not None:
+        roles = effects.roles
+    else:
+        roles = protocol.step(step).required_roles if step else at.roles
+    return _Now(stage, step or at.step, roles, (*actions, *effects.actions),
+                (*deadlines, *effects.deadlines))
+
+
+def _deadline(spec: DeadlineSpec, school: SchoolConfig, dates: Mapping[str, dt.date],
+              today: dt.date) -> Deadline:
+    days = (school.report_within_working_days if spec.working_days == SCHOOL_DAYS
+            else int(spec.working_days))
+    start = dates.get(spec.start, today) if spec.start else today
+    due = add_working_days(start, days)
+    return Deadline(spec.label, due, days, spec.kind, today > due)
+
+
+def acute_guidance(protocol: Protocol, school: SchoolConfig) -> AcuteGuidance | None:
+    """The protocol's acute-danger guidance with this school's numbers (each number once)."""
+    if protocol.acute is None:
+        return None
+    phones: dict[str, Phone] = {}
+    for p in protocol.acute.phones:
+        if p.contact is not None:
+            contact = resolve_contact(protocol, school, p.contact)
+            name, number = p.name or contact.name, contact.phone
+        else:
+            name, number = p.name or "", p.phone
+        if number and number not in phones:
+            phones[number] = Phone(name, number)
+    return AcuteGuidance(protocol.acute.text, tuple(phones.values()))
+
+
+def _because(protocol: Protocol, pairs: tuple[tuple[str, str], ...]) -> str:
+    words = []
+    for q, a in pairs:
+        question = protocol.questions[q]
+        name = question.ref or question.label
+        words.append(f"{name}: {protocol.answer_labels.get(a, a).lower()}")
+    return ", ".join(words)
+
+
+def _trace(protocol: Protocol, walk: _Walk) -> tuple[TraceEntry, ...]:
+    used_map = dict(walk.used)
+    entries = []
+    for f in walk.fired:
+        pairs = tuple((q, used_map[q]) for q in f.rule.when)
+        entries.append(TraceEntry(f.rule.id, f.rule.description, pairs,
+                                  f.rule.reason or "", _because(protocol, pairs)))
+    return tuple(entries)
+
+
+def _stage_trace(walk: _Walk) -> tuple[TraceEntry, ...]:
+    values = walk.settled.values if walk.settled else {}
+    return tuple(TraceEntry(r.id, r.description, tuple((k, values[k]) for k in r.when),
+                            r.reason or "") for r in walk.stage_fired)
+
+
+def _question_ref(question: Question) -> QuestionRef:
+    return QuestionRef(question.id, question.label, question.text, question.step,
+                       question.answers, question.ref or question.label)
+
+
 def evaluate(
     protocol: Protocol,
     school: SchoolConfig,
     answers: Mapping[str, str],
     today: dt.date | None = None,
+    facts: Mapping[str, FactValue] | None = None,
 ) -> Evaluation:
-    """Evaluate ``answers`` (question id -> answer id) against the protocol's rules."""
+    """Evaluate ``answers`` (question id -> answer id) and the routing ``facts`` (fact id
+    -> value, date id -> date or ISO text; see ``dossier_facts``) against the protocol's
+    rules. Facts left out have their default (the protocol's ``facts[].default``)."""
     check_answers(protocol, answers)
+    given = check_facts(protocol, facts or {})
     today = today or dt.date.today()
-    walk = _walk(protocol, answers)
+    walk = _walk(protocol, answers, given, today)
     at = _position(protocol, walk, _open_questions(walk))
-    used_map = dict(walk.used)
-    question, outcome, step = at.question, at.outcome, at.step
+    now = _now(protocol, walk, at)
+    question, outcome, step = at.question, at.outcome, now.step
+    settled = walk.settled
     return Evaluation(
         protocol=protocol.id,
         protocol_version=protocol.version,
         school=school.id,
         today=today,
         step=step,
-        next_question=QuestionRef(question.id, question.label, question.text, question.step,
-                                  question.answers) if question else None,
+        next_question=_question_ref(question) if question else None,
         outcome=OutcomeRef(outcome.id, outcome.text, outcome.step) if outcome else None,
         passed_outcomes=tuple(
             OutcomeRef(o, protocol.outcomes[o].text, protocol.outcomes[o].step)
@@ -315,19 +513,24 @@ def evaluate(
                 a.text,
                 resolve_contact(protocol, school, a.contact) if a.contact else None,
                 resolve_role(protocol, school, a.role, step) if a.role else None)
-            for a in at.actions),
-        contacts=_contacts(protocol, school, at),
+            for a in now.actions),
+        contacts=_contacts(protocol, school, at, now.actions),
         responsible=tuple(resolve_role(protocol, school, r, step)
-                          for r in dict.fromkeys(at.roles)),
-        deadlines=tuple(Deadline(d.label, add_working_days(today, d.working_days),
-                                 d.working_days) for d in at.deadlines),
+                          for r in dict.fromkeys(now.roles)),
+        deadlines=tuple(_deadline(d, school, settled.dates if settled else {}, today)
+                        for d in now.deadlines),
         requested_fields=tuple(dict.fromkeys(
             f for o in at.ordered for f in protocol.outcomes[o].fields)),
-        trace=tuple(TraceEntry(f.rule.id, f.rule.description,
-                               tuple((q, used_map[q]) for q in f.rule.when))
-                    for f in walk.fired),
+        trace=_trace(protocol, walk),
         used=tuple(walk.used),
         ignored=tuple(
             IgnoredAnswer(q, a, "de route komt door de eerdere antwoorden niet bij deze vraag")
             for q, a in answers.items() if q not in walk.route.asked),
+        stage=now.stage,
+        stage_label=protocol.stages[now.stage].label if now.stage else None,
+        acute=acute_guidance(protocol, school),
+        facts=tuple((k, v) for k, v in settled.values.items()
+                    if k in protocol.facts) if settled else (),
+        facts_in_play=settled.in_play if settled else (),
+        stage_trace=_stage_trace(walk),
     )

@@ -19,10 +19,18 @@ import phonenumbers
 from .consequences import Action, DeadlineSpec, consequence_from_data
 from .errors import ConfigError, Problem
 from .model import (
+    BUILTIN_FACTS,
+    NONE,
     Actor,
+    AcuteGuidance,
+    Condition,
     ContactKey,
+    DateDef,
+    FactDef,
+    FactSource,
     FieldDef,
     Outcome,
+    Phone,
     Protocol,
     Question,
     Remap,
@@ -30,6 +38,7 @@ from .model import (
     Rule,
     SchoolConfig,
     SchoolContact,
+    StageDef,
     Step,
 )
 from .references import References, suggest
@@ -50,7 +59,19 @@ def shipped_protocol_files() -> list[Path]:
     return sorted(shipped_dir("rules").glob("*.yaml"))
 
 
+_SERVICE_PREFIXES = ("0800", "0900", "0906", "0909")
+
+
 def is_dutch_phone(number: str) -> bool:
+    """A Dutch number: a regional or mobile one, 112, or a national service number
+    (0800-, 0900-, 0906-, 0909-) of 4 to 7 digits after its prefix."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if len(digits) != len("".join(ch for ch in number if not ch.isspace() and ch not in "-()")):
+        return False
+    if digits == "112":
+        return True
+    if digits.startswith(_SERVICE_PREFIXES) and 8 <= len(digits) <= 11:
+        return True
     try:
         parsed = phonenumbers.parse(number, "NL")
     except phonenumbers.NumberParseException:
@@ -87,6 +108,17 @@ def _id_problems(doc: Document) -> list[Problem]:
         items = [((section, i, key), item[key]) for i, item in enumerate(d[section])]
         problems += _duplicates(doc, items, what)
     problems += _duplicates(doc, _fields(d), "veld")
+    for section, key, what in (("facts", "id", "feit"), ("dates", "id", "datum"),
+                               ("stages", "id", "fase")):
+        problems += _duplicates(doc, [((section, i, key), item[key])
+                                      for i, item in enumerate(d.get(section, ()))], what)
+    seen = {r["id"] for r in d["rules"]}
+    for i, r in enumerate(d.get("stage_rules", ())):
+        if r["id"] in seen:
+            problems.append(doc.problem(("stage_rules", i, "id"),
+                                        f"regel '{r['id']}' komt dubbel voor",
+                                        check="references"))
+        seen.add(r["id"])
     return problems
 
 
@@ -105,15 +137,25 @@ def _references(doc: Document) -> References:
         "vraag": [q["id"] for q in d["questions"]],
         "uitkomst": [o["id"] for o in d["outcomes"]],
         "veld": sorted({f for _, f in _fields(d)}),
+        "fase": [st["id"] for st in d.get("stages", ())],
+        "datum": [x["id"] for x in d.get("dates", ())],
+        "actie": sorted({a["id"] for o in d["outcomes"] for a in o.get("actions", ())
+                         if "id" in a} | {t["action"]["id"] for r in d["rules"]
+                                          for t in r["then"] if "id" in t.get("action", {})}),
+        "feit": [*BUILTIN_FACTS, *(f["id"] for f in d.get("facts", ()))],
     })
 
 
 def _phone_problems(doc: Document) -> list[Problem]:
     problems = []
-    for i, c in enumerate(doc.data["contacts"]):
-        phone = c.get("fallback", {}).get("phone")
+    numbers: list[tuple[tuple[Any, ...], Any]] = [
+        (("contacts", i, "fallback", "phone"), c.get("fallback", {}).get("phone"))
+        for i, c in enumerate(doc.data["contacts"])]
+    numbers += [(("acute", "phones", i, "phone"), p.get("phone"))
+                for i, p in enumerate(doc.data.get("acute", {}).get("phones", ()))]
+    for where, phone in numbers:
         if phone is not None and not is_dutch_phone(phone):
-            problems.append(doc.problem(("contacts", i, "fallback", "phone"),
+            problems.append(doc.problem(where,
                                         f"'{phone}' is geen geldig Nederlands telefoonnummer",
                                         check="references"))
     return problems
@@ -194,6 +236,81 @@ def _rule_problems(doc: Document, refs: References) -> list[Problem]:
     return problems
 
 
+def _fact_values(d: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Every fact a stage rule may use, with the values it can have."""
+    values = {f["id"]: list(f["values"]) for f in d.get("facts", ())}
+    values["outcome"] = [*(o["id"] for o in d["outcomes"]), NONE]
+    values["question"] = [*(q["id"] for q in d["questions"]), NONE]
+    return values
+
+
+def _condition_problems(doc: Document, where: tuple[Any, ...], when: Mapping[str, Any],
+                        values: Mapping[str, list[str]], refs: References) -> list[Problem]:
+    problems = []
+    for key, value in when.items():
+        if key not in values:
+            refs.check((*where, key), key, "feit")
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            if v not in values[key]:
+                problems.append(doc.problem(
+                    (*where, key), f"waarde '{v}' is niet mogelijk bij feit '{key}' "
+                                   f"(mogelijk: {', '.join(values[key])})", check="references"))
+    return problems
+
+
+def _fact_problems(doc: Document, refs: References) -> list[Problem]:
+    """Facts, dates, stage rules and the acute guidance: names and values they use."""
+    d = doc.data
+    values = _fact_values(d)
+    problems: list[Problem] = []
+    questions = {q["id"] for q in d["questions"]}
+    earlier: dict[str, list[str]] = {k: values[k] for k in BUILTIN_FACTS}
+    for fi, f in enumerate(d.get("facts", ())):
+        where = ("facts", fi)
+        if f["id"] in questions or f["id"] in BUILTIN_FACTS:
+            problems.append(doc.problem((*where, "id"), f"feit '{f['id']}' heeft de naam van "
+                                        "een vraag of van een ingebouwd feit",
+                                        check="references"))
+        for key in ("default",):
+            if f[key] not in f["values"]:
+                problems.append(doc.problem((*where, key), f"waarde '{f[key]}' staat niet bij "
+                                            "de waarden van het feit", check="references"))
+        for si, src in enumerate(f.get("from", ())):
+            source = FactSource.from_data(src)
+            what = {"field": "veld", "step": "stap", "passed": "datum"}.get(source.kind)
+            if what:
+                refs.check((*where, "from", si, source.kind), source.name, what)
+            for key in ("value", "otherwise"):
+                if key in src and src[key] not in f["values"]:
+                    problems.append(doc.problem((*where, "from", si, key),
+                                                f"waarde '{src[key]}' staat niet bij de "
+                                                "waarden van het feit", check="references"))
+        for ci, cond in enumerate(_conditions(f.get("when"))):
+            problems += _condition_problems(doc, (*where, "when", ci), cond, earlier, refs)
+        earlier[f["id"]] = values[f["id"]]
+    for di, x in enumerate(d.get("dates", ())):
+        if "field" in x:
+            refs.check(("dates", di, "field"), x["field"], "veld")
+    for ri, r in enumerate(d.get("stage_rules", ())):
+        problems += _condition_problems(doc, ("stage_rules", ri, "when"), r["when"], values,
+                                        refs)
+        for ti, item in enumerate(r["then"]):
+            ((kind, _),) = item.items()
+            consequence_from_data(item).check(("stage_rules", ri, "then", ti, kind), refs)
+    for pi, phone in enumerate(d.get("acute", {}).get("phones", ())):
+        if "contact" in phone:
+            refs.check(("acute", "phones", pi, "contact"), phone["contact"], "contact")
+    return problems
+
+
+def _conditions(when: Any) -> list[Mapping[str, Any]]:
+    """A fact's ``when``: one condition, a list of alternatives, or none (always)."""
+    if when is None:
+        return []
+    return list(when) if isinstance(when, list) else [when]
+
+
 def protocol_problems(doc: Document) -> list[Problem]:
     """Semantic checks of a schema-valid protocol document."""
     refs = _references(doc)
@@ -201,6 +318,7 @@ def protocol_problems(doc: Document) -> list[Problem]:
     _check_steps_and_questions(doc.data, refs)
     problems += _outcome_problems(doc, refs)
     problems += _rule_problems(doc, refs)
+    problems += _fact_problems(doc, refs)
     return problems + refs.problems
 
 
@@ -233,7 +351,7 @@ def build_protocol(doc: Document) -> Protocol:
         ),
         questions=MappingProxyType({
             q["id"]: Question(q["id"], q["step"], q["label"], q["text"], tuple(q["answers"]),
-                              tuple(q.get("responsible", ())))
+                              tuple(q.get("responsible", ())), q.get("ref"))
             for q in d["questions"]}),
         outcomes=MappingProxyType({
             o["id"]: Outcome(
@@ -243,18 +361,43 @@ def build_protocol(doc: Document) -> Protocol:
                 tuple(o.get("responsible", ())),
                 tuple(o.get("fields", ())))
             for o in d["outcomes"]}),
-        rules=tuple(
-            Rule(
-                id=r["id"], description=r["description"],
-                when=MappingProxyType({
-                    q: tuple(v) if isinstance(v, list) else (v,) for q, v in r["when"].items()}),
-                then=tuple(consequence_from_data(t) for t in r["then"]),
-            )
-            for r in d["rules"]
-        ),
+        rules=tuple(_rule(r, on_facts=False) for r in d["rules"]),
         digest=_digest(d),
         source=doc,
+        **_lifecycle(d),
     )
+
+
+def _condition(when: Mapping[str, Any]) -> Condition:
+    return MappingProxyType({k: tuple(v) if isinstance(v, list) else (v,)
+                             for k, v in when.items()})
+
+
+def _rule(r: Mapping[str, Any], on_facts: bool) -> Rule:
+    return Rule(id=r["id"], description=r["description"], when=_condition(r["when"]),
+                then=tuple(consequence_from_data(t) for t in r["then"]),
+                reason=r.get("reason"), on_facts=on_facts)
+
+
+def _lifecycle(d: Mapping[str, Any]) -> dict[str, Any]:
+    """The protocol's facts, dates, stages, stage rules and acute guidance."""
+    acute = d.get("acute")
+    return {
+        "facts": MappingProxyType({f["id"]: FactDef(
+            f["id"], f.get("label", f["id"]), tuple(f["values"]), f["default"],
+            tuple(FactSource.from_data(x) for x in f.get("from", ())),
+            tuple(_condition(c) for c in _conditions(f.get("when"))))
+            for f in d.get("facts", ())}),
+        "dates": MappingProxyType({x["id"]: DateDef(x["id"], x.get("label", x["id"]),
+                                                    x.get("field"))
+                                   for x in d.get("dates", ())}),
+        "stages": MappingProxyType({x["id"]: StageDef(x["id"], x["label"])
+                                    for x in d.get("stages", ())}),
+        "stage_rules": tuple(_rule(r, on_facts=True) for r in d.get("stage_rules", ())),
+        "acute": AcuteGuidance(acute["text"], tuple(
+            Phone(p.get("name"), p.get("phone"), p.get("contact"))
+            for p in acute.get("phones", ()))) if acute else None,
+    }
 
 
 def protocol_from_document(doc: Document) -> Protocol:
@@ -357,6 +500,7 @@ def school_from_document(doc: Document, protocol: Protocol) -> SchoolConfig:
         digest=_digest(d),
         retention_years=int(d.get("retention_years", 2)),
         board=d.get("board"),
+        report_within_working_days=int(d.get("melden_binnen_werkdagen", 1)),
     )
 
 

@@ -99,6 +99,7 @@ class Question:
     text: str
     answers: tuple[str, ...]
     responsible: tuple[str, ...] = ()
+    ref: str | None = None  # how an explanation names it, e.g. "vraag 2"
 
 
 @dataclass(frozen=True)
@@ -113,15 +114,94 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class FactSource:
+    """Where a dossier records a fact: a field with a value, a recorded step, a flag, or
+    (``passed``) a date fact plus ``working_days`` that lies before today.
+
+    A field or step source gives ``value`` when the field has a value (the step is
+    recorded) and ``otherwise`` when not (None: no value, the next source is asked);
+    a flag source gives the flag's value; a ``passed`` source gives ``ja`` or ``nee``."""
+
+    kind: str  # "field" | "step" | "flag" | "passed"
+    name: str
+    value: str = "ja"
+    otherwise: str | None = None
+    working_days: int = 0
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> FactSource:
+        kind = next(k for k in SOURCE_KINDS if k in data)
+        return cls(kind, data[kind], data.get("value", "ja"), data.get("otherwise"),
+                   int(data.get("working_days", 0)))
+
+
+SOURCE_KINDS = ("field", "step", "flag", "passed")
+
+# Facts the engine itself provides to the stage rules: the route's last outcome and its
+# open question (NONE when there is none).
+BUILTIN_FACTS = ("outcome", "question")
+NONE = "geen"
+
+Condition = Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class FactDef:
+    """A routing fact beside the answers: few discrete values, a default, where a dossier
+    records it (``sources``, first that gives a value wins) and when it is in play
+    (``when``: any of these conditions; empty: always). A fact not in play has its
+    default."""
+
+    id: str
+    label: str
+    values: tuple[str, ...]
+    default: str
+    sources: tuple[FactSource, ...] = ()
+    when: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class DateDef:
+    """A date a dossier records (only for deadlines and ``passed`` facts)."""
+
+    id: str
+    label: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class StageDef:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A number in the acute guidance: a fixed one, or a contact of the school by key."""
+
+    name: str | None = None
+    phone: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
+class AcuteGuidance:
+    text: str
+    phones: tuple[Phone, ...] = ()
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     description: str
     when: Mapping[str, tuple[str, ...]]
     then: tuple[Consequence, ...]
+    reason: str | None = None  # why, as the end of "..., omdat <reason>" (uses je)
+    on_facts: bool = False  # a stage rule: its ``when`` is over facts, not answers
 
     @property
     def is_start(self) -> bool:
-        return not self.when
+        return not self.when and not self.on_facts
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,6 +218,11 @@ class Protocol:
     rules: tuple[Rule, ...]
     digest: str
     source: Document = field(repr=False)
+    facts: Mapping[str, FactDef] = field(default_factory=dict)
+    dates: Mapping[str, DateDef] = field(default_factory=dict)
+    stages: Mapping[str, StageDef] = field(default_factory=dict)
+    acute: AcuteGuidance | None = None
+    stage_rules: tuple[Rule, ...] = ()  # ``when`` over facts: the dossier's stage and tasks
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
@@ -186,6 +271,7 @@ class SchoolConfig:
     digest: str = ""
     retention_years: int = 2
     board: str | None = None  # of the configuration's content: a cache key for forms
+    report_within_working_days: int = 1  # melden_binnen_werkdagen: after the weighing
 
     def assigned_role(self, role: str, step: str | None) -> str:
         """The school's role that plays ``role`` in ``step`` (itself unless remapped)."""

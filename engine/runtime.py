@@ -33,26 +33,36 @@ _CATCH_ALL = "_seen"  # fires on every answer, so that an answer no rule uses is
 _ACTION_PREFIX = "fire:"
 
 
-def _condition(question: str, answers: tuple[str, ...]) -> dict[str, Any]:
+_CATCH_FACTS = "_seen_fact"
+
+
+def _condition(question: str, answers: tuple[str, ...], on_facts: bool = False
+               ) -> dict[str, Any]:
+    key = "v" if on_facts else "a"
     answer: dict[str, Any] = (
-        {"a": answers[0]} if len(answers) == 1 else {"$or": [{"a": a} for a in answers]}
+        {key: answers[0]} if len(answers) == 1 else {"$or": [{key: a} for a in answers]}
     )
+    if on_facts:
+        return {"$and": [{"t": "fact"}, {"f": question}, answer]}
     return {"$and": [{"t": "answer"}, {"q": question}, answer]}
 
 
 def compile_rule(rule: Rule) -> dict[str, Any]:
-    """A rule's ``when`` as a durable_rules rule definition."""
+    """A rule's ``when`` as a durable_rules rule definition (a stage rule's ``when`` is
+    over facts, a route rule's over answers)."""
     if rule.is_start:
         terms = [{"m": {"t": "start"}}]
     else:
-        terms = [{f"c{i}": _condition(q, answers)}
+        terms = [{f"c{i}": _condition(q, answers, rule.on_facts)}
                  for i, (q, answers) in enumerate(rule.when.items())]
     return {"all": terms, "run": _ACTION_PREFIX + rule.id}
 
 
 def compile_protocol(protocol: Protocol) -> dict[str, Any]:
-    definition = {rule.id: compile_rule(rule) for rule in protocol.rules}
+    definition = {rule.id: compile_rule(rule)
+                  for rule in (*protocol.rules, *protocol.stage_rules)}
     definition[_CATCH_ALL] = {"all": [{"m": {"t": "answer"}}], "run": _CATCH_ALL}
+    definition[_CATCH_FACTS] = {"all": [{"m": {"t": "fact"}}], "run": _CATCH_FACTS}
     return definition
 
 
@@ -71,7 +81,7 @@ class _QuietHost(durable_engine.Host):  # type: ignore[misc]
         return
 
     def get_action(self, action_name: str) -> Callable[[Any], None]:
-        if action_name == _CATCH_ALL:
+        if action_name in (_CATCH_ALL, _CATCH_FACTS):
             return _ignore
         if not action_name.startswith(_ACTION_PREFIX):
             raise EngineError(f"unknown action {action_name!r}")
@@ -120,9 +130,11 @@ class RulesSession:
         self._has_state = False
         host.fired[self.sid] = self._fired
 
-    def _assert(self, fact: Mapping[str, Any]) -> list[str]:
+    def _assert(self, fact: Mapping[str, Any] | list[Mapping[str, Any]]) -> list[str]:
         start = len(self._fired)
-        result = self._host.assert_fact(self._name, {"sid": self.sid, **fact})
+        message: Any = ([{"sid": self.sid, **f} for f in fact] if isinstance(fact, list)
+                        else {"sid": self.sid, **fact})
+        result = self._host.assert_fact(self._name, message)
         self._has_state = self._has_state or result is not None
         if result is None:
             raise EngineError("the rules engine returned no result")
@@ -135,6 +147,13 @@ class RulesSession:
 
     def answer(self, question: str, answer: str) -> list[str]:
         return self._assert({"t": "answer", "q": question, "a": answer})
+
+    def facts(self, values: Mapping[str, str]) -> list[str]:
+        """Assert the routing facts (fact id -> value) in one batch; the stage rules match
+        on these. Returns the rules that fired."""
+        if not values:
+            return []
+        return self._assert([{"t": "fact", "f": f, "v": v} for f, v in values.items()])
 
     def close(self) -> None:
         self._host.fired.pop(self.sid, None)

@@ -1,12 +1,14 @@
-"""Scenario files: named answers with what they should give, and the branches they cover.
+"""Scenario files: named answers (and routing facts) with what they should give, and the
+branches they cover.
 
-Branch coverage counts the question/answer pairs the scenarios' routes used.
+Branch coverage counts the question/answer pairs the scenarios' routes used and the
+fact/value pairs of the facts in play.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,8 @@ def _compare(doc: Document, i: int, name: str, expect: dict[str, Any], e: Evalua
             yield mismatch("outcome", expect["outcome"], got)
     if "step" in expect and e.step != expect["step"]:
         yield mismatch("step", expect["step"], e.step)
+    if "stage" in expect and e.stage != expect["stage"]:
+        yield mismatch("stage", expect["stage"], e.stage)
     if "responsible" in expect:
         got_roles = [r.assigned for r in e.responsible]
         if sorted(got_roles) != sorted(expect["responsible"]):
@@ -53,10 +57,7 @@ def _compare(doc: Document, i: int, name: str, expect: dict[str, Any], e: Evalua
             if phones.get(key, "(geen)") != phone:
                 yield mismatch("contacts", f"{key} {phone}", f"{key} {phones.get(key, '(geen)')}")
     if "deadlines" in expect:
-        want = [(d["label"], d["due"]) for d in expect["deadlines"]]
-        got_d = [(d.label, d.due.isoformat()) for d in e.deadlines]
-        if want != got_d:
-            yield mismatch("deadlines", want, got_d)
+        yield from _compare_deadlines(expect["deadlines"], e, mismatch)
     if "ignored" in expect:
         got_i = sorted(x.question for x in e.ignored)
         if got_i != sorted(expect["ignored"]):
@@ -66,6 +67,22 @@ def _compare(doc: Document, i: int, name: str, expect: dict[str, Any], e: Evalua
         for text in expect["actions"]:
             if text not in texts:
                 yield mismatch("actions", repr(text), texts)
+    for text in expect.get("not_actions", ()):
+        if text in [a.text for a in e.actions]:
+            yield mismatch("not_actions", f"niet {text!r}", [a.text for a in e.actions])
+
+
+def _compare_deadlines(wanted: list[dict[str, Any]], e: Evaluation,
+                       mismatch: Callable[[str, Any, Any], Problem]) -> Iterator[Problem]:
+    """Label and due date in order; kind and overdue where the scenario names them."""
+    keys = ("label", "due", "kind", "overdue")
+    want = [tuple(d.get(k) for k in keys if k in d) for d in wanted]
+    got = [tuple({"label": d.label, "due": d.due.isoformat(), "kind": d.kind,
+                  "overdue": d.overdue}[k] for k in keys if k in w)
+           for d, w in zip(e.deadlines, wanted, strict=False)]
+    if len(e.deadlines) != len(wanted) or want != got:
+        yield mismatch("deadlines", want, [(d.label, d.due.isoformat(), d.kind, d.overdue)
+                                           for d in e.deadlines])
 
 
 def run_scenarios(doc: Document, protocols: dict[str, Protocol]) -> ScenarioRun:
@@ -100,10 +117,11 @@ def run_scenarios(doc: Document, protocols: dict[str, Protocol]) -> ScenarioRun:
                                             check="scenario"))
             continue
         try:
-            e = evaluate(protocol, school, sc["answers"], today)
+            e = evaluate(protocol, school, sc["answers"], today, sc.get("facts"))
         except AnswerError as err:
             for p in err.problems:
-                run.problems.append(doc.problem(("scenarios", i, "answers", p.question),
+                section = "answers" if p.question in protocol.questions else "facts"
+                run.problems.append(doc.problem(("scenarios", i, section, p.question),
                                                 f"scenario '{sc['name']}': {p.message}",
                                                 key=p.answer is None, check="scenario"))
             continue
@@ -112,9 +130,13 @@ def run_scenarios(doc: Document, protocols: dict[str, Protocol]) -> ScenarioRun:
                                             f"scenario '{sc['name']}': {err}", check="scenario"))
             continue
         run.covered.update(e.used)
+        facts = dict(e.facts)
+        run.covered.update((f, facts[f]) for f in e.facts_in_play)
         run.problems += _compare(doc, i, sc["name"], sc["expect"], e)
     return run
 
 
 def all_branches(protocol: Protocol) -> list[tuple[str, str]]:
-    return [(q.id, a) for q in protocol.questions.values() for a in q.answers]
+    """Every question/answer pair and every fact/value pair."""
+    return ([(q.id, a) for q in protocol.questions.values() for a in q.answers]
+            + [(f.id, v) for f in protocol.facts.values() for v in f.values])

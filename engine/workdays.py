@@ -35,3 +35,13 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
         if is_working_day(day):
             counted += 1
     return day
+
+
+_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december")
+
+
+def dutch_date(day: dt.date) -> str:
+    """``dinsdag 22 december 2026``."""
+    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"

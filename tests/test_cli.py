@@ -59,8 +59,34 @@ def test_decide_text(capsys, write):
     assert code == 0
     assert "Uitkomst: Melden bij Veilig Thuis." in out
     assert "Meld bij Veilig Thuis. — Veilig Thuis (regio), tel. 0412-673700" in out
-    assert "uiterlijk 2026-12-04 (binnen 5 werkdagen)" in out
+    assert ("Veilig Thuis neemt een besluit en koppelt terug naar de melder (Veilig Thuis): "
+            "uiterlijk vrijdag 4 december 2026 (binnen 5 werkdagen)") in out
+    assert "Melding bij Veilig Thuis: uiterlijk maandag 30 november 2026" in out
     assert "Verantwoordelijk: directeur" in out
+    assert "Fase: Melden bij Veilig Thuis" in out
+    assert "Alarmnummer (politie, ambulance, brandweer): 112" in out
+    assert "Veilig Thuis (landelijk, gratis, dag en nacht): 0800-2000" in out
+
+
+def test_decide_with_facts_as_json(capsys, write):
+    facts = write("facts.yaml", "melding_gedaan: ja\nmelding_datum: 2026-12-21\n")
+    code, out, _ = decide(capsys, write, "{sterk_vermoeden: nee, actie_nodig: ja, onveilig: ja}",
+                          "--today", "2026-12-22", "--facts", str(facts), "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["stage"] == "wacht_op_veilig_thuis"
+    assert d["acute"]["phones"] == [
+        {"name": "Alarmnummer (politie, ambulance, brandweer)", "phone": "112"},
+        {"name": "Veilig Thuis (regio)", "phone": "0412-673700"},
+        {"name": "Veilig Thuis (landelijk, gratis, dag en nacht)", "phone": "0800-2000"}]
+    assert [(x["due"], x["kind"]) for x in d["deadlines"]] == [("2026-12-29", "veilig_thuis")]
+
+
+def test_decide_with_a_wrong_fact_is_bad_input(capsys, write):
+    facts = write("facts.yaml", "melding_gedaan: misschien\n")
+    code, _, err = decide(capsys, write, "{}", "--facts", str(facts))
+    assert code == 2
+    assert "facts.yaml:1:1: waarde 'misschien' is niet mogelijk bij feit 'melding_gedaan'" in err
 
 
 @pytest.mark.parametrize(("answers", "expected"), [
@@ -105,7 +131,7 @@ def test_decide_reads_answers_from_stdin(capsys, monkeypatch):
 def test_check_passes_on_shipped_files(capsys):
     assert main(["check"]) == 0
     out = capsys.readouterr().out
-    assert "Dekking meldcode-onderwijs: 100% van de vraag/antwoord-paren (15/15)." in out
+    assert "Dekking meldcode-onderwijs: 100% van de vraag/antwoord-paren (40/40)." in out
     assert out.rstrip().endswith("OK.")
 
 
@@ -137,7 +163,7 @@ def test_check_scenario_mismatch_and_coverage(capsys, write, demo_text):
     assert lines[0] == (f"{scenarios}:6:16: scenario 'fout verwacht': verwacht outcome melden, "
                         "kreeg dossier_sluiten")
     assert "geen scenario dekt vraag 'onveilig' met antwoord 'ja'" in "\n".join(lines)
-    assert "Dekking meldcode-onderwijs: 13% van de vraag/antwoord-paren (2/15)." in lines
+    assert "Dekking meldcode-onderwijs: 10% van de vraag/antwoord-paren (4/40)." in lines
 
 
 def test_graph_formats(capsys):

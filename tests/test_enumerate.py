@@ -12,8 +12,11 @@ def test_gap_and_dead_rule_found_by_enumeration(messages, write, protocol_text):
     assert messages(path) == [
         f"{path}:{item_line(text, 'actie_nodig', 'step')}:5: gat in de route na "
         "{sterk_vermoeden: nee, actie_nodig: nee}: geen volgende vraag en geen uitkomst",
+        # the stage rule for the outcome the gap made unreachable is dead too
+        f"{path}:{item_line(text, 'dossier_sluiten', 'description')}:5: regel "
+        "'dossier_sluiten' gaat bij geen enkele bereikbare toestand af",
         f"{path}:{item_line(text, 'geen_actie_nodig', 'description')}:5: regel "
-        "'geen_actie_nodig' gaat bij geen enkele antwoordcombinatie af",
+        "'geen_actie_nodig' gaat bij geen enkele bereikbare toestand af",
     ]
 
 

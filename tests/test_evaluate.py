@@ -51,10 +51,14 @@ def test_melden_calls_the_schools_veilig_thuis_and_gives_five_working_days(proto
     assert [(c.key, c.phone) for c in e.contacts] == [("veilig_thuis", "0412-673700")]
     melden = [a for a in e.actions if a.contact]
     assert melden[0].text == "Meld bij Veilig Thuis." and melden[0].contact.phone == "0412-673700"
-    assert [(d.due, d.working_days) for d in e.deadlines] == [(dt.date(2026, 12, 4), 5)]
+    assert [(d.due, d.working_days, d.kind) for d in e.deadlines] == [
+        (dt.date(2026, 12, 4), 5, "veilig_thuis"),  # Veilig Thuis decides (from today)
+        (dt.date(2026, 11, 30), 1, "school")]  # the school reports within 1 working day
     assert [r.name for r in e.responsible] == ["directeur"]
-    assert e.explanation().startswith("Melden bij Veilig Thuis, omdat:\n")
-    assert "acute en/of structurele onveiligheid. (onveilig: ja)" in e.explanation()
+    assert e.explanation().startswith(
+        "Melden bij Veilig Thuis, omdat je inschat dat de leerling niet veilig is "
+        "(vraag 2: ja).\n")
+    assert "::" not in e.explanation() and "onveilig" not in e.explanation()
 
 
 def test_bevoegd_gezag_not_informed_gives_the_action_and_keeps_the_question(protocol, demo):
@@ -135,5 +139,8 @@ def test_to_dict_has_the_documented_keys(protocol, demo):
     assert d["contacts"] == [{"key": "veilig_thuis", "name": "Veilig Thuis (regio)",
                               "phone": "0412-673700"}]
     assert d["deadlines"] == [{"label": "Melding bij Veilig Thuis", "due": "2026-11-27",
-                               "working_days": 0}]
+                               "due_text": "vrijdag 27 november 2026", "working_days": 0,
+                               "kind": "school", "overdue": False}]
+    assert d["stage"] == "melden"
+    assert [p["phone"] for p in d["acute"]["phones"]] == ["112", "0412-673700", "0800-2000"]
     assert {"actions", "responsible", "trace"} <= d.keys()

@@ -6,6 +6,7 @@ from .conftest import item_line
 
 HULP_MET_RESULTAAT = """  - id: hulp_met_resultaat
     description: De hulp leidt binnen de afgesproken termijn tot de afgesproken resultaten.
+    reason: de hulp binnen de afgesproken termijn tot de afgesproken resultaten leidt
     when:
       hulp_resultaat: ja
     then:

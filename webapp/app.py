@@ -15,9 +15,21 @@ from flask_wtf.csrf import CSRFProtect
 
 from meldroute.engine import ConfigError, Problem
 
-from . import admin, auth, board, crypto, dossiers, errors, filters, hardening, settings, startup
+from . import (
+    admin,
+    auth,
+    board,
+    crypto,
+    dossiers,
+    errors,
+    filters,
+    hardening,
+    key_check,
+    settings,
+    startup,
+)
 from . import schooladmin as school_settings
-from .context import DB_ENGINE, DB_SESSIONS, REGISTRY, close_db, db_sessions_of
+from .context import DB_ENGINE, DB_SESSIONS, REGISTRY, close_db, db_engine_of, db_sessions_of
 from .db import current_revision, head_revision, make_db_engine, make_sessionmaker
 from .registry import Registry
 from .web_sessions import WebSessionInterface
@@ -62,11 +74,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["KEYRING"]:  # start-up checks: one Dutch line instead of a traceback
         startup.check_keys(instance)
     startup.check_database_folder(app.config["DATABASE_URL"])
-    crypto.configure(app.config["KEYRING"] or crypto.load_keyring(instance))
     app.session_interface = WebSessionInterface()
+    if not app.config["CHECK_DB"]:
+        crypto.configure(app.config["KEYRING"] or crypto.load_keyring(instance))
     _open_data(app)
+    if app.config["CHECK_DB"]:
+        _check_keys(app, instance)
     _register_web(app)
     return app
+
+
+def _check_keys(app: Flask, instance: Path) -> None:
+    """Keys that read this database, or none made for a database with encrypted data."""
+    ring = app.config["KEYRING"] or crypto.find_keyring(instance)
+    try:
+        ring = key_check.verify(db_engine_of(app), ring,
+                                lambda: crypto.load_keyring(instance),
+                                str(crypto.key_file(instance)))
+    except ConfigError:
+        db_engine_of(app).dispose()
+        raise
+    crypto.configure(ring)
 
 
 def _open_data(app: Flask) -> None:

@@ -28,6 +28,8 @@ WEB_COMMANDS: dict[str, tuple[str, str]] = {
     "school": ("school_files", "schoolconfiguraties (in de database)"),
     "board": ("school_files", "schoolbesturen en hun standaardinstellingen"),
     "retention": ("server", "dossiers na hun bewaartermijn verwijderen"),
+    "backup": ("backup", "back-up van de database en (apart, versleuteld) de sleutels"),
+    "restore": ("backup", "een back-up terugzetten (met --force over bestaande gegevens)"),
 }
 
 

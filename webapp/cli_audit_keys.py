@@ -11,13 +11,12 @@ from collections.abc import Callable
 from flask import Flask
 from sqlalchemy import text
 
-from . import audit, crypto
+from . import audit, crypto, key_check
 from .cli_common import record_cli, web_app
 from .context import db_sessions_of
 
 # every encrypted column: (table, column, primary key)
-ENCRYPTED = (("dossiers", "pupil_name", "id"), ("dossiers", "pupil_birthdate", "id"),
-             ("step_records", "data", "id"), ("users", "totp_secret", "id"))
+ENCRYPTED = tuple((table, column, "id") for table, column in key_check.encrypted_columns())
 
 
 def add_audit_parser(audit_cmd: argparse.ArgumentParser) -> None:
@@ -53,16 +52,23 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def reencrypt(app: Flask, ring: crypto.KeyRing) -> int:
-    """Every encrypted value again with the ring's newest key; how many there were."""
+    """Every encrypted value again with the ring's newest key; how many there were.
+
+    The database's key check is rewritten in the same transaction. A value a running
+    server changed meanwhile is left as that server wrote it (it reads the new key file
+    before it encrypts), never overwritten with the old value.
+    """
     count = 0
     with db_sessions_of(app)() as db:
         for table, column, key in ENCRYPTED:
             rows = db.execute(text(f"SELECT {key}, {column} FROM {table} "
                                    f"WHERE {column} IS NOT NULL")).all()
             for row_id, value in rows:
-                db.execute(text(f"UPDATE {table} SET {column} = :v WHERE {key} = :i"),
-                           {"v": ring.rotate(value), "i": row_id})
+                db.execute(text(f"UPDATE {table} SET {column} = :v "
+                                f"WHERE {key} = :i AND {column} = :old"),
+                           {"v": ring.rotate(value), "i": row_id, "old": value})
                 count += 1
+        key_check.record(db, ring)
         record_cli(app, db, "keys.reencrypt", f"{count} waarden")
         db.commit()
     return count

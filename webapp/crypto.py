@@ -5,12 +5,21 @@ Keys come from ``MELDROUTE_KEYS`` (comma-separated, newest first) or from a key 
 with a fresh key on first use) — never from the database. ``MultiFernet`` encrypts with
 the newest key and reads with all of them, so ``meldroute keys rotate`` can add a key and
 re-encrypt while the old one still reads.
+
+A running server follows the key file: when the file changed (``keys rotate`` in another
+process), the next encryption, and a value no key of the ring can read, re-read it. A
+database remembers the key set it is written with (``key_check.py``): a start with keys
+that cannot read it is refused, and no key is generated for a database that has
+encrypted data already.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +32,45 @@ class KeyError_(Exception):  # noqa: N801 - not the builtin KeyError
     """No usable key, or a value no key can read."""
 
 
+def fingerprint(key: str) -> str:
+    """A short name of a key that reveals nothing of it (for messages and the database)."""
+    return hashlib.sha256(b"meldroute key fingerprint\0" + key.encode()).hexdigest()[:16]
+
+
+Stamp = tuple[int, int, int]  # a key file's (inode, size, mtime in ns)
+
+
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
 @dataclass(frozen=True)
 class KeyRing:
     keys: tuple[str, ...]  # newest first
     source: str  # "env" or the key file's path
+    stamp: Stamp | None = None  # the key file as it was when read
 
-    @property
+    @cached_property
     def fernet(self) -> MultiFernet:
         return MultiFernet([Fernet(k.encode()) for k in self.keys])
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        return tuple(fingerprint(k) for k in self.keys)
+
+    def changed_on_disk(self) -> bool:
+        return self.source != "env" and _stamp(Path(self.source)) != self.stamp
+
+    def can_read(self, token: str) -> bool:
+        try:
+            self.decrypt(token)
+        except KeyError_:
+            return False
+        return True
 
     def encrypt(self, text: str) -> str:
         return self.fernet.encrypt(text.encode("utf-8")).decode("ascii")
@@ -49,20 +89,49 @@ def key_file(instance: Path) -> Path:
     return Path(os.environ.get("MELDROUTE_KEY_FILE") or instance / "keys")
 
 
-def load_keyring(instance: Path) -> KeyRing:
+def create_key_file(path: Path) -> None:
+    """A key file with one fresh key; a file made meanwhile by another process is kept."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(Fernet.generate_key().decode() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(tmp, path)  # appears complete, or not at all (never overwrites)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+
+
+def find_keyring(instance: Path) -> KeyRing | None:
+    """The configured keys (``MELDROUTE_KEYS`` or the key file); None when there are none.
+    Never makes a key: ``key_check.py`` decides whether a database may get a new one."""
     env = os.environ.get("MELDROUTE_KEYS")
     if env:
-        keys = tuple(k.strip() for k in env.split(",") if k.strip())
-        source = "env"
-    else:
-        path = key_file(instance)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(Fernet.generate_key().decode() + "\n")
-        keys = tuple(line.strip() for line in path.read_text().splitlines() if line.strip())
-        source = str(path)
+        return _checked(tuple(k.strip() for k in env.split(",") if k.strip()), "env", None)
+    path = key_file(instance)
+    return read_key_file(path) if path.exists() else None
+
+
+def load_keyring(instance: Path) -> KeyRing:
+    """The configured keys; a new key file with a fresh key when there are none."""
+    found = find_keyring(instance)
+    if found is None:
+        create_key_file(key_file(instance))
+        found = read_key_file(key_file(instance))
+    return found
+
+
+def read_key_file(path: Path) -> KeyRing:
+    stamp = _stamp(path)
+    keys = tuple(line.strip() for line in path.read_text().splitlines() if line.strip())
+    return _checked(keys, str(path), stamp)
+
+
+def _checked(keys: tuple[str, ...], source: str, stamp: Stamp | None) -> KeyRing:
     if not keys:
         raise KeyError_("no encryption key configured")
     for key in keys:
@@ -70,7 +139,7 @@ def load_keyring(instance: Path) -> KeyRing:
             Fernet(key.encode())
         except ValueError:
             raise KeyError_(f"an encryption key in {source} is not a Fernet key") from None
-    return KeyRing(keys, source)
+    return KeyRing(keys, source, stamp)
 
 
 def add_key(ring: KeyRing) -> KeyRing:
@@ -85,10 +154,11 @@ def add_key(ring: KeyRing) -> KeyRing:
     with os.fdopen(fd, "w") as handle:
         handle.write("\n".join((new, *ring.keys)) + "\n")
     tmp.replace(path)
-    return KeyRing((new, *ring.keys), ring.source)
+    return KeyRing((new, *ring.keys), ring.source, _stamp(path))
 
 
 _RING: KeyRing | None = None
+_RELOAD_LOCK = threading.Lock()
 
 
 def configure(ring: KeyRing) -> None:
@@ -102,6 +172,22 @@ def ring() -> KeyRing:
     return _RING
 
 
+def fresh_ring() -> KeyRing:
+    """The configured ring, re-read first when its key file changed on disk (a rotation
+    by ``meldroute keys rotate`` while this server runs)."""
+    global _RING
+    current = ring()
+    if not current.changed_on_disk():
+        return current
+    with _RELOAD_LOCK:
+        if _RING is not None and _RING.changed_on_disk():
+            try:
+                _RING = read_key_file(Path(current.source))
+            except (KeyError_, OSError):
+                pass  # gone or broken: keep the keys that worked
+        return ring()
+
+
 class EncryptedText(TypeDecorator[str]):
     """Text encrypted with the configured key ring before it reaches the database."""
 
@@ -109,7 +195,12 @@ class EncryptedText(TypeDecorator[str]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
-        return None if value is None else ring().encrypt(str(value))
+        return None if value is None else fresh_ring().encrypt(str(value))
 
     def process_result_value(self, value: Any, dialect: Any) -> str | None:
-        return None if value is None else ring().decrypt(value)
+        if value is None:
+            return None
+        try:
+            return ring().decrypt(value)
+        except KeyError_:  # written with a key this process has not read yet?
+            return fresh_ring().decrypt(value)

@@ -1,11 +1,21 @@
-"""Error pages: Dutch, generic, never a traceback."""
+"""Error pages: Dutch, generic, never a traceback.
+
+A server error (500) and a database outage (503, "tijdelijk niet beschikbaar") render
+``error_server.html`` without the app's context processors, without flashed messages,
+the signed-in user or a CSRF token: nothing on that page touches the database, whose
+session may be the thing that failed. A failed POST shows what the user typed (read-only,
+to copy), since nothing of it was saved. Should even that page fail, a fixed Dutch page
+is the answer, never the WSGI server's bare English one.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -15,7 +25,75 @@ MESSAGES = {
     405: ("Niet toegestaan", "Deze handeling is hier niet toegestaan."),
     413: ("Te groot", "Het formulier is te groot om te verwerken."),
     500: ("Er ging iets mis", "Er ging iets mis aan onze kant. Er is niets opgeslagen."),
+    503: ("Tijdelijk niet beschikbaar",
+          "Meldroute is tijdelijk niet beschikbaar: de database is niet bereikbaar. "
+          "Er is niets opgeslagen. Probeer het over een paar minuten opnieuw."),
 }
+# the database cannot be reached (down, restarting, locked too long, disk gone)
+OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+           sa_exc.TimeoutError)
+RETRY_AFTER_SECONDS = 30
+# form fields that are not the user's own words, or never to be shown again
+TECHNICAL_FIELDS = {"csrf_token", "base_version", "action", "user", "code", "username"}
+SECRET_PARTS = ("password", "wachtwoord", "totp", "secret")
+# pages whose forms hold the user's own words (not sign-in, account or user admin pages,
+# whose forms hold passwords and codes)
+TYPED_SHOWN_UNDER = ("/dossiers", "/scholen/", "/besturen/")
+MAX_TYPED_FIELDS = 100
+
+FALLBACK = """<!doctype html>
+<html lang="nl"><head><meta charset="utf-8"><title>{title} · Meldroute</title></head>
+<body><main><h1>{title}</h1><p>{message}</p>
+<p>Ga met de terugknop van je browser terug naar je formulier als je iets had ingevuld.</p>
+</main></body></html>
+"""
+
+
+def is_outage(error: BaseException) -> bool:
+    return isinstance(error, OUTAGES)
+
+
+def typed_by_user() -> list[tuple[str, str]]:
+    """(field name, text) of what a failed POST carried, technical fields left out."""
+    if request.method != "POST" or not request.path.startswith(TYPED_SHOWN_UNDER):
+        return []
+    try:
+        items = request.form.items(multi=True)
+        typed = [(name, value) for name, value in items
+                 if name not in TECHNICAL_FIELDS and value.strip()
+                 and not any(part in name.lower() for part in SECRET_PARTS)]
+    except Exception:  # a form that cannot be read (too large, broken): nothing to show
+        return []
+    return typed[:MAX_TYPED_FIELDS]
+
+
+def _keep_web_session_untouched() -> None:
+    """Nothing of a failed request is saved, not even the web session's last-seen time
+    (which would ask the database that just failed): the session stays as it was."""
+    try:
+        ctx: Any = request_ctx._get_current_object()  # type: ignore[attr-defined]
+        null = current_app.session_interface.make_null_session(current_app)
+        # Flask 3.1 keeps the opened session in ``_session`` (``session`` is read-only)
+        setattr(ctx, "_session" if hasattr(ctx, "_session") else "session", null)
+    except Exception:  # outside a request: nothing to keep
+        pass
+
+
+def server_error_page(code: int) -> Any:
+    """The 500/503 page, rendered without touching the database."""
+    _keep_web_session_untouched()
+    title, message = MESSAGES[code]
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if code == 503 else {}
+    try:
+        template = current_app.jinja_env.get_template("error_server.html")
+        # no render_template: its context processors (admin links, CSRF, the user) could
+        # query the database, and that session may be the one that failed
+        html = template.render(title=title, message=message, typed=typed_by_user(),
+                               code=code, config=current_app.config)
+    except Exception as err:
+        current_app.logger.error("error page failed: %s", err.__class__.__name__)
+        html = FALLBACK.format(title=title, message=message)
+    return html, code, {"Content-Type": "text/html; charset=utf-8", **headers}
 
 
 def register(app: Flask) -> None:
@@ -29,11 +107,19 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         code = error.code or 500
+        if code >= 500:
+            # an error before the view (opening the web session) arrives here wrapped
+            original = getattr(error, "original_exception", None)
+            outage = code == 503 or (original is not None and is_outage(original))
+            return server_error_page(503 if outage else 500)
         title, message = MESSAGES.get(code, (error.name, error.description or ""))
         return render_template("error.html", title=title, message=message), code
 
     @app.errorhandler(Exception)
     def server_error(error: Exception) -> Any:
+        if is_outage(error):
+            # one line, no traceback: an outage is not a bug; never the statement or values
+            app.logger.warning("database unavailable: %s", error.__class__.__name__)
+            return server_error_page(503)
         app.logger.exception("unhandled error: %s", error.__class__.__name__)
-        title, message = MESSAGES[500]
-        return render_template("error.html", title=title, message=message), 500
+        return server_error_page(500)

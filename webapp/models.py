@@ -239,3 +239,16 @@ class StepRecord(Base):
 
     dossier: Mapped[Dossier] = relationship(back_populates="records")
     author: Mapped[User] = relationship()
+
+
+class KeyCheck(Base):
+    """One row: which key set the encrypted columns are written with. ``fingerprint``
+    names the newest key (a hash, never the key); ``canary`` is a known text encrypted
+    with it. A start whose keys cannot read the canary is refused (``key_check.py``)."""
+
+    __tablename__ = "key_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    canary: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from meldroute.engine import (
@@ -39,7 +40,8 @@ from meldroute.engine import (
 
 from . import school_configs
 from .context import schools_memo
-from .models import ProtocolVersion
+from .models import ProtocolVersion, utcnow
+from .upserts import insert_if_absent
 
 _CHECKED: set[str] = set()  # digests of protocols whose route passed the full check
 _CHECK_LOCK = threading.Lock()
@@ -78,14 +80,23 @@ class Registry:
         return self._db_sessions()
 
     def seed(self, db: Session) -> list[str]:
-        """Import the start-up school files the database does not have yet."""
+        """Import the start-up school files the database does not have yet.
+
+        Several processes starting at once on a fresh database all try: one import wins,
+        the others' unique-constraint errors mean "already there".
+        """
         imported = []
         for school in self.seeds.values():
             if school_configs.latest(db, school_configs.SCHOOL, school.id) is None:
                 assert school.source is not None
-                school_configs.save(db, school_configs.SCHOOL, school.id, school.source.data,
-                                    "meldroute",
-                                    f"eerste import uit {Path(school.source.path).name}")
+                try:
+                    school_configs.save(db, school_configs.SCHOOL, school.id,
+                                        school.source.data, "meldroute",
+                                        f"eerste import uit {Path(school.source.path).name}")
+                    db.commit()
+                except IntegrityError:
+                    db.rollback()  # another process imported it at the same moment
+                    continue
                 imported.append(school.id)
         db.commit()
         return imported
@@ -183,12 +194,14 @@ class Registry:
         return self.protocols[school.protocol]
 
     def pin(self, db: Session, protocol: Protocol) -> str:
-        """Keep the protocol's text in the database; returns its digest."""
-        if db.get(ProtocolVersion, protocol.digest) is None:
-            db.add(ProtocolVersion(digest=protocol.digest, protocol_id=protocol.id,
-                                   version=protocol.version,
-                                   source=self._texts[protocol.digest]))
-            db.flush()
+        """Keep the protocol's text in the database; returns its digest.
+
+        Race-free: two first dossiers at once both insert, one of them does nothing.
+        """
+        insert_if_absent(db, ProtocolVersion, {
+            "digest": protocol.digest, "protocol_id": protocol.id,
+            "version": protocol.version, "source": self._texts[protocol.digest],
+            "created_at": utcnow()}, keys=["digest"])
         return protocol.digest
 
     def by_digest(self, db: Session, digest: str) -> Protocol:

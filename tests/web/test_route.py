@@ -16,7 +16,7 @@ HULP_PLAN = {"hulp_termijn": "2027-01-15", "hulp_casemanager": "ib",
 # (answers in the order they are given, per step) -> outcome, next question, what shows
 BRANCHES = [
     ([("afwegen", {"sterk_vermoeden": "ja"}), ("afwegen", {"bevoegd_gezag_ingelicht": "ja"})],
-     "direct_melden", None, "Direct (telefonisch) (anoniem) melding doen bij Veilig Thuis."),
+     "direct_melden", None, "Meld direct telefonisch bij Veilig Thuis."),
     ([("afwegen", {"sterk_vermoeden": "ja"}), ("afwegen", {"bevoegd_gezag_ingelicht": "nee"})],
      None, "bevoegd_gezag_ingelicht", "Informeer het bevoegd gezag"),
     ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "nee"})],
