@@ -199,9 +199,9 @@ def test_the_size_limit_is_a_setting(tmp_path, monkeypatch):
 
 def test_answers_on_standard_input_have_the_same_limit(tmp_path):
     done = run_meldroute(["decide", "--school", str(DEMO_FILE), "--answers", "-"], tmp_path,
-                         {"MELDROUTE_MAX_FILE_SIZE": "20000"}, stdin="#" * 30000 + "\n")
+                         {"MELDROUTE_MAX_FILE_SIZE": "200000"}, stdin="#" * 300_000 + "\n")
     line = assert_fails_clearly(done, 2)
-    assert line.startswith("<stdin>:1:1: invoer is te groot (meer dan 20.000 bytes")
+    assert line.startswith("<stdin>:1:1: invoer is te groot (meer dan 200.000 bytes")
 
 
 def test_a_folder_with_a_broken_link_among_good_files_is_not_passed(tmp_path, capsys,
