@@ -83,9 +83,10 @@ def test_decide_with_facts_as_json(capsys, write):
 
 
 def test_decide_with_a_wrong_fact_is_bad_input(capsys, write):
+    """A problem in a file that could be read: exit 1 (docs/exit-codes.md)."""
     facts = write("facts.yaml", "melding_gedaan: misschien\n")
     code, _, err = decide(capsys, write, "{}", "--facts", str(facts))
-    assert code == 2
+    assert code == 1
     assert "facts.yaml:1:1: waarde 'misschien' is niet mogelijk bij feit 'melding_gedaan'" in err
 
 
