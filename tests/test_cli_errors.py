@@ -53,6 +53,7 @@ def make_files(folder: Path) -> None:
                                             encoding="utf-8")
     (folder / "antwoorden_fout.yaml").write_text("{sterk_vermoeden: misschien}\n",
                                                  encoding="utf-8")
+    (folder / "feiten_fout.yaml").write_text("melding_gedaan: misschien\n", encoding="utf-8")
     (folder / "protocol_fout.yaml").write_text("id: p\nversion: 1\nsteps: []\nrules: [\n",
                                                encoding="utf-8")
 
@@ -85,6 +86,8 @@ ENGINE_TABLE = [
     ([*DECIDE, "bom.yaml"], {}, 2),
     (["decide", "--school", "school_fout.yaml", "--answers", "antwoorden.yaml"], {}, 1),
     (["decide", "--school", "groot.yaml", "--answers", "antwoorden.yaml"], {}, 2),
+    ([*DECIDE, "antwoorden.yaml", "--facts", "feiten_fout.yaml"], {}, 1),
+    ([*DECIDE, "antwoorden.yaml", "--facts", "/dev/zero"], {}, 2),
     (["graph"], {}, 0),
     (["graph", "--protocol", "protocol_fout.yaml"], {}, 1),
     (["graph", "--protocol", "/dev/zero"], {}, 2),

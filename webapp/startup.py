@@ -142,7 +142,8 @@ def explain(exc: BaseException) -> tuple[list[str], int] | None:
     """The lines to print and the exit status for a failure that is not a bug; None for
     anything else (that one keeps its traceback)."""
     if isinstance(exc, ConfigError):
-        status = 2 if any(p.check == "database" for p in exc.problems) \
+        # the database's revision, keys that do not fit it: could not run, not a file problem
+        status = 2 if any(p.check in ("database", "keys") for p in exc.problems) \
             else exit_status(exc.problems)
         return [format_problem(p) for p in exc.problems], status
     if isinstance(exc, (settings.SettingError, SettingError)):
