@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask import Flask
@@ -15,11 +16,14 @@ from .lifecycle import deadline_kind
 MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december"]
 DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
+# Times are stored in UTC and shown as the school sees its clock, whatever the server's.
+SCHOOL_TIME = ZoneInfo("Europe/Amsterdam")
 
 
 def dutch_date(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        local = value.astimezone() if value.tzinfo else value
+    if isinstance(value, dt.datetime):  # naive: UTC as stored (SQLite drops the zone)
+        local = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(
+            SCHOOL_TIME)
         return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local:%H:%M}"
     if isinstance(value, dt.date):
         return f"{DAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]} {value.year}"
