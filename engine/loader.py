@@ -202,10 +202,12 @@ def _outcome_problems(doc: Document, refs: References) -> list[Problem]:
                     f"veld '{f}' wordt door de uitkomst gevraagd maar is niet 'conditional'",
                     check="references"))
             requested.add(f)
+    requested |= {f for r in (*d["rules"], *d.get("stage_rules", ()))  # ``request:`` items
+                  for t in r["then"] for f in t.get("request", ())}
     for fid, where in conditional.items():
         if fid not in requested:
             problems.append(doc.problem(
-                where, f"veld '{fid}' is 'conditional' maar geen uitkomst vraagt erom",
+                where, f"veld '{fid}' is 'conditional' maar geen uitkomst of regel vraagt erom",
                 check="references"))
     return problems
 

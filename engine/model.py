@@ -49,6 +49,7 @@ class FieldDef:
     max_length: int | None = None
     not_future: bool = False
     not_past: bool = False
+    required_with: str | None = None  # required once this other field of the step has a value
     conditional: bool = False
     multiple: bool = True
     question: str | None = None
@@ -68,6 +69,7 @@ class FieldDef:
             max_length=data.get("max_length"),
             not_future=bool(data.get("not_future", False)),
             not_past=bool(data.get("not_past", False)),
+            required_with=data.get("required_with"),
             conditional=bool(data.get("conditional", False)),
             multiple=bool(data.get("multiple", True)),
             question=data.get("question"),

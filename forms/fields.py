@@ -49,7 +49,7 @@ from meldroute.engine import (
     resolve_role,
 )
 
-from .validators import NotFuture, NotPast
+from .validators import NotFuture, NotPast, RequiredWith
 
 # A WTForms validator. (What a field class returns outside a form is an unbound field;
 # WTForms' stubs type it as the field itself, and so does ``FieldType.build``.)
@@ -156,7 +156,12 @@ class FieldType:
         return {}
 
     def build(self, ctx: BuildContext) -> Field:
-        return self.wtf_class(self.label(ctx), validators=self.validators(),
+        validators = self.validators()
+        other = self.fdef.required_with
+        if other:  # first: Optional ends the chain when this field has no value
+            labels = {f.id: f.label for f in ctx.step.fields}
+            validators.insert(0, RequiredWith(other, labels.get(other, other)))
+        return self.wtf_class(self.label(ctx), validators=validators,
                               description=self.description(ctx), **self.options(ctx))
 
     def prepare(self, field: Field) -> None:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from wtforms import Field, Form
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 _TODAY: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("today", default=None)
 
@@ -28,6 +28,23 @@ def use_today(today: dt.date) -> Iterator[None]:
 
 def today() -> dt.date:
     return _TODAY.get() or dt.date.today()
+
+
+class RequiredWith:
+    """Required once another field of the form has a value (``required_with``)."""
+
+    def __init__(self, other: str, other_label: str) -> None:
+        self.other = other
+        self.message = f"Vul dit in: je hebt ook '{other_label}' ingevuld."
+
+    def __call__(self, form: Form, field: Field) -> None:
+        other = form._fields.get(self.other)
+        if other is None or other.data in (None, "", [], False):
+            return
+        if field.data in (None, [], False) or (isinstance(field.data, str)
+                                               and not field.data.strip()):
+            field.errors = []
+            raise StopValidation(self.message)
 
 
 class NotFuture:

@@ -54,7 +54,11 @@ def test_signaleren_to_hulp_afsluiten(page, live_app, output_dir):
     page.get_by_label("Wie heeft welke rol").fill("Intern begeleider is casemanager.")
     page.get_by_label("Taken van alle betrokkenen").fill("Wekelijks contact met ouders.")
     save(page, 5)
-    answer(page, "hulp_resultaat", "ja", 5)
+    # question 5 before the agreed term: allowed once the reason is recorded
+    page.check('input[name="hulp_resultaat"][value="ja"]')
+    page.get_by_label("Waarom je afweging 5 al voor de afgesproken termijn beantwoordt").fill(
+        "De hulp is eerder afgerond dan afgesproken.")
+    save(page, 5)
 
     page.get_by_role("heading", name="Stap 6: Eventuele nazorg").wait_for()
     page.get_by_label("Afspraken over het monitoren").fill("Maandelijks overleg.")

@@ -9,6 +9,8 @@ from meldroute.webapp.models import Dossier
 
 from .conftest import walk_to_afwegen
 
+# question 5 before the agreed term (2027-01-15): allowed with the reason recorded
+EARLY = {"hulp_resultaat_eerder_reden": "De hulp is eerder afgerond dan afgesproken."}
 HULP_PLAN = {"hulp_termijn": "2027-01-15", "hulp_casemanager": "ib",
              "hulp_rollen": "IB-er: casemanager; leerkracht: volgt de leerling.",
              "hulp_taken": "Wekelijks contact met ouders; verwijzing naar CJG."}
@@ -34,12 +36,12 @@ BRANCHES = [
     ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "ja"}),
       ("afwegen", {"onveilig": "nee"}), ("beslissen", {"hulp_mogelijk": "ja"}),
       ("beslissen", {"hulp_aanvaard": "ja"}), ("beslissen", HULP_PLAN),
-      ("beslissen", {"hulp_resultaat": "nee"})],
+      ("beslissen", {"hulp_resultaat": "nee", **EARLY})],
      "melden", None, "Melden bij Veilig Thuis"),
     ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "ja"}),
       ("afwegen", {"onveilig": "nee"}), ("beslissen", {"hulp_mogelijk": "ja"}),
       ("beslissen", {"hulp_aanvaard": "ja"}), ("beslissen", HULP_PLAN),
-      ("beslissen", {"hulp_resultaat": "ja"}),
+      ("beslissen", {"hulp_resultaat": "ja", **EARLY}),
       ("nazorg", {"afspraken_monitoring": "Maandelijks overleg IB-er en ouders."})],
      "hulp_afsluiten", None, "Hulp afsluiten met vastgelegde afspraken"),
 ]
@@ -133,3 +135,27 @@ def test_nazorg_rejects_an_over_long_agreement_and_stores_nothing(app, browser):
     assert response.status_code == 400
     assert "Veld mag niet langer zijn dan 4000 karakters." in browser.last
     assert records(app) == stored
+
+
+def test_question_5_before_the_term_needs_a_reason(app, browser):
+    """The result of the help is weighed after the agreed term; earlier only with the
+    reason recorded: without it the save is refused next to the field, nothing stored."""
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)
+    afwegen = {"sterk_vermoeden": "nee", "actie_nodig": "ja", "onveilig": "nee"}
+    for i in range(1, 4):
+        browser.post_step(dossier, "afwegen", dict(list(afwegen.items())[:i]))
+    plan = {"hulp_mogelijk": "ja", "hulp_aanvaard": "ja", **HULP_PLAN}
+    browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "ja"})
+    browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "ja", "hulp_aanvaard": "ja"})
+    assert browser.post_step(dossier, "beslissen", plan).status_code == 302
+    page = browser.get(f"/dossiers/{dossier}/stap/beslissen")
+    assert 'name="hulp_resultaat_eerder_reden"' in page
+    response = browser.post_step(dossier, "beslissen", {**plan, "hulp_resultaat": "ja"})
+    assert response.status_code == 400
+    assert "Vul dit in: je hebt ook" in browser.last
+    assert "Hulp in gang zetten." in browser.get(f"/dossiers/{dossier}")
+    response = browser.post_step(dossier, "beslissen", {**plan, "hulp_resultaat": "ja", **EARLY})
+    assert response.status_code == 302
+    assert "Hulp afsluiten" in browser.get(f"/dossiers/{dossier}")
