@@ -53,10 +53,6 @@ class DossierState:
         return self.evaluation.next_question is None
 
 
-def has_questions(step: Step) -> bool:
-    return any(f.type == "answer" for f in step.fields)
-
-
 def latest_records(db: Session, dossier: Dossier) -> dict[str, StepRecord]:
     newest = (select(StepRecord.step_id, func.max(StepRecord.version).label("version"))
               .where(StepRecord.dossier_id == dossier.id).group_by(StepRecord.step_id)
