@@ -71,8 +71,9 @@ def test_bevoegd_gezag_not_informed_gives_the_action_and_keeps_the_question(prot
 
 def test_hulp_inzetten_asks_for_the_help_plan_and_then_question_five(protocol, demo):
     e = evaluate(protocol, demo, {**HULP, "hulp_aanvaard": "ja"})
+    # while the help runs, answering question 5 early asks for the reason too
     assert e.requested_fields == ("hulp_termijn", "hulp_casemanager", "hulp_rollen",
-                                  "hulp_taken")
+                                  "hulp_taken", "hulp_resultaat_eerder_reden")
     assert e.next_question.id == "hulp_resultaat"
     done = evaluate(protocol, demo, {**HULP, "hulp_aanvaard": "ja", "hulp_resultaat": "ja"})
     assert [o.id for o in done.passed_outcomes] == ["hulp_inzetten"]
