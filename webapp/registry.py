@@ -91,9 +91,12 @@ class Registry:
             if school_configs.latest(db, school_configs.SCHOOL, school.id) is None:
                 assert school.source is not None
                 try:
-                    school_configs.save(db, school_configs.SCHOOL, school.id,
-                                        school.source.data, "meldroute",
-                                        f"eerste import uit {Path(school.source.path).name}")
+                    version = school_configs.save(
+                        db, school_configs.SCHOOL, school.id, school.source.data, "meldroute",
+                        f"eerste import uit {Path(school.source.path).name}")
+                    if version.version != 1:  # another process imported it meanwhile
+                        db.rollback()
+                        continue
                     db.commit()
                 except IntegrityError:
                     db.rollback()  # another process imported it at the same moment
