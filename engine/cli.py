@@ -12,16 +12,27 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import subprocess
 import sys
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import graph as route_graph
-from .check import run_check
+from .check import kind_of, run_check
+from .diff import RENDERERS as DIFF_RENDERERS
+from .diff import diff
 from .errors import AnswerError, AnswerProblem, ConfigError, Problem, RouteError
 from .evaluate import Evaluation, evaluate
-from .loader import load_protocol, load_protocol_by_id, load_school
+from .loader import (
+    load_protocol,
+    load_protocol_by_id,
+    load_school,
+    neutral_school,
+    protocol_from_document,
+    school_from_document,
+)
+from .model import Protocol, SchoolConfig
 from .report import FORMATS, RENDERERS
 from .source import (
     Document,
@@ -63,6 +74,8 @@ def add_engine_commands(sub: Any) -> None:
     decide.add_argument("--today", type=_date, metavar="JJJJ-MM-DD")
     decide.add_argument("--json", action="store_true", help="uitvoer als JSON")
     decide.set_defaults(func=cmd_decide)
+
+    add_diff_command(sub)
 
     graph = sub.add_parser("graph", help="de route als stroomschema")
     graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
@@ -198,6 +211,98 @@ def cmd_graph(args: argparse.Namespace) -> int:
     print(route_graph.mermaid(protocol) if args.format == "mermaid"
           else route_graph.dot(protocol))
     return 0
+
+
+# --- diff -------------------------------------------------------------------------------------
+
+class _BadInput(Exception):
+    """Arguments or a git revision that ``diff`` cannot use (exit 2)."""
+
+
+def add_diff_command(sub: Any) -> None:
+    diff_ = sub.add_parser(
+        "diff", help="wat een wijziging aan regels of schoolconfiguratie doet",
+        description="Vergelijk twee protocollen of twee schoolconfiguraties: elke bereikbare "
+                    "combinatie van antwoorden en feiten door beide. Exit 0: geen verschil "
+                    "(of alles goedgekeurd), 1: gedrag of tekst gewijzigd, 2: kon niet "
+                    "vergelijken.")
+    diff_.add_argument("paths", nargs="+", metavar="PATH",
+                       help="OUD NIEUW, of met --git alleen het bestand")
+    diff_.add_argument("--git", metavar="REV",
+                       help="lees de oude versie van PATH uit git (bijvoorbeeld origin/main)")
+    diff_.add_argument("--school", type=Path, metavar="FILE",
+                       help="bij protocollen: reken met deze school (standaard: een neutrale)")
+    diff_.add_argument("--protocol", type=Path, metavar="FILE",
+                       help="bij schoolconfiguraties: dit protocol (standaard: dat van de school)")
+    diff_.add_argument("--format", choices=tuple(DIFF_RENDERERS), default="text")
+    diff_.add_argument("--allow", type=Path, metavar="FILE",
+                       help="YAML-lijst van goedgekeurde wijzigings-ids")
+    diff_.set_defaults(func=cmd_diff)
+
+
+def _git_document(rev: str, path: str) -> Document:
+    """The file at ``path`` as it was in git revision ``rev``."""
+    where = Path(path).resolve()
+    try:
+        done = subprocess.run(["git", "-C", str(where.parent), "show", f"{rev}:./{where.name}"],
+                              capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise _BadInput(f"git kon niet worden gestart: {err}") from None
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise _BadInput(f"{path}: niet te lezen uit git-revisie '{rev}': "
+                        f"{reason[-1] if reason else 'onbekende fout'}")
+    return parse_text(done.stdout.decode("utf-8", "surrogateescape"), f"{path}@{rev}")
+
+
+def _diff_documents(args: argparse.Namespace) -> tuple[Document, Document]:
+    if args.git:
+        if len(args.paths) != 1:
+            raise _BadInput("met --git hoort er precies één bestand bij")
+        return _git_document(args.git, args.paths[0]), read_document(args.paths[0])
+    if len(args.paths) != 2:
+        raise _BadInput("geef twee bestanden: OUD NIEUW (of --git REV BESTAND)")
+    return read_document(args.paths[0]), read_document(args.paths[1])
+
+
+def _pair(doc: Document, args: argparse.Namespace) -> tuple[Protocol, SchoolConfig]:
+    if kind_of(doc) == "protocol":
+        protocol = protocol_from_document(doc)
+        school = load_school(args.school, protocol) if args.school else neutral_school(protocol)
+        return protocol, school
+    protocol = load_protocol(args.protocol) if args.protocol else \
+        load_protocol_by_id(str(doc.data.get("protocol", "meldcode-onderwijs")), doc) \
+        if isinstance(doc.data, dict) else load_protocol()
+    return protocol, school_from_document(doc, protocol)
+
+
+def _allowed_ids(path: Path | None) -> list[str]:
+    if path is None:
+        return []
+    doc = read_document(path)
+    data = doc.data.get("allow", []) if isinstance(doc.data, dict) else doc.data
+    if not isinstance(data, list):
+        raise ConfigError([doc.problem((), "verwacht een lijst van wijzigings-ids, "
+                                            "bijvoorbeeld [gedrag-0123456789]")])
+    return [str(item.get("id")) if isinstance(item, dict) else str(item) for item in data]
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    try:
+        old_doc, new_doc = _diff_documents(args)
+        if kind_of(old_doc) != kind_of(new_doc) or kind_of(old_doc) == "scenarios":
+            raise _BadInput(f"{new_doc.path}: vergelijk twee protocollen of twee "
+                            "schoolconfiguraties met elkaar")
+        allowed = _allowed_ids(args.allow)
+        report = diff(_pair(old_doc, args), _pair(new_doc, args), old_doc.data, new_doc.data,
+                      old_doc.path, new_doc.path)
+    except ConfigError as err:
+        return _fail(err.problems, 2)
+    except _BadInput as err:
+        return _fail([str(err)], 2)
+    report.allow(allowed)
+    print(DIFF_RENDERERS[args.format](report))
+    return report.exit_status
 
 
 def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
