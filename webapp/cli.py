@@ -3,9 +3,10 @@
 The engine's commands (``check``, ``decide``, ``graph``) come from
 ``meldroute.engine.cli``. The web commands are listed here with their help; the module
 that defines a web command's arguments and runs it (``webapp/cli_<subject>.py``) is imported
-only when that command is chosen, so engine commands start without Flask or SQLAlchemy. Each
-``cli_<subject>.py`` (users, school_files, audit_keys, server) has ``PARSERS``: a web
-command's name and the function that adds its arguments and sub-commands to its parser.
+only when that command is chosen, so engine commands start without Flask or SQLAlchemy.
+Each ``cli_<subject>.py`` (users, school_files, audit_keys, server, backup, dossiers) has
+``PARSERS``: a web command's name and the function that adds its arguments and
+sub-commands to its parser.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ WEB_COMMANDS: dict[str, tuple[str, str]] = {
     "retention": ("server", "dossiers na hun bewaartermijn verwijderen"),
     "backup": ("backup", "back-up van de database en (apart, versleuteld) de sleutels"),
     "restore": ("backup", "een back-up terugzetten (met --force over bestaande gegevens)"),
+    "dossiers": ("dossiers", "open dossiers naar een andere protocolversie"),
 }
 
 

@@ -242,3 +242,10 @@ def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
         db.rollback()
         raise Conflict() from None
     return record
+
+
+def move_to_protocol(db: Session, registry: Registry, dossier: Dossier, digest: str,
+                     today: dt.date, before_commit: Callable[[], None] = lambda: None) -> None:
+    """Let the dossier follow another (pinned) protocol version from now on."""
+    dossier.protocol_digest = digest
+    _resummarize(db, registry, dossier, today, before_commit)
