@@ -11,7 +11,10 @@ output discarded, exit code checked:
 * `meldroute --help`;
 * `meldroute check`: the shipped protocols, scenarios and demo school;
 * `meldroute decide --school schools/demo.yaml --answers FILE`: a small answers file (five
-  answers, the help route, open question hulp_resultaat).
+  answers, the help route, open question hulp_resultaat);
+* `meldroute diff rules/meldcode-onderwijs.yaml CHANGED`: the shipped protocol against a
+  copy with one changed `then` (an unsafe pupil reported as acute danger); exit 1 (changed)
+  is its expected result.
 
 The commands take turns in each round (--warmup rounds first, not counted), so a busy
 moment of the machine hits them alike. Prints the median and minimum of --runs rounds, the
@@ -73,7 +76,7 @@ def run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     proc.stderr.close()
-    if proc.returncode != 0:
+    if proc.returncode not in ((0, 1) if "diff" in argv else (0,)):
         raise SystemExit(f"bench_cli: {' '.join(argv)} exited {proc.returncode}:\n"
                          f"{errors.decode(errors='replace')[-2000:]}")
     return elapsed, usage.ru_utime + usage.ru_stime
@@ -86,7 +89,7 @@ def imports(args: list[str], env: dict[str, str]) -> tuple[set[str], dict[str, f
                            PROBE.format(names=WATCHED), *args], env=env,
                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
-    if proc.returncode != 0:
+    if proc.returncode not in ((0, 1) if "diff" in args else (0,)):
         raise SystemExit(f"bench_cli: meldroute {' '.join(args)} (import probe) exited "
                          f"{proc.returncode}:\n{proc.stderr[-2000:]}")
     loaded: set[str] = set()
@@ -120,10 +123,17 @@ def main() -> int:
         answers = Path(tmp) / "answers.yaml"
         answers.write_text(ANSWERS, encoding="utf-8")
         decide = ["decide", "--school", str(args.school), "--answers", str(answers)]
+        shipped = HERE.parent / "rules" / "meldcode-onderwijs.yaml"
+        changed = Path(tmp) / "meldcode-changed.yaml"
+        changed.write_text(shipped.read_text(encoding="utf-8").replace(
+            "      onveilig: ja\n    then:\n      - outcome: melden\n",
+            "      onveilig: ja\n    then:\n      - outcome: direct_melden\n"), encoding="utf-8")
+        diff = ["diff", str(shipped), str(changed)]
         commands = [("python -c pass (baseline)", [sys.executable, "-c", "pass"], None),
                     ("meldroute --help", [str(args.meldroute), "--help"], ["--help"]),
                     ("meldroute check", [str(args.meldroute), "check"], ["check"]),
-                    ("meldroute decide", [str(args.meldroute), *decide], decide)]
+                    ("meldroute decide", [str(args.meldroute), *decide], decide),
+                    ("meldroute diff", [str(args.meldroute), *diff], diff)]
         print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
               f" ({os.cpu_count()} cores); Python {sys.version.split()[0]}")
         samples: dict[str, list[float]] = {name: [] for name, _, _ in commands}

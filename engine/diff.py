@@ -92,30 +92,40 @@ def _change_id(prefix: str, payload: Any) -> str:
 
 # --- behaviour ------------------------------------------------------------------------------
 
-def behaviour(protocol: Protocol, school: SchoolConfig, state: State) -> dict[str, str]:
-    """What a user sees in this state, one readable value per aspect."""
+def behaviour(protocol: Protocol, school: SchoolConfig, state: State
+              ) -> dict[str, tuple[str, ...]]:
+    """What a user sees in this state: per aspect, its readable items."""
     answers, facts = dict(state[0]), dict(state[1])
     try:
         e = evaluate(protocol, school, answers, TODAY, facts)
     except MeldrouteError as err:
-        return {"error": str(err).splitlines()[0] if str(err) else type(err).__name__}
+        return {"error": (str(err).splitlines()[0] if str(err) else type(err).__name__,)}
     return _aspects(e)
 
 
-def _aspects(e: Evaluation) -> dict[str, str]:
+def _aspects(e: Evaluation) -> dict[str, tuple[str, ...]]:
     return {
-        "outcome": e.outcome.id if e.outcome else "-",
-        "next_question": e.next_question.id if e.next_question else "-",
-        "stage": e.stage or "-",
-        "deadlines": "; ".join(f"{d.label}: {d.working_days} werkdagen ({d.kind})"
-                               for d in e.deadlines) or "-",
-        "responsible": ", ".join((r.role if r.assigned == r.role
-                                  else f"{r.role}→{r.assigned}") + f" ({r.name})"
-                                 for r in e.responsible) or "-",
-        "contacts": "; ".join(f"{c.key}: {c.name}" + (f", {c.phone}" if c.phone else "")
-                              + (f", {c.email}" if c.email else "")
-                              for c in e.contacts) or "-",
+        "outcome": (e.outcome.id if e.outcome else "-",),
+        "next_question": (e.next_question.id if e.next_question else "-",),
+        "stage": (e.stage or "-",),
+        "deadlines": tuple(f"{d.label}: {d.working_days} werkdagen ({d.kind})"
+                           for d in e.deadlines),
+        "responsible": tuple((r.role if r.assigned == r.role else f"{r.role}→{r.assigned}")
+                             + f" ({r.name})" for r in e.responsible),
+        "contacts": tuple(f"{c.key}: {c.name}" + (f", {c.phone}" if c.phone else "")
+                          + (f", {c.email}" if c.email else "") for c in e.contacts),
     }
+
+
+def _difference(aspect: str, before: tuple[str, ...], after: tuple[str, ...]
+                ) -> tuple[str, str, str]:
+    """(aspect, old, new): for lists only the items that went and came (the whole lists
+    when only their order changed)."""
+    gone = [x for x in before if x not in after]
+    came = [x for x in after if x not in before]
+    if not gone and not came:
+        gone, came = list(before), list(after)
+    return aspect, "; ".join(gone) or "-", "; ".join(came) or "-"
 
 
 def states(*protocols: Protocol) -> list[State]:
@@ -136,9 +146,9 @@ def behaviour_changes(old: tuple[Protocol, SchoolConfig], new: tuple[Protocol, S
     groups: dict[tuple[tuple[str, str, str], ...], list[State]] = {}
     for state in all_states:
         before, after = behaviour(*old, state), behaviour(*new, state)
-        details = tuple((aspect, before.get(aspect, "-"), after.get(aspect, "-"))
+        details = tuple(_difference(aspect, before.get(aspect, ()), after.get(aspect, ()))
                         for aspect in ASPECTS
-                        if before.get(aspect, "-") != after.get(aspect, "-"))
+                        if before.get(aspect, ()) != after.get(aspect, ()))
         if details:
             groups.setdefault(details, []).append(state)
     changes = [Change(id=_change_id("gedrag", details), kind="behaviour",
