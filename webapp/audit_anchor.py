@@ -23,6 +23,7 @@ it names), the restored chain is anchored from its restore event on.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
 import logging
@@ -122,7 +123,50 @@ def write(sink: Sink, text: str) -> bool:
     return True
 
 
-@dataclass
+class _Later:
+    """One thread per process writes the checkpoints that wait for their time (every
+    anchor of the process; started again after a fork). At exit, what waits is written."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._due: dict[int, tuple[float, Anchor]] = {}
+        self._pid = 0
+
+    def at(self, due: float, anchor: Anchor) -> None:
+        with self._wake:
+            if id(anchor) not in self._due:
+                self._due[id(anchor)] = (due, anchor)
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="auditanker", daemon=True).start()
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                now = time.monotonic()
+                ready = [a for due, a in self._due.values() if due <= now]
+                for anchor in ready:
+                    del self._due[id(anchor)]
+                if not ready:
+                    first = min((due for due, _ in self._due.values()), default=now + 3600)
+                    self._wake.wait(first - now)
+                    continue
+            for anchor in ready:
+                anchor.flush()
+
+    def flush_all(self) -> None:
+        with self._wake:
+            waiting, self._due = [a for _, a in self._due.values()], {}
+        for anchor in waiting:
+            anchor.flush()
+
+
+LATER = _Later()
+atexit.register(LATER.flush_all)
+
+
+@dataclass(eq=False)
 class Anchor:
     """Checkpoints of this process's committed entries, at most every ``minutes``."""
 
@@ -132,31 +176,24 @@ class Anchor:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pending: tuple[int, str] | None = None
     _last: float | None = None  # time.monotonic() of the last checkpoint
-    _timer: threading.Timer | None = None
 
     def committed(self, seq: int, value: str) -> None:
         with self._lock:
             if self._pending is None or seq > self._pending[0]:
                 self._pending = (seq, value)
-            wait = 0.0 if self._last is None else \
-                self._last + self.minutes * 60 - time.monotonic()
-            if wait > 0:
-                self._schedule(wait)
+            due = 0.0 if self._last is None else self._last + self.minutes * 60
+            if due > time.monotonic():
+                LATER.at(due, self)
                 return
             found, self._pending, self._last = self._pending, None, time.monotonic()
         write(self.sink, checkpoint_line(self.key, *found))
 
-    def _schedule(self, wait: float) -> None:
-        if self._timer is not None and self._timer.is_alive():
-            return
-        self._timer = threading.Timer(wait, self.flush)
-        self._timer.daemon = True
-        self._timer.start()
-
     def flush(self) -> None:
-        """What is waiting, now (the timer; also at exit, where it can)."""
+        """What is waiting, now (the process's timer thread, and at exit)."""
         with self._lock:
-            found, self._pending, self._last = self._pending, None, time.monotonic()
+            found, self._pending = self._pending, None
+            if found is not None:
+                self._last = time.monotonic()
         if found is not None:
             write(self.sink, checkpoint_line(self.key, *found))
 

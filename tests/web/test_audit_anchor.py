@@ -300,3 +300,16 @@ def test_a_restore_into_a_new_instance_brings_the_audit_key(
     code, out, err = verify(capsys)
     assert code == 0, err
     assert "hersteld uit back-up" in out and os.path.exists(elders / "audit_anchor")
+
+
+def test_what_waits_for_its_checkpoint_is_written_when_its_time_comes(
+        app: Flask, browser: Browser, cli_env: None) -> None:
+    key = crypto.load_audit_key(instance_of(app))
+    some_activity(browser)
+    first = audit_anchor.read_file(anchor_file(app), key).highest
+    some_activity(browser)  # within the interval: no checkpoint after these commits
+    assert audit_anchor.read_file(anchor_file(app), key).highest == first
+    trail: audit.Trail = app.extensions[audit_anchor.TRAIL]
+    assert isinstance(trail.anchor, audit_anchor.Anchor)
+    trail.anchor.flush()  # what the process's timer does when the interval is up
+    assert audit_anchor.read_file(anchor_file(app), key).highest == newest(app)
