@@ -153,7 +153,10 @@ class _Later:
                     self._wake.wait(first - now)
                     continue
             for anchor in ready:
-                anchor.flush()
+                try:
+                    anchor.flush()
+                except Exception:  # noqa: BLE001 - the thread must outlive one bad write
+                    log.exception("auditanker: ankerpunt niet geschreven")
 
     def flush_all(self) -> None:
         with self._wake:
