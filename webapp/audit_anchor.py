@@ -23,7 +23,6 @@ it names), the restored chain is anchored from its restore event on.
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import json
 import logging
@@ -125,9 +124,15 @@ def write(sink: Sink, text: str) -> bool:
 
 class _Later:
     """One thread per process writes the checkpoints that wait for their time (every
-    anchor of the process; started again after a fork). At exit, what waits is written."""
+    anchor of the process; started again after a fork). What a stopped process leaves
+    unwritten is covered by the next checkpoint of any process (a checkpoint vouches for
+    every entry before it) or by ``meldroute audit anchor``."""
 
     def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # no lock or thread of the parent
+
+    def _reset(self) -> None:
         self._wake = threading.Condition()
         self._due: dict[int, tuple[float, Anchor]] = {}
         self._pid = 0
@@ -158,15 +163,8 @@ class _Later:
                 except Exception:  # noqa: BLE001 - the thread must outlive one bad write
                     log.exception("auditanker: ankerpunt niet geschreven")
 
-    def flush_all(self) -> None:
-        with self._wake:
-            waiting, self._due = [a for _, a in self._due.values()], {}
-        for anchor in waiting:
-            anchor.flush()
-
 
 LATER = _Later()
-atexit.register(LATER.flush_all)
 
 
 @dataclass(eq=False)
@@ -192,7 +190,7 @@ class Anchor:
         write(self.sink, checkpoint_line(self.key, *found))
 
     def flush(self) -> None:
-        """What is waiting, now (the process's timer thread, and at exit)."""
+        """What is waiting, now (the process's timer thread)."""
         with self._lock:
             found, self._pending = self._pending, None
             if found is not None:

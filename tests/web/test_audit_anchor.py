@@ -23,7 +23,7 @@ from meldroute.webapp.context import db_engine_of, db_sessions_of
 from meldroute.webapp.models import AuditEvent, AuditHead
 
 from .conftest import Browser, stored_dossier
-from .test_backup import PASSPHRASE
+from .test_backup import PASSPHRASE, PG_BIN
 
 DB_DOWN = {"MELDROUTE_DATABASE_URL":
            "postgresql+psycopg://meldroute:geheim@127.0.0.1:9/meldroute"}
@@ -260,7 +260,9 @@ def test_a_restored_backup_verifies_with_the_gap_named(
     monkeypatch.setenv("MELDROUTE_BACKUP_PASSPHRASE", PASSPHRASE)
     monkeypatch.delenv("MELDROUTE_KEYS", raising=False)
     if not app.config["DATABASE_URL"].startswith("sqlite"):
-        pytest.skip("restore on PostgreSQL needs pg_restore: see test_backup.py")
+        if not PG_BIN:
+            pytest.skip("restore on PostgreSQL needs pg_dump and pg_restore")
+        monkeypatch.setenv("PATH", f"{PG_BIN[-1]}{os.pathsep}{os.environ['PATH']}")
     stored_dossier(browser)
     in_backup = newest(app)  # the backup's own entry is written after its copy
     assert main(["backup", str(tmp_path / "backup")]) == 0
