@@ -10,7 +10,10 @@ from the database (``--keys`` writes it elsewhere): the one is useless without t
 ``restore`` checks the backup, checks that its keys read its data before it writes
 anything, refuses to overwrite a database that holds data unless ``--force``, then puts
 the database back and adds the backup's keys to the key file (keys already there stay).
-See docs/backup.md.
+The backup's audit key comes along (encrypted with the keys); ``restore`` puts it back,
+records a ``backup.restore`` entry naming the entries of before the restore that the
+backup lacks, and writes a restore line to the audit anchor, so ``audit verify`` reports
+that gap instead of tampering. See docs/backup.md.
 """
 
 from __future__ import annotations
