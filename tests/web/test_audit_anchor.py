@@ -315,3 +315,50 @@ def test_what_waits_for_its_checkpoint_is_written_when_its_time_comes(
     assert isinstance(trail.anchor, audit_anchor.Anchor)
     trail.anchor.flush()  # what the process's timer does when the interval is up
     assert audit_anchor.read_file(anchor_file(app), key).highest == newest(app)
+
+
+def test_an_existing_trail_keeps_its_plain_entries_and_is_signed_after_the_marker(
+        app: Flask, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from meldroute.webapp.db import make_db_engine, upgrade
+
+    from .test_keys import start
+
+    url = f"sqlite:///{tmp_path / 'oud.db'}"
+    upgrade(url, "0006_acute")
+    old = make_db_engine(url)
+    with Session(old) as db:  # what the app wrote before 0007: plain SHA-256 values
+        prev = audit.GENESIS
+        for seq in (1, 2, 3):
+            entry = AuditEvent(seq=seq, at=dt.datetime(2026, 11, 1, 9, seq, tzinfo=dt.UTC),
+                               actor_id=None, actor="oud", on_behalf_of=None, action="login",
+                               school_id=None, dossier_id=None, result="ok", address="-",
+                               detail="", prev_hash=prev)
+            entry.hash = prev = audit.plain_hash(entry)
+            db.add(entry)
+        db.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=3, last_hash=prev))
+        db.commit()
+    old.dispose()
+    upgrade(url)
+    instance = tmp_path / "oud"
+    upgraded = start(app, instance, DATABASE_URL=url)
+    with db_sessions_of(upgraded)() as db:
+        audit.append(db, action="login", actor="nieuw", actor_id=None, address="-",
+                     now=dt.datetime.now(dt.UTC))
+        db.commit()
+        entries = db.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        assert [e.action for e in entries] == ["login"] * 3 + [audit.MARKER, "login"]
+        assert entries[4].hash != audit.plain_hash(entries[4])  # signed with the key
+    for name, value in {"MELDROUTE_DATABASE_URL": url, "MELDROUTE_INSTANCE": str(instance),
+                        "MELDROUTE_SECRET_KEY": "test"}.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = verify(capsys)
+    assert code == 0, err
+    with db_sessions_of(upgraded)() as db:  # the marker edited away: caught
+        db.execute(text(f"UPDATE audit_events SET action = 'x' WHERE action = '{audit.MARKER}'"))
+        db.commit()
+    assert verify(capsys)[0] == 1
