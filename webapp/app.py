@@ -17,6 +17,7 @@ from meldroute.engine import ConfigError, Problem
 
 from . import (
     admin,
+    audit_anchor,
     auth,
     board,
     crypto,
@@ -80,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _open_data(app)
     if app.config["CHECK_DB"]:
         _check_keys(app, instance)
+    audit_anchor.install(app, instance)  # the audit key and the anchor (audit.py)
     _register_web(app)
     return app
 

@@ -1,9 +1,17 @@
 """The audit trail: who did what to which dossier, when, from where — never the content.
 
-Append-only and tamper-evident: each entry carries a SHA-256 over its own fields and the
-previous entry's hash. Appends are serialised through the one ``audit_head`` row (an
-UPDATE ... RETURNING takes its lock on SQLite and PostgreSQL alike), in the same
-transaction as what they record.
+Append-only, and not rewritable by someone who can write the database but lacks the
+audit key (``crypto.AuditKey``, kept outside the database like the encryption keys):
+each entry's chain value is an HMAC-SHA256 with that key over its own fields and the
+previous entry's value. Entries written before the switch keep their plain SHA-256: the
+migration ``0007_audit_hmac`` appended the marker entry ``audit.hmac`` (itself plain);
+every entry after the first marker must carry the HMAC.
+
+Appends are serialised through the one ``audit_head`` row (an UPDATE ... RETURNING takes
+its lock on SQLite and PostgreSQL alike), in the same transaction as what they record.
+After the commit, the transaction's last (sequence number, chain value) goes to the
+anchor (``audit_anchor.py``): checkpoints outside the database that catch a chain cut
+short or recomputed as a whole. Nothing is anchored before it is committed.
 """
 
 from __future__ import annotations
@@ -11,14 +19,47 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from .crypto import AuditKey
 from .models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+MARKER = "audit.hmac"  # from the entry after this one on, chain values are HMACs
+TRAIL = "meldroute.audit.trail"  # in Session.info: the Trail of the app
+PENDING = "meldroute.audit.pending"  # in Session.info: the transaction's last append
+
+
+class Anchor(Protocol):
+    def committed(self, seq: int, value: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Trail:
+    """The audit key and the anchor of one app (or one command)."""
+
+    key: AuditKey
+    anchor: Anchor | None = field(default=None, compare=False)
+
+
+_TRAIL: Trail | None = None  # for sessions not made by an app's sessionmaker
+
+
+def configure(trail: Trail) -> None:
+    global _TRAIL
+    _TRAIL = trail
+
+
+def trail_of(db: Session) -> Trail:
+    found = db.info.get(TRAIL) or _TRAIL
+    if not isinstance(found, Trail):
+        raise RuntimeError("the audit key is not configured")
+    return found
 
 
 def _utc_naive(value: dt.datetime) -> dt.datetime:
@@ -27,52 +68,129 @@ def _utc_naive(value: dt.datetime) -> dt.datetime:
     return value
 
 
-def entry_hash(e: AuditEvent) -> str:
+def _fields(e: AuditEvent) -> bytes:
     fields = [e.seq, _utc_naive(e.at).isoformat(timespec="microseconds"), e.actor_id, e.actor,
               e.on_behalf_of, e.action, e.school_id, e.dossier_id, e.result, e.address,
               e.detail, e.prev_hash]
-    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
+    return json.dumps(fields, ensure_ascii=False).encode()
+
+
+def plain_hash(e: AuditEvent) -> str:
+    """The chain value of an entry up to and including the marker (before the key)."""
+    return hashlib.sha256(_fields(e)).hexdigest()
+
+
+def entry_mac(e: AuditEvent, key: AuditKey) -> str:
+    """The chain value of an entry after the marker."""
+    return key.mac(b"meldroute audit entry", _fields(e))
 
 
 def append(db: Session, *, action: str, actor: str, actor_id: int | None, address: str,
            now: dt.datetime, result: str = "ok", school_id: str | None = None,
            dossier_id: int | None = None, detail: str = "",
            on_behalf_of: str | None = None) -> AuditEvent:
+    key = trail_of(db).key
     seq, prev = db.execute(update(AuditHead).where(AuditHead.id == 1)
                            .values(seq=AuditHead.seq + 1)
                            .returning(AuditHead.seq, AuditHead.last_hash)).one()
-    event = AuditEvent(seq=seq, at=_utc_naive(now).replace(tzinfo=dt.UTC), actor_id=actor_id,
-                       actor=actor[:64], on_behalf_of=on_behalf_of, action=action,
-                       school_id=school_id, dossier_id=dossier_id, result=result,
-                       address=address[:64], detail=detail[:200], prev_hash=prev)
-    event.hash = entry_hash(event)
-    db.add(event)
-    db.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=event.hash))
-    return event
+    event_ = AuditEvent(seq=seq, at=_utc_naive(now).replace(tzinfo=dt.UTC), actor_id=actor_id,
+                        actor=actor[:64], on_behalf_of=on_behalf_of, action=action,
+                        school_id=school_id, dossier_id=dossier_id, result=result,
+                        address=address[:64], detail=detail[:200], prev_hash=prev)
+    event_.hash = entry_mac(event_, key)
+    db.add(event_)
+    db.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=event_.hash))
+    db.info[PENDING] = (seq, event_.hash)
+    return event_
+
+
+@event.listens_for(Session, "after_commit")
+def _anchor_committed(db: Session) -> None:
+    """The transaction's last entry is committed: the anchor may note it (no SQL)."""
+    pending = db.info.pop(PENDING, None)
+    if pending is None:
+        return
+    found = db.info.get(TRAIL) or _TRAIL
+    if isinstance(found, Trail) and found.anchor is not None:
+        found.anchor.committed(*pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(db: Session) -> None:
+    db.info.pop(PENDING, None)
+
+
+# --- verification --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Broken:
     seq: int
-    reason: str
+    reason: str  # Dutch, for ``meldroute audit verify``
 
 
-def verify(db: Session) -> tuple[int, Broken | None]:
-    """(entries checked, the first broken entry or None)."""
-    expected_prev, expected_seq, count = GENESIS, 1, 0
+class _Walk:
+    """The chain entry by entry: order, links, chain values, and what the anchor says."""
+
+    def __init__(self, key: AuditKey, anchored: Mapping[int, str]) -> None:
+        self.key, self.anchored = key, anchored
+        self.prev, self.seq, self.count, self.signed = GENESIS, 1, 0, False
+
+    def step(self, e: AuditEvent) -> Broken | None:
+        self.count += 1
+        if e.seq != self.seq:
+            return Broken(self.seq, f"regel {self.seq} ontbreekt (de volgende is {e.seq})")
+        if e.prev_hash != self.prev:
+            return Broken(e.seq, "sluit niet aan op de regel ervoor")
+        if self.signed and entry_mac(e, self.key) != e.hash:
+            return Broken(e.seq, "de inhoud of de ketenwaarde is veranderd (de HMAC met de "
+                                 "auditsleutel klopt niet)")
+        if not self.signed and plain_hash(e) != e.hash:
+            return Broken(e.seq, "de inhoud is veranderd")
+        if self.anchored.get(e.seq, e.hash) != e.hash:
+            return Broken(e.seq, "de ketenwaarde wijkt af van het anker (de keten is "
+                                 "herschreven)")
+        self.signed = self.signed or e.action == MARKER
+        self.prev, self.seq = e.hash, e.seq + 1
+        return None
+
+    def end(self, head: AuditHead | None) -> Broken | None:
+        last = self.seq - 1
+        beyond = [seq for seq in self.anchored if seq > last]
+        if beyond:
+            return Broken(last + 1, f"regels {last + 1}–{max(beyond)} staan in het anker maar "
+                                    "ontbreken in de database (het logboek is ingekort)")
+        if self.count and not self.signed:
+            return Broken(last, f"het omschakelpunt naar de auditsleutel ({MARKER}) ontbreekt")
+        if head is not None and (head.seq != last or head.last_hash != self.prev):
+            return Broken(last if self.count else 1,
+                          "het logboek eindigt vóór zijn vastgelegde einde (regels verwijderd)")
+        return None
+
+
+def verify(db: Session, key: AuditKey | None = None,
+           anchored: Mapping[int, str] | None = None) -> tuple[int, Broken | None]:
+    """(entries checked, the first broken entry or None). ``anchored``: the chain values
+    the anchor names by sequence number (``audit_anchor.read``); the key defaults to the
+    configured one."""
+    walk = _Walk(key or trail_of(db).key, anchored or {})
     for e in db.scalars(select(AuditEvent).order_by(AuditEvent.seq)).yield_per(1000):
-        count += 1
-        if e.seq != expected_seq:
-            return count, Broken(expected_seq, f"entry {expected_seq} is missing "
-                                               f"(next is {e.seq})")
-        if e.prev_hash != expected_prev:
-            return count, Broken(e.seq, "does not follow the entry before it")
-        if entry_hash(e) != e.hash:
-            return count, Broken(e.seq, "its content was changed")
-        expected_prev, expected_seq = e.hash, e.seq + 1
-    head = db.get(AuditHead, 1)
-    if head is not None and (head.seq != expected_seq - 1 or head.last_hash != expected_prev):
-        return count, Broken(expected_seq - 1 if count else 1,
-                             "the chain ends before its recorded end (entries removed)")
-    return count, None
+        broken = walk.step(e)
+        if broken is not None:
+            return walk.count, broken
+    return walk.count, walk.end(db.get(AuditHead, 1))
 
+
+def last_committed(db: Session) -> tuple[int, str] | None:
+    """The newest committed entry's (sequence number, chain value), for a checkpoint."""
+    row = db.execute(select(AuditEvent.seq, AuditEvent.hash)
+                     .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return None if row is None else (row.seq, row.hash)
+
+
+def signed_entries(db: Session) -> bool:
+    """Whether entries after the marker exist (they need the audit key to be checked)."""
+    marker = db.scalar(select(AuditEvent.seq).where(AuditEvent.action == MARKER)
+                       .order_by(AuditEvent.seq).limit(1))
+    newest = last_committed(db)
+    return marker is not None and newest is not None and newest[0] > marker

@@ -1,5 +1,5 @@
-"""``meldroute audit verify`` and ``meldroute keys rotate|reencrypt``: the audit trail's
-chain and the encryption keys."""
+"""``meldroute audit verify|anchor`` and ``meldroute keys rotate|reencrypt``: the audit
+trail's chain and anchor, and the encryption keys."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import text
 
-from . import audit, crypto, key_check
+from . import audit, audit_anchor, crypto, key_check
 from .cli_common import record_cli, web_app
 from .context import db_sessions_of
 
@@ -21,8 +22,14 @@ ENCRYPTED = tuple((table, column, "id") for table, column in key_check.encrypted
 
 def add_audit_parser(audit_cmd: argparse.ArgumentParser) -> None:
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
-    verify = audit_sub.add_parser("verify", help="de keten van het logboek controleren")
+    verify = audit_sub.add_parser("verify", help="de keten van het logboek en het anker "
+                                                 "controleren")
+    verify.add_argument("--anker", metavar="FILE",
+                        help="het anker uit dit bestand (bij MELDROUTE_AUDIT_ANCHOR=syslog: "
+                             "een uittreksel van de syslog)")
     verify.set_defaults(func=cmd_audit_verify)
+    anchor = audit_sub.add_parser("anchor", help="nu een ankerpunt schrijven (cron, elk uur)")
+    anchor.set_defaults(func=cmd_audit_anchor)
 
 
 def add_keys_parser(keys: argparse.ArgumentParser) -> None:
@@ -39,15 +46,80 @@ PARSERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """0 the chain holds, 1 it is broken; 2 could not check (database, keys, settings:
-    printed by ``cli_common.reporting``)."""
+    """0 the chain and the anchor hold; 1 the chain is broken or an anchor line forged;
+    2 could not check (the database, the keys, the settings — printed by
+    ``cli_common.reporting`` — the anchor unreadable, or a key that is not this trail's)."""
     with web_app() as app:
+        trail: audit.Trail = app.extensions[audit_anchor.TRAIL]
         with db_sessions_of(app)() as db:
-            count, broken = audit.verify(db)
-        if broken is not None:
-            print(f"Logboek NIET in orde: regel {broken.seq}: {broken.reason}.", file=sys.stderr)
-            return 1
-        print(f"Logboek in orde: {count} regels, keten klopt.")
+            signed = audit.signed_entries(db)
+        reading, where = read_anchor(trail, args.anker, signed)
+        if reading is not None and reading.forged and not reading.valid:
+            print(f"audit verify: de auditsleutel ({trail.key.place}, vingerafdruk "
+                  f"{trail.key.fingerprint}) hoort niet bij het anker {where}: geen enkele "
+                  f"ankerregel klopt. Zet de sleutel terug die bij dit logboek hoort "
+                  f"({key_check.BACKUP_HELP}).", file=sys.stderr)
+            return 2
+        with db_sessions_of(app)() as db:
+            count, broken = audit.verify(db, trail.key, reading.anchored if reading else {})
+        return report(count, broken, reading, where)
+
+
+def read_anchor(trail: audit.Trail, given: str | None, signed: bool
+                ) -> tuple[audit_anchor.Reading | None, str]:
+    """The anchor (None: in syslog and no extract given); SystemExit 2 when a file that
+    should be there cannot be read."""
+    sink = trail.anchor.sink if isinstance(trail.anchor, audit_anchor.Anchor) else None
+    if given is None and (sink is None or isinstance(sink, audit_anchor.SyslogSink)):
+        return None, "syslog"
+    path = Path(given) if given else Path(sink.where if sink else "")
+    if not path.exists() and not given and not signed:
+        return audit_anchor.Reading(), str(path)  # nothing signed, nothing anchored yet
+    try:
+        return audit_anchor.read_file(path, trail.key), str(path)
+    except OSError as exc:
+        print(f"audit verify: het anker {path} is niet te lezen "
+              f"({exc.strerror or exc.__class__.__name__}): controleer "
+              f"MELDROUTE_AUDIT_ANCHOR of geef het bestand met --anker", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def report(count: int, broken: audit.Broken | None, reading: audit_anchor.Reading | None,
+           where: str) -> int:
+    if reading is not None and reading.forged:
+        print(f"Anker NIET in orde: regel {reading.forged[0]} van {where} is niet ondertekend "
+              "met de auditsleutel (vervalst of beschadigd).", file=sys.stderr)
+        return 1
+    if broken is not None:
+        print(f"Logboek NIET in orde: regel {broken.seq}: {broken.reason}.", file=sys.stderr)
+        return 1
+    if reading is None:
+        anchored = "anker in syslog niet gecontroleerd (geef een uittreksel met --anker)"
+    elif reading.highest is None:
+        anchored = f"nog geen ankerpunt in {where}"
+    else:
+        anchored = f"verankerd tot en met regel {reading.highest} ({where})"
+    print(f"Logboek in orde: {count} regels, keten klopt; {anchored}.")
+    for note in reading.notes if reading else []:
+        print(f"Let op: {note}.")
+    return 0
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    """A checkpoint of the newest committed entry now (for cron: at least hourly)."""
+    with web_app() as app:
+        trail: audit.Trail = app.extensions[audit_anchor.TRAIL]
+        with db_sessions_of(app)() as db:
+            newest = audit.last_committed(db)
+        if newest is None or not isinstance(trail.anchor, audit_anchor.Anchor):
+            print("Het logboek is leeg: geen ankerpunt geschreven.")
+            return 0
+        sink = trail.anchor.sink
+        if not audit_anchor.write(sink, audit_anchor.checkpoint_line(trail.key, *newest)):
+            print(f"audit anchor: kon niet schrijven naar {sink.where}: controleer "
+                  "MELDROUTE_AUDIT_ANCHOR en de rechten", file=sys.stderr)
+            return 2
+        print(f"Ankerpunt geschreven: regel {newest[0]} naar {sink.where}.")
         return 0
 
 

@@ -10,7 +10,10 @@ from the database (``--keys`` writes it elsewhere): the one is useless without t
 ``restore`` checks the backup, checks that its keys read its data before it writes
 anything, refuses to overwrite a database that holds data unless ``--force``, then puts
 the database back and adds the backup's keys to the key file (keys already there stay).
-See docs/backup.md.
+The backup's audit key comes along (encrypted with the keys); ``restore`` puts it back,
+records a ``backup.restore`` entry naming the entries of before the restore that the
+backup lacks, and writes a restore line to the audit anchor, so ``audit verify`` reports
+that gap instead of tampering. See docs/backup.md.
 """
 
 from __future__ import annotations
@@ -34,10 +37,11 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from . import audit, crypto, key_check, settings
+from . import audit, audit_anchor, crypto, key_check, settings
 from .cli_common import cli_actor
 from .db import current_revision, head_revision, make_db_engine
 
@@ -114,9 +118,13 @@ def _fernet(secret: str, salt: bytes) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(kdf.derive(secret.encode("utf-8"))))
 
 
-def write_keys(ring: crypto.KeyRing, secret: str, path: Path) -> None:
+def write_keys(ring: crypto.KeyRing, secret: str, path: Path,
+               audit_key: crypto.AuditKey | None = None) -> None:
     salt = os.urandom(16)
-    token = _fernet(secret, salt).encrypt(json.dumps({"keys": list(ring.keys)}).encode())
+    payload: dict[str, Any] = {"keys": list(ring.keys)}
+    if audit_key is not None:
+        payload["audit_key"] = audit_key.secret.hex()
+    token = _fernet(secret, salt).encrypt(json.dumps(payload).encode())
     document = {"format": KEYS_FORMAT, "kdf": "scrypt", **SCRYPT,
                 "salt": base64.b64encode(salt).decode(),
                 "fingerprints": list(ring.fingerprints), "token": token.decode()}
@@ -124,6 +132,11 @@ def write_keys(ring: crypto.KeyRing, secret: str, path: Path) -> None:
 
 
 def read_keys(path: Path, secret: str) -> crypto.KeyRing:
+    return read_key_file(path, secret)[0]
+
+
+def read_key_file(path: Path, secret: str) -> tuple[crypto.KeyRing, str | None]:
+    """The encryption keys of a backup and its audit key (hex; None in older backups)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         salt = base64.b64decode(document["salt"])
@@ -132,10 +145,10 @@ def read_keys(path: Path, secret: str) -> crypto.KeyRing:
         raise BackupError(f"{path}: geen sleutelbestand van meldroute backup "
                           f"({err.__class__.__name__})") from None
     try:
-        keys = json.loads(_fernet(secret, salt).decrypt(token))["keys"]
+        payload = json.loads(_fernet(secret, salt).decrypt(token))
     except InvalidToken:
         raise BackupError(f"{path}: verkeerde wachtwoordzin") from None
-    return crypto.KeyRing(tuple(keys), str(path))
+    return crypto.KeyRing(tuple(payload["keys"]), str(path)), payload.get("audit_key")
 
 
 def _write_private(path: Path, content: str) -> None:
@@ -246,14 +259,14 @@ def _backup(args: argparse.Namespace) -> int:
     secret = passphrase(confirm=True)
     dest.mkdir(parents=True, exist_ok=True)
     database = _dump(url, dest)
-    write_keys(ring, secret, keys_path)
+    write_keys(ring, secret, keys_path, crypto.find_audit_key(instance))
     manifest = {"format": 1, "made_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "database": "sqlite" if url.startswith("sqlite") else "postgresql",
                 "file": database.name, "sha256": sha256(database), "revision": revision,
                 "key_fingerprint": ring.fingerprints[0],
                 "keys_file": keys_path.name if keys_path.parent == dest else None}
     _write_private(dest / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    _record(url, "backup.create", f"{manifest['database']} revisie {revision}")
+    _record(url, instance, "backup.create", f"{manifest['database']} revisie {revision}")
     print(f"Back-up gemaakt in {dest}: database {database.name} "
           f"({database.stat().st_size // 1024} kB, revisie {revision}); sleutels versleuteld "
           f"in {keys_path}. Bewaar de sleutels apart van de database; test het terugzetten "
@@ -272,14 +285,22 @@ def _dump(url: str, dest: Path) -> Path:
     return target
 
 
-def _record(url: str, action: str, detail: str) -> None:
-    """In the audit trail of the database (who made or restored a backup, never content)."""
+def _record(url: str, instance: Path, action: str, detail: str,
+            anchored: bool = True) -> tuple[int, str]:
+    """In the audit trail of the database (who made or restored a backup, never content);
+    the entry's (sequence number, chain value). ``anchored``: checkpointed at once."""
     from sqlalchemy.orm import Session
 
-    with opened(url) as db_engine, Session(db_engine) as db:
-        audit.append(db, action=action, actor=cli_actor(), actor_id=None, address="cli",
-                     now=dt.datetime.now(dt.UTC), detail=detail)
-        db.commit()
+    with opened(url) as db_engine:
+        key = key_check.audit_key(db_engine, instance)
+        anchor = audit_anchor.Anchor(audit_anchor.sink_for(settings.audit_anchor(instance)),
+                                     key, 0) if anchored else None
+        with Session(db_engine, info={audit.TRAIL: audit.Trail(key, anchor)}) as db:
+            entry = audit.append(db, action=action, actor=cli_actor(), actor_id=None,
+                                 address="cli", now=dt.datetime.now(dt.UTC), detail=detail)
+            found = (entry.seq, entry.hash)
+            db.commit()
+    return found
 
 
 # --- restore ---------------------------------------------------------------------------------
@@ -299,19 +320,20 @@ def read_manifest(src: Path) -> dict[str, Any]:
 
 
 def restore_ring(args: argparse.Namespace, src: Path, manifest: dict[str, Any],
-                 instance: Path) -> tuple[crypto.KeyRing, crypto.KeyRing | None]:
-    """(the keys to check with, the keys of the backup — None when MELDROUTE_KEYS is set)."""
+                 instance: Path) -> tuple[crypto.KeyRing, crypto.KeyRing | None, str | None]:
+    """(the keys to check with, the keys of the backup — None when MELDROUTE_KEYS is set,
+    the backup's audit key in hex — None then too, or from a backup without one)."""
     configured = crypto.find_keyring(instance)
     if configured is not None and configured.source == "env":
-        return configured, None
+        return configured, None, None
     keys_path = Path(args.keys) if args.keys else src / (manifest.get("keys_file") or KEYS_FILE)
     if not keys_path.is_file():
         raise BackupError(f"{keys_path}: sleutelbestand niet gevonden (geef het met --keys)")
-    backup_keys = read_keys(keys_path, passphrase(confirm=False))
+    backup_keys, audit_hex = read_key_file(keys_path, passphrase(confirm=False))
     kept = tuple(k for k in (configured.keys if configured else ()) if k not in
                  backup_keys.keys)
     return crypto.KeyRing(backup_keys.keys + kept, str(crypto.key_file(instance))), \
-        backup_keys
+        backup_keys, audit_hex
 
 
 def check_backup_readable(manifest: dict[str, Any], src: Path, ring: crypto.KeyRing) -> None:
@@ -338,14 +360,16 @@ def _restore(args: argparse.Namespace) -> int:
     if manifest.get("database") != kind:
         raise BackupError(f"deze back-up is van {manifest.get('database')}, de database "
                           f"hier is {kind}")
-    ring, backup_keys = restore_ring(args, src, manifest, instance)
+    ring, backup_keys, audit_hex = restore_ring(args, src, manifest, instance)
     check_backup_readable(manifest, src, ring)
     if holds_data(url) and not args.force:
         raise BackupError(f"{url.split('@')[-1]} bevat al gegevens: niets teruggezet. "
                           "Overschrijven: --force (maak eerst een back-up van wat er nu staat)")
+    before = entries_before(url, instance)
     _load(url, src / manifest["file"], kind)
     if backup_keys is not None:
         _write_private(Path(ring.source), "\n".join(ring.keys) + "\n")
+    notes = restore_audit_key(instance, audit_hex)
     with opened(url) as db_engine:
         with db_engine.connect() as connection:
             problem = key_check.check_ring(connection, ring)
@@ -353,12 +377,92 @@ def _restore(args: argparse.Namespace) -> int:
     if problem is not None:
         raise BackupError(problem)
     upgrade = revision != head_revision()
-    if not upgrade:
-        _record(url, "backup.restore", f"revisie {revision}")
+    notes.append(rebase_anchor(url, instance, manifest, before, upgrade))
     print(f"Teruggezet uit {src}: database {url.split('@')[-1]} (revisie {revision}), "
           f"sleutels {'MELDROUTE_KEYS' if backup_keys is None else ring.source}; de sleutels "
           "lezen de gegevens." + (" Voer nu 'meldroute db upgrade' uit." if upgrade else ""))
+    for note in notes:
+        print(note)
     return 0
+
+
+# --- the audit trail across a restore ---------------------------------------------------------
+
+
+def entries_before(url: str, instance: Path) -> int:
+    """The highest sequence number of the audit trail a restore replaces: the database's
+    (when there is one) or the anchor's, whichever is higher (0: none)."""
+    highest = 0
+    if holds_data(url):
+        try:
+            with opened(url) as db_engine, db_engine.connect() as connection:
+                highest = int(connection.execute(
+                    text("SELECT max(seq) FROM audit_events")).scalar() or 0)
+        except SQLAlchemyError:
+            pass  # no audit trail (yet) in what is overwritten
+    try:
+        key = crypto.find_audit_key(instance)
+    except crypto.AuditKeyError:
+        key = None
+    anchor = Path(settings.audit_anchor(instance))
+    if key is not None and anchor.is_file():
+        with contextlib.suppress(OSError):
+            highest = max(highest, audit_anchor.read_file(anchor, key).highest or 0)
+    return highest
+
+
+def restore_audit_key(instance: Path, audit_hex: str | None) -> list[str]:
+    """The backup's audit key in place (what its chain is signed with); a different key
+    found here, and the anchor it signed, are kept aside. Notes for the terminal."""
+    if audit_hex is None:
+        return []
+    if os.environ.get(crypto.AUDIT_KEY_ENV):
+        found = crypto.find_audit_key(instance)
+        if found is None or found.secret.hex() != audit_hex:
+            return [f"Let op: {crypto.AUDIT_KEY_ENV} is niet de auditsleutel van deze back-up: "
+                    "zet die daar, anders meldt 'meldroute audit verify' het logboek als "
+                    "gebroken."]
+        return []
+    path = crypto.audit_key_file(instance)
+    try:
+        current = crypto.find_audit_key(instance)
+    except crypto.AuditKeyError:
+        current = None
+    if current is not None and current.secret.hex() == audit_hex:
+        return []
+    notes = []
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+    anchor = Path(settings.audit_anchor(instance))
+    for old in (path, anchor):
+        if old.is_file():
+            aside = old.with_name(f"{old.name}.voor-herstel-{stamp}")
+            old.rename(aside)
+            notes.append(f"De vorige {old.name} staat nu in {aside}.")
+    crypto.create_key_file(path, audit_hex)
+    return notes
+
+
+def rebase_anchor(url: str, instance: Path, manifest: dict[str, Any], before: int,
+                  upgrade: bool) -> str:
+    """The audited restore event and the anchor's restore line: the restored chain
+    verifies, with the entries of before the restore that it lacks named as a gap."""
+    from sqlalchemy.orm import Session
+
+    with opened(url) as db_engine:
+        with Session(db_engine) as db:
+            last = db.scalar(text("SELECT max(seq) FROM audit_events")) or 0
+        key = key_check.audit_key(db_engine, instance)
+    lost = (last + 1, before) if before > last else None
+    made = manifest.get("made_at", "?")
+    detail = f"hersteld uit back-up {made}" + (
+        f": regels {lost[0]}–{lost[1]} van voor de restore ontbreken" if lost else "")
+    entry = None if upgrade else _record(url, instance, "backup.restore", detail,
+                                         anchored=False)
+    sink = audit_anchor.sink_for(settings.audit_anchor(instance))
+    if not audit_anchor.write(sink, audit_anchor.restore_line(key, entry, lost, made)):
+        return (f"Let op: het auditanker ({sink.where}) kon niet worden bijgewerkt: "
+                "'meldroute audit verify' zal het logboek als ingekort melden.")
+    return f"Logboek: {detail}."
 
 
 def _load(url: str, database: Path, kind: str) -> None:

@@ -11,14 +11,20 @@ process), the next encryption, and a value no key of the ring can read, re-read 
 database remembers the key set it is written with (``key_check.py``): a start with keys
 that cannot read it is refused, and no key is generated for a database that has
 encrypted data already.
+
+The audit key (``MELDROUTE_AUDIT_KEY`` or ``MELDROUTE_AUDIT_KEY_FILE``, default
+``instance/audit_key``, 0600, made on first start) signs the audit trail's chain and its
+anchor (``audit.py``, ``audit_anchor.py``); it, too, never sits in the database.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
+import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -26,6 +32,8 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
+
+from .settings import SettingError
 
 
 class KeyError_(Exception):  # noqa: N801 - not the builtin KeyError
@@ -89,13 +97,14 @@ def key_file(instance: Path) -> Path:
     return Path(os.environ.get("MELDROUTE_KEY_FILE") or instance / "keys")
 
 
-def create_key_file(path: Path) -> None:
-    """A key file with one fresh key; a file made meanwhile by another process is kept."""
+def create_key_file(path: Path, key: str | None = None) -> None:
+    """A key file (0600) with one fresh key; a file made meanwhile by another process is
+    kept."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(Fernet.generate_key().decode() + "\n")
+        handle.write((key or Fernet.generate_key().decode()) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
     try:
@@ -155,6 +164,79 @@ def add_key(ring: KeyRing) -> KeyRing:
         handle.write("\n".join((new, *ring.keys)) + "\n")
     tmp.replace(path)
     return KeyRing((new, *ring.keys), ring.source, _stamp(path))
+
+
+# --- the audit key: signs the audit trail's chain and its anchor (audit.py) ------------------
+
+AUDIT_KEY_ENV = "MELDROUTE_AUDIT_KEY"
+
+
+class AuditKeyError(SettingError):
+    """The audit key (file or MELDROUTE_AUDIT_KEY) is not a key: one Dutch line, exit 2."""
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    """The secret (32 random bytes, hex in its file) behind the audit trail's HMACs."""
+
+    secret: bytes = field(repr=False)
+    source: str  # "env" or the key file's path
+
+    def mac(self, purpose: bytes, data: bytes) -> str:
+        """HMAC-SHA256 of ``data``; ``purpose`` keeps entries and anchor lines apart."""
+        return hmac.new(self.secret, purpose + b"\0" + data, hashlib.sha256).hexdigest()
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.secret.hex())
+
+    @property
+    def place(self) -> str:
+        return AUDIT_KEY_ENV if self.source == "env" else self.source
+
+
+def audit_key_file(instance: Path) -> Path:
+    return Path(os.environ.get("MELDROUTE_AUDIT_KEY_FILE") or instance / "audit_key")
+
+
+def _audit_key(text: str, source: str) -> AuditKey:
+    where = AUDIT_KEY_ENV if source == "env" else f"het auditsleutelbestand {source}"
+    try:
+        secret = bytes.fromhex(text.strip())
+    except ValueError:
+        secret = b""
+    if len(secret) < 32:
+        raise AuditKeyError(f"{where} bevat geen auditsleutel (64 hexadecimale tekens): zet "
+                            "de sleutel uit je back-up terug")
+    return AuditKey(secret, source)
+
+
+def find_audit_key(instance: Path) -> AuditKey | None:
+    """``MELDROUTE_AUDIT_KEY`` or the audit key file; None when there is none (never
+    makes one: ``key_check.audit_key`` decides)."""
+    env = os.environ.get(AUDIT_KEY_ENV)
+    if env:
+        return _audit_key(env, "env")
+    path = audit_key_file(instance)
+    if not path.exists():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        raise AuditKeyError(f"het auditsleutelbestand {path} is niet leesbaar "
+                            f"({exc.__class__.__name__}): herstel het bestand of de rechten "
+                            "erop") from None
+    return _audit_key(text, str(path))
+
+
+def load_audit_key(instance: Path) -> AuditKey:
+    """The audit key; a new key file (0600) with a fresh key when there is none."""
+    found = find_audit_key(instance)
+    if found is None:
+        create_key_file(audit_key_file(instance), secrets.token_hex(32))
+        found = find_audit_key(instance)
+    assert found is not None
+    return found
 
 
 _RING: KeyRing | None = None

@@ -11,18 +11,23 @@ holds the newest key's fingerprint and a known text encrypted with it:
   then the row is written.
 
 ``meldroute keys rotate|reencrypt`` rewrites the row with the data (same transaction).
+
+The audit key follows the same rule: made on first start, but never for a database whose
+audit trail is already signed with one (``audit_key``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
 from meldroute.engine import READ, ConfigError, Problem
 
-from .crypto import EncryptedText, KeyRing, fingerprint
+from . import audit, crypto
+from .crypto import AuditKey, EncryptedText, KeyRing, fingerprint
 from .models import Base, KeyCheck, utcnow
 from .upserts import insert_if_absent
 
@@ -124,3 +129,20 @@ def record(db: Session, ring: KeyRing) -> None:
         found.fingerprint = str(values["fingerprint"])
         found.canary = str(values["canary"])
         found.updated_at = utcnow()
+
+
+def audit_key(db_engine: Engine, instance: Path, check_db: bool = True) -> AuditKey:
+    """The configured audit key; a new one only while no entry of the audit trail is
+    signed (a new key would make every signed entry look forged)."""
+    found = crypto.find_audit_key(instance)
+    if found is not None:
+        return found
+    if check_db:
+        with Session(db_engine) as db:
+            signed = audit.signed_entries(db)
+        if signed:
+            raise KeysDoNotFit(str(crypto.audit_key_file(instance)), (
+                "geen auditsleutel gevonden, maar het logboek van deze database is ermee "
+                "ondertekend: er wordt geen nieuwe gemaakt. Zet het bestand uit de back-up "
+                f"terug of zet {crypto.AUDIT_KEY_ENV} ({BACKUP_HELP})"))
+    return crypto.load_audit_key(instance)

@@ -90,3 +90,19 @@ def school_paths() -> list[Path] | None:
     """MELDROUTE_SCHOOLS: files or folders of school configurations, ':'-separated."""
     value = os.environ.get("MELDROUTE_SCHOOLS")
     return [Path(p) for p in value.split(os.pathsep) if p] if value else None
+
+
+def audit_anchor(instance: Path) -> str:
+    """MELDROUTE_AUDIT_ANCHOR: the anchor's file (default ``instance/audit_anchor``) or
+    ``syslog``."""
+    return os.environ.get("MELDROUTE_AUDIT_ANCHOR", "").strip() or str(instance / "audit_anchor")
+
+
+def audit_anchor_minutes() -> int:
+    """MELDROUTE_AUDIT_ANCHOR_MINUTES: the longest a committed entry waits for its
+    checkpoint (at most 60: the anchor is written at least hourly)."""
+    minutes = int_env("MELDROUTE_AUDIT_ANCHOR_MINUTES", 15)
+    if minutes > 60:
+        raise SettingError("MELDROUTE_AUDIT_ANCHOR_MINUTES mag hoogstens 60 zijn (het "
+                           f"auditanker wordt minstens elk uur geschreven), niet {minutes}")
+    return minutes

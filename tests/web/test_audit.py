@@ -101,13 +101,13 @@ def _some_events(browser):
 def test_verify_finds_a_changed_entry(app, browser):
     _some_events(browser)
     broken = _tamper(app, "UPDATE audit_events SET actor = 'iemand-anders' WHERE seq = 3")
-    assert broken is not None and broken.seq == 3 and "changed" in broken.reason
+    assert broken is not None and broken.seq == 3 and "veranderd" in broken.reason
 
 
 def test_verify_finds_a_deleted_entry(app, browser):
     _some_events(browser)
     broken = _tamper(app, "DELETE FROM audit_events WHERE seq = 4")
-    assert broken is not None and broken.seq == 4 and "missing" in broken.reason
+    assert broken is not None and broken.seq == 4 and "ontbreekt" in broken.reason
 
 
 def test_verify_finds_a_deleted_last_entry(app, browser):

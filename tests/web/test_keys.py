@@ -67,6 +67,7 @@ def test_a_copied_database_with_other_keys_does_not_start(
     assert expected in str(refused.value.problems[0])
     # with the keys that belong to it, the copy starts and reads every dossier
     shutil.copy(Path(app.config["INSTANCE_PATH"]) / "keys", other / "keys")
+    shutil.copy(Path(app.config["INSTANCE_PATH"]) / "audit_key", other / "audit_key")
     start(app, other)
 
 
@@ -142,6 +143,8 @@ def test_keys_from_the_environment(app: Flask, browser: Browser, tmp_path: Path,
         start(app, tmp_path / "ander")
     assert str(refused.value.problems[0]).startswith("MELDROUTE_KEYS:")
     monkeypatch.setenv("MELDROUTE_KEYS", ",".join(keys))
+    monkeypatch.setenv("MELDROUTE_AUDIT_KEY", (Path(app.config["INSTANCE_PATH"]) /
+                                               "audit_key").read_text().strip())
     start(app, tmp_path / "ander")
     assert not (tmp_path / "ander" / "keys").exists()
 
