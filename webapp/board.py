@@ -27,7 +27,7 @@ from .auth import signed_in_required
 from .context import db, forget_schools, record, registry, today
 from .models import Dossier
 from .schemaforms import place_errors, values
-from .schooladmin_forms import ContactForm
+from .schooladmin_forms import ContactForm, reason_too_long
 
 bp = Blueprint("board", __name__, url_prefix="/besturen/<board_id>")
 
@@ -80,7 +80,7 @@ def contact(board_id: str, key: str) -> Any:
     new = {**data, "contacts": contacts}
     problems = school_configs.check_board(db(), registry().protocols,
                                           data_document(new, f"{board_id}.yaml"))
-    if problems:
+    if problems or reason_too_long(form):
         rest = place_errors(form, problems, ("contacts", key))
         return render_template("board_contact.html", board_id=board_id, key=key, form=form,
                                problems=rest), 400

@@ -19,8 +19,17 @@ REASON_MAX = 300
 
 
 class ReasonForm(DutchForm):
-    reason = StringField("Reden van de wijziging", validators=[Optional()],
-                         render_kw={"maxlength": REASON_MAX})
+    reason = StringField("Reden van de wijziging", validators=[Optional()])
+
+
+def reason_too_long(form: Any) -> bool:
+    """A reason over the limit is refused with a message next to it (never cut off)."""
+    length = len(form.reason.data or "")
+    if length > REASON_MAX:
+        form.reason.errors = [*form.reason.errors, f"Dit is te lang: {length} tekens, er "
+                              f"passen er maximaal {REASON_MAX}."]
+        return True
+    return False
 
 
 ContactForm = schemaforms.form_class(schemaforms.contact_schema(), "ContactForm", {
