@@ -289,3 +289,27 @@ def test_the_school_admin_names_who_holds_which_role(app, admin):
                                 f"roles__{me}": ["ib"]})
     assert refused.status_code == 400
     assert "eigen rol als schoolbeheerder" in refused.get_data(as_text=True)
+
+
+def test_a_board_contact_is_removed_only_after_confirming(app):
+    from meldroute.webapp.models import Membership
+
+    with app.extensions["meldroute.db_sessions"]() as db:
+        school_configs.save(db, "board", "stichting-a", {
+            "id": "stichting-a", "name": "Stichting A",
+            "contacts": {"cjg": {"name": "CJG van het bestuur", "phone": "0412-000201"}}},
+            "t", "t")
+        db.commit()
+    user = make_user(app, "bestuur", "regenboog")
+    with app.extensions["meldroute.db_sessions"]() as db:
+        db.add(Membership(user_id=user.id, board_id="stichting-a", role="bestuursadmin"))
+        db.commit()
+    client = app.test_client()
+    sign_in_as(app, client, user.id, None)
+    url = "/besturen/stichting-a/contacten/cjg/verwijderen"
+    confirm = client.get(url).get_data(as_text=True)
+    assert "Ja, verwijder dit standaardcontact" in confirm and "CJG van het bestuur" in confirm
+    assert "CJG van het bestuur" in client.get("/besturen/stichting-a").get_data(as_text=True)
+    assert post(client, url, {}).status_code == 302
+    assert "CJG van het bestuur" not in client.get("/besturen/stichting-a").get_data(
+        as_text=True)
