@@ -88,7 +88,7 @@ def field_changes(old: Iterable[tuple[Any, Any]], new: Iterable[tuple[Any, Any]]
     for name in dict.fromkeys([*before, *after]):
         fa, va = before.get(name, (None, None))
         fb, vb = after.get(name, (None, None))
-        if str(va or "") != str(vb or ""):
-            field = fb or fa
+        field = fb if fb is not None else fa
+        if str(va or "") != str(vb or "") and field is not None:
             found.append(Change(field.label, va or None, vb or None))
     return found

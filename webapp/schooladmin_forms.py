@@ -115,19 +115,19 @@ def place_role_problems(form: Any, problems: Iterable[Problem]) -> list[str]:
     """Each problem next to its field on the roles form; the messages that have none."""
     rest = []
     for p in problems:
-        where = p.where
+        where, message = p.where, schemaforms.plain_message(p.message)
         if len(where) >= 3 and where[0] == "remap" and isinstance(where[1], int):
             name = f"remap_{where[1]}_{where[2]}"
             if name in form._fields:
-                form[name].errors = [*form[name].errors, p.message]
+                form[name].errors = [*form[name].errors, message]
                 continue
         if len(where) >= 2 and where[0] == "roles" and f"name__{where[1]}" in form._fields:
-            form[f"name__{where[1]}"].errors = [p.message]
+            form[f"name__{where[1]}"].errors = [message]
             continue
         if len(where) >= 2 and where[0] == "roles":
-            form.new_role.errors = [*form.new_role.errors, p.message]
+            form.new_role.errors = [*form.new_role.errors, message]
             continue
-        rest.append(p.message)
+        rest.append(message)
     return rest
 
 
