@@ -224,3 +224,27 @@ def test_every_page_has_no_axe_violations(role, axe_app, dossier, chromium, outp
 def _bad_board_contact(page: Any) -> None:
     page.get_by_label("Naam").first.fill("")
     page.get_by_role("button", name="Opslaan").click()
+
+
+def test_keyboard_users_skip_to_the_content_and_land_on_the_errors(axe_app, chromium):
+    context = chromium.new_context(locale="nl-NL", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        _demo_sign_in(page, axe_app, "Demo leerkracht")
+        page.goto(f"{axe_app}/dossiers/nieuw")
+        page.keyboard.press("Tab")  # the first stop: the skip link, visible when focused
+        skip = page.get_by_role("link", name="Naar de inhoud")
+        assert skip.evaluate("el => el === document.activeElement")
+        assert skip.is_visible()
+        assert skip.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")  # the next stop is in the content, not the menu
+        assert page.evaluate("document.querySelector('main').contains(document.activeElement)")
+        page.get_by_role("button", name="Dossier aanmaken").click()  # nothing filled in
+        page.wait_for_load_state()
+        # focus on the summary of what to fix; each item jumps to its field
+        assert page.evaluate("document.activeElement.className") == "error-summary"
+        page.locator(".error-summary a").first.click()
+        assert page.evaluate("document.activeElement.id") == "pupil_initials"
+    finally:
+        context.close()

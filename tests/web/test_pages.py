@@ -210,7 +210,7 @@ def test_a_refused_form_has_a_summary_that_links_to_each_field(browser):
     response = browser.client.post("/dossiers/nieuw", data={"csrf_token": token,
                                                            "pupil_initials": "J" * 11})
     html = response.get_data(as_text=True)
-    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    summary = re.search(r'<div class="error-summary" id="inhoud".*?</div>', html, re.S)
     assert response.status_code == 400 and summary
     assert 'autofocus' in summary.group(0) and 'tabindex="-1"' in summary.group(0)
     assert '<a href="#pupil_initials">' in summary.group(0)
