@@ -32,6 +32,7 @@ from . import (
 from . import schooladmin as school_settings
 from .context import DB_ENGINE, DB_SESSIONS, REGISTRY, close_db, db_engine_of, db_sessions_of
 from .db import current_revision, head_revision, make_db_engine, make_sessionmaker
+from .filters import SCHOOL_TIME
 from .registry import Registry
 from .web_sessions import WebSessionInterface
 
@@ -48,7 +49,9 @@ def defaults(instance: Path) -> dict[str, Any]:
         "DATABASE_URL": settings.database_url(instance),
         "DEMO": False,
         "SCHOOL_PATHS": settings.school_paths(),
-        "CLOCK": dt.date.today,
+        # the school's date (Europe/Amsterdam), not the server's: just after midnight
+        # Dutch time a UTC server still says yesterday
+        "CLOCK": lambda: dt.datetime.now(SCHOOL_TIME).date(),
         "NOW": lambda: dt.datetime.now(dt.UTC),
         "CHECK_DB": True,
         "IDLE_TIMEOUT_MINUTES": settings.int_env("MELDROUTE_IDLE_TIMEOUT_MINUTES", 30),

@@ -26,8 +26,8 @@ from . import school_configs
 from .auth import signed_in_required
 from .context import db, forget_schools, record, registry, today
 from .models import Dossier
-from .schemaforms import place_errors, values
-from .schooladmin_forms import ContactForm
+from .schemaforms import place_errors, plain_message, values
+from .schooladmin_forms import ContactForm, reason_too_long
 
 bp = Blueprint("board", __name__, url_prefix="/besturen/<board_id>")
 
@@ -80,7 +80,7 @@ def contact(board_id: str, key: str) -> Any:
     new = {**data, "contacts": contacts}
     problems = school_configs.check_board(db(), registry().protocols,
                                           data_document(new, f"{board_id}.yaml"))
-    if problems:
+    if problems or reason_too_long(form):
         rest = place_errors(form, problems, ("contacts", key))
         return render_template("board_contact.html", board_id=board_id, key=key, form=form,
                                problems=rest), 400
@@ -92,3 +92,40 @@ def contact(board_id: str, key: str) -> Any:
     flash("Standaardinstelling van het bestuur opgeslagen (nieuwe versie).", "ok")
     return redirect(url_for("board.home", board_id=board_id))
 
+
+
+@bp.route("/contacten/<key>/verwijderen", methods=["GET", "POST"])
+@signed_in_required
+def remove_contact(board_id: str, key: str) -> Any:
+    """GET: what removing the board's default contact means, with a confirm button;
+    POST: remove it (a new version)."""
+    data = _guard(board_id)
+    contact = data.get("contacts", {}).get(key)
+    if contact is None:
+        abort(404)
+    name = contact.get("name", key)
+    if request.method == "GET":
+        return render_template(
+            "settings/confirm.html", title=f"Standaardcontact {name} verwijderen",
+            back=url_for("board.home", board_id=board_id),
+            button="Ja, verwijder dit standaardcontact", items=[
+                f"{name} is dan geen standaardcontact van het bestuur meer.",
+                "Scholen die dit contact van het bestuur overnemen, hebben het daarna niet "
+                "meer (tenzij ze het zelf hebben ingesteld).",
+                "De huidige instellingen blijven bewaard als versie."])
+    new = {**data, "contacts": {k: v for k, v in data["contacts"].items() if k != key}}
+    if not new["contacts"]:
+        del new["contacts"]
+    problems = school_configs.check_board(db(), registry().protocols,
+                                          data_document(new, f"{board_id}.yaml"))
+    if problems:
+        for p in problems:
+            flash(plain_message(p.message), "error")
+        return redirect(url_for("board.home", board_id=board_id))
+    version = school_configs.save(db(), school_configs.BOARD, board_id, new,
+                                  g.user.username, f"standaardcontact {name} verwijderd")
+    record("board.config", detail=f"{board_id} versie {version.version}")
+    db().commit()
+    forget_schools()
+    flash("Standaardcontact verwijderd (nieuwe versie).", "ok")
+    return redirect(url_for("board.home", board_id=board_id))

@@ -31,9 +31,10 @@ from meldroute.forms.validators import NotFuture, use_today
 from . import lifecycle
 from .access import can_see, is_coordinator
 from .auth import login_required
+from .changes import field_changes
 from .context import db, now, record, registry, today
 from .filters import dutch_date
-from .models import AuditEvent, Dossier, StepRecord
+from .models import AuditEvent, Dossier, StepRecord, User
 from .services import (
     Conflict,
     DossierState,
@@ -278,32 +279,60 @@ def _save(state: DossierState, step: Step, form: Any, base_version: int) -> Any:
 @bp.route("/dossiers/<int:dossier_id>/stap/<step_id>/versie/<int:version>")
 @login_required
 def version(dossier_id: int, step_id: str, version: int) -> Any:
+    """One version of a step, and what it changed compared with the version before."""
     dossier = _dossier(dossier_id)
     state = dossier_state(db(), registry(), dossier, _today())
     step = _step_or_404(state, step_id)
-    found = db().scalar(select(StepRecord).where(
-        StepRecord.dossier_id == dossier.id, StepRecord.step_id == step.id,
-        StepRecord.version == version))
+    found = _step_version(dossier, step, version)
     if found is None:
         abort(404)
+    shown = _shown(state, step, found)
+    before = _step_version(dossier, step, version - 1) if version > 1 else None
+    changes = field_changes(_shown(state, step, before), shown) if before else None
     record("dossier.read", dossier_id=dossier.id, detail=f"{step.id} versie {version}")
     db().commit()
     return render_template("version.html", state=state, step=step, record=found,
-                           shown=recorded_fields(state, step, json.loads(found.data),
-                                                 school_then(state, found)))
+                           shown=shown, changes=changes)
+
+
+def _step_version(dossier: Dossier, step: Step, version: int) -> StepRecord | None:
+    return db().scalar(select(StepRecord).where(
+        StepRecord.dossier_id == dossier.id, StepRecord.step_id == step.id,
+        StepRecord.version == version))
+
+
+def _shown(state: DossierState, step: Step, found: StepRecord | None
+           ) -> list[tuple[FieldDef, Any]]:
+    if found is None:
+        return []
+    return recorded_fields(state, step, json.loads(found.data), school_then(state, found))
 
 
 @bp.route("/dossiers/<int:dossier_id>/stap/<step_id>/versies")
 @login_required
 def versions(dossier_id: int, step_id: str) -> Any:
-    """Every version of a step (the step page shows the newest and links here)."""
+    """Every version of a step (the step page shows the newest and links here), and what
+    changed between two of them (?a=1&b=2; by default the last two), field by field."""
     dossier = _dossier(dossier_id)
     state = dossier_state(db(), registry(), dossier, _today())
     step = _step_or_404(state, step_id)
     found = step_history(db(), dossier, step.id)
+    numbers = [r.version for r in found]
+    try:
+        a = int(request.args.get("a", numbers[1] if len(numbers) > 1 else 0))
+        b = int(request.args.get("b", numbers[0] if numbers else 0))
+    except ValueError:
+        abort(400)
+    changes = None
+    if a and b:
+        old, new = _step_version(dossier, step, a), _step_version(dossier, step, b)
+        if old is None or new is None:
+            abort(404)
+        changes = field_changes(_shown(state, step, old), _shown(state, step, new))
     record("dossier.read", dossier_id=dossier.id, detail=f"{step.id} versies")
     db().commit()
-    return render_template("versions.html", state=state, step=step, versions=found)
+    return render_template("versions.html", state=state, step=step, versions=found,
+                           changes=changes, a=a, b=b)
 
 
 def school_then(state: DossierState, record: StepRecord | None) -> SchoolConfig:
@@ -401,10 +430,14 @@ def audit_log(dossier_id: int) -> Any:
         abort(404)
     events = db().scalars(select(AuditEvent).where(AuditEvent.dossier_id == dossier.id)
                           .order_by(AuditEvent.seq.desc())).all()
+    ids = {e.actor_id for e in events if e.actor_id is not None}
+    names = dict(db().execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+                 .all()) if ids else {}
+    protocol = registry().by_digest(db(), dossier.protocol_digest)
     record("audit.read", dossier_id=dossier.id)
     db().commit()
-    return render_template("audit.html", dossier=dossier, events=events,
-                           acute=_acute_guidance())
+    return render_template("audit.html", dossier=dossier, events=events, names=names,
+                           protocol=protocol, acute=_acute_guidance())
 
 
 @bp.route("/contacten")

@@ -56,16 +56,45 @@ ACTIONS = {
     "dossier.create": "aangemaakt", "dossier.read": "bekeken", "dossier.change": "gewijzigd",
     "dossier.close": "afgesloten", "dossier.delete": "verwijderd", "audit.read":
     "logboek bekeken", "dossier.list": "overzicht bekeken",
-    "dossier.acute": "gemarkeerd als acuut gevaar",
+    "dossier.acute": "gemarkeerd als acuut gevaar", "dossier.reopen": "heropend",
+}
+# The outcome of an action as the log shows it (the stored word stays English).
+RESULTS = {
+    "ok": "gelukt", "rejected": "geweigerd: niet volledig ingevuld",
+    "refused": "geweigerd", "denied": "geen toegang", "conflict":
+    "niet opgeslagen: iemand anders was eerder", "closed": "geweigerd: dossier is afgesloten",
+    "failed": "mislukt", "throttled": "geblokkeerd: te veel pogingen",
 }
 
 
 def action_label(action: str) -> str:
-    return ACTIONS.get(action, action)
+    return ACTIONS.get(action, action.split(".")[-1])
+
+
+def result_label(result: str) -> str:
+    return RESULTS.get(result, result)
+
+
+def audit_detail(detail: str, protocol: Any) -> str:
+    """An audit entry's detail in words: step ids become "stap 4 (Afwegen)", flag names
+    their label; the detail never holds content, only ids and numbers."""
+    if not detail:
+        return ""
+    first, _, rest = detail.partition(" ")
+    step = next((s for s in protocol.steps if s.id == first), None)
+    if step is not None:
+        words = {"versies": "alle versies bekeken"}.get(rest, rest)
+        return f"stap {step.number} ({step.title})" + (f", {words}" if words else "")
+    for fact in protocol.facts.values():
+        if any(source.name == detail for source in fact.sources):
+            return str(fact.label)
+    return detail
 
 
 def register(app: Flask) -> None:
     app.add_template_filter(action_label, "action_label")
+    app.add_template_filter(result_label, "result_label")
+    app.add_template_filter(audit_detail, "audit_detail")
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(dutch_date, "dutch_date")
     app.add_template_filter(tel_uri, "tel_uri")

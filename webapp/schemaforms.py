@@ -8,6 +8,7 @@ semantic checks decide what is valid, and their messages are put next to the fie
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -38,9 +39,8 @@ def _field(name: str, spec: Mapping[str, Any], required: bool) -> Any:
     label = spec.get("title", name) + (" *" if required else "")
     description = spec.get("description", "")
     long = spec.get("maxLength", 0) > LONG_TEXT
-    render_kw = {"maxlength": spec["maxLength"]} if "maxLength" in spec else {}
-    if spec.get("format") == "email":
-        render_kw["type"] = "email"
+    # No maxlength: the schema checks the length and says so next to the field.
+    render_kw = {"type": "email"} if spec.get("format") == "email" else {}
     field_class = TextAreaField if long else StringField
     return field_class(label, description=description, render_kw=render_kw)
 
@@ -68,9 +68,42 @@ def values(form: Any) -> dict[str, str]:
     return found
 
 
+# What to fill in, per schema property, when it is missing or empty.
+FILL_IN = {"name": "Vul een naam in.", "phone": "Vul een telefoonnummer in.",
+           "email": "Vul een e-mailadres in.", "organisation": "Vul een organisatie in."}
+_PLAIN: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^waarde is te lang: (\d+) tekens, maximaal (\d+)$"),
+     "Dit is te lang: {0} tekens, er passen er maximaal {1}."),
+    (re.compile(r"^waarde .* is te kort \(minimaal (\d+) tekens\)$"),
+     "Dit is te kort: vul minstens {0} tekens in."),
+    (re.compile(r"^waarde .* is geen geldig e-mailadres$"),
+     "Dit is geen geldig e-mailadres (bijvoorbeeld naam@school.nl)."),
+    (re.compile(r"^waarde .* heeft niet de juiste vorm \(kleine letters.*$"),
+     "Gebruik alleen kleine letters, cijfers, '_' of '-', en begin met een letter."),
+    (re.compile(r"^'(.*)' is geen geldig Nederlands telefoonnummer.*$"),
+     "'{0}' is geen geldig Nederlands telefoonnummer (bijvoorbeeld 0412-673700)."),
+]
+
+
+def plain_message(message: str, name: str | None = None, title: str | None = None) -> str:
+    """A schema message in the words of the form: "verplichte sleutel 'name' ontbreekt"
+    next to the field Naam becomes "Vul een naam in."."""
+    missing = re.match(r"^verplichte sleutel '([^']+)' ontbreekt$", message)
+    if missing or message == "waarde mag niet leeg zijn":
+        key = missing.group(1) if missing else name or ""
+        return FILL_IN.get(key) or (f"Vul {title.rstrip(' *').lower()} in." if title
+                                    else f"Vul '{key}' in.")
+    for pattern, words in _PLAIN:
+        found = pattern.match(message)
+        if found:
+            return words.format(*found.groups())
+    return message
+
+
 def place_errors(form: Any, problems: Iterable[Problem], prefix: tuple[Any, ...]
                  ) -> list[str]:
-    """Put each problem next to its field; return the messages that fit no field."""
+    """Put each problem next to its field, in plain Dutch; return the messages that fit
+    no field."""
     rest = []
     for problem in problems:
         where = problem.where
@@ -83,7 +116,8 @@ def place_errors(form: Any, problems: Iterable[Problem], prefix: tuple[Any, ...]
             if len(missing) > 2 and missing[1] in form._fields:
                 field = form._fields[missing[1]]
         if field is not None:
-            field.errors = [*field.errors, problem.message]
+            text = plain_message(problem.message, field.name, field.label.text)
+            field.errors = [*field.errors, text]
         else:
-            rest.append(problem.message)
+            rest.append(plain_message(problem.message))
     return rest

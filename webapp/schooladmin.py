@@ -12,11 +12,9 @@ do it is in ``staffing.py``.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from markupsafe import Markup
 from sqlalchemy import select
 
 from meldroute.engine import (
@@ -30,7 +28,9 @@ from meldroute.engine import (
 
 from . import schemaforms, school_configs
 from .auth import signed_in_required
+from .changes import config_changes
 from .context import db, forget_schools, record, registry, today
+from .filters import dutch_date
 from .models import Membership, School, User
 from .schooladmin_forms import (
     ContactForm,
@@ -38,6 +38,7 @@ from .schooladmin_forms import (
     people_form_class,
     place_key_problem,
     place_role_problems,
+    reason_too_long,
     roles_form_class,
     roles_from_form,
     roles_initial,
@@ -148,6 +149,10 @@ def contact(school_id: str, key: str) -> Any:
         return render_template("settings/contact.html", school=school, form=form, key=key,
                                new=new, origins=found.origins, problems=[],
                                fallback=None), 400
+    if reason_too_long(form):
+        return render_template("settings/contact.html", school=school, form=form, key=key,
+                               new=new, origins=found.origins, problems=[],
+                               fallback=protocol.contacts.get(key)), 400
     if key == "veilig_thuis" and "phone" not in fields:
         # Veilig Thuis cannot be removed: without a number the national one is used
         fields.setdefault("name", "Veilig Thuis")
@@ -164,19 +169,33 @@ def contact(school_id: str, key: str) -> Any:
     return redirect(url_for("settings.overview", school_id=school_id))
 
 
-@bp.route("/contacten/<key>/verwijderen", methods=["POST"])
+@bp.route("/contacten/<key>/verwijderen", methods=["GET", "POST"])
 @signed_in_required
 def remove_contact(school_id: str, key: str) -> Any:
+    """GET: what removing the contact means, with a confirm button; POST: remove it."""
     school, found = _guard(school_id)
     own = _own(school_id)
     if key == "veilig_thuis" or key not in own.get("contacts", {}):
         flash("Dit contact kan niet worden verwijderd (Veilig Thuis kan alleen worden "
               "gewijzigd; een contact van het bestuur wijzigt het bestuur).", "error")
         return redirect(url_for("settings.overview", school_id=school_id)), 409
+    contact = own["contacts"][key]
+    if request.method == "GET":
+        inherited = found.origins.get(("contacts", key, "name")) == "bestuur"
+        return render_template(
+            "settings/confirm.html", school=school, title=f"Contact {contact.get('name', key)}"
+            " verwijderen", back=url_for("settings.overview", school_id=school_id),
+            button="Ja, verwijder dit contact", items=[
+                f"{contact.get('name', key)} verdwijnt uit de contacten van {school.name}"
+                + (" (het contact van het bestuur blijft)." if inherited else "."),
+                "Dossiers die dit contact noemen, laten het voortaan niet meer zien.",
+                "De huidige instellingen blijven bewaard als versie: u kunt die versie "
+                "later herstellen onder Versies."])
     contacts = {k: v for k, v in own["contacts"].items() if k != key}
-    problems = _save(school_id, {**own, "contacts": contacts}, f"contact {key} verwijderd")
+    problems = _save(school_id, {**own, "contacts": contacts},
+                     f"contact {contact.get('name', key)} verwijderd")
     for p in problems:
-        flash(p.message, "error")
+        flash(schemaforms.plain_message(p.message), "error")
     if not problems:
         flash("Contact verwijderd (nieuwe versie).", "ok")
     return redirect(url_for("settings.overview", school_id=school_id))
@@ -270,7 +289,6 @@ def history(school_id: str) -> Any:
     school, found = _guard(school_id)
     all_versions = school_configs.versions(db(), school_configs.SCHOOL, school_id)
     numbers = [v.version for v in all_versions]
-    diff = None
     try:
         a = int(request.args.get("a", numbers[1] if len(numbers) > 1 else numbers[0]))
         b = int(request.args.get("b", numbers[0]))
@@ -279,22 +297,34 @@ def history(school_id: str) -> Any:
     by_number = {v.version: v for v in all_versions}
     if a not in by_number or b not in by_number:
         abort(404)
-    left = school_configs.export_yaml(school_configs.data_of(by_number[a])).splitlines()
-    right = school_configs.export_yaml(school_configs.data_of(by_number[b])).splitlines()
-    diff = Markup(difflib.HtmlDiff(wrapcolumn=60).make_table(  # noqa: S704 - escaped by difflib
-        left, right, f"versie {a}", f"versie {b}", context=True, numlines=2))
+    changes = config_changes(school_configs.data_of(by_number[a]),
+                             school_configs.data_of(by_number[b]),
+                             _step_words(school))
     record("school.config.read", school_id=school_id, detail=f"versies {a}-{b}")
     db().commit()
     return render_template("settings/history.html", school=school, versions=all_versions,
-                           diff=diff, a=a, b=b)
+                           changes=changes, a=a, b=b, names=_author_names(all_versions))
 
 
-@bp.route("/versies/<int:version>/herstellen", methods=["POST"])
+def _step_words(school: SchoolConfig) -> dict[str, str]:
+    protocol = registry().protocol_for(school)
+    return {s.id: f"stap {s.number} ({s.title})" for s in protocol.steps}
+
+
+def _author_names(found: list[Any]) -> dict[str, str]:
+    """Display names of the authors of configuration versions (stored as usernames)."""
+    usernames = {v.author for v in found}
+    return dict(db().execute(select(User.username, User.display_name).where(
+        User.username.in_(usernames))).all()) if usernames else {}
+
+
+@bp.route("/versies/<int:version>/herstellen", methods=["GET", "POST"])
 @signed_in_required
 def restore(school_id: str, version: int) -> Any:
-    _guard(school_id)
-    old = next((v for v in school_configs.versions(db(), school_configs.SCHOOL, school_id)
-                if v.version == version), None)
+    """GET: what restoring the version changes, with a confirm button; POST: restore it."""
+    school, _found = _guard(school_id)
+    all_versions = school_configs.versions(db(), school_configs.SCHOOL, school_id)
+    old = next((v for v in all_versions if v.version == version), None)
     if old is None:
         abort(404)
     data = school_configs.data_of(old)
@@ -302,9 +332,19 @@ def restore(school_id: str, version: int) -> Any:
     data = {k: v for k, v in data.items() if k != "board"}
     if board:
         data["board"] = board
+    if request.method == "GET":
+        changes = config_changes(_own(school_id), data, _step_words(school))
+        return render_template(
+            "settings/confirm.html", school=school, title=f"Versie {version} herstellen",
+            back=url_for("settings.history", school_id=school_id), changes=changes,
+            button=f"Ja, herstel versie {version}", items=[
+                f"De instellingen worden weer zoals in versie {version} "
+                f"({dutch_date(old.created_at)}).",
+                "Dat wordt een nieuwe versie; de huidige versie blijft bewaard."])
     problems = _save(school_id, data, f"versie {version} hersteld")
     for p in problems:
-        flash(f"Versie {version} kan niet worden hersteld: {p.message}", "error")
+        flash(f"Versie {version} kan niet worden hersteld: "
+              f"{schemaforms.plain_message(p.message)}", "error")
     if not problems:
         flash(f"Versie {version} is hersteld (als nieuwe versie).", "ok")
     return redirect(url_for("settings.history", school_id=school_id))

@@ -19,8 +19,17 @@ REASON_MAX = 300
 
 
 class ReasonForm(DutchForm):
-    reason = StringField("Reden van de wijziging", validators=[Optional()],
-                         render_kw={"maxlength": REASON_MAX})
+    reason = StringField("Reden van de wijziging", validators=[Optional()])
+
+
+def reason_too_long(form: Any) -> bool:
+    """A reason over the limit is refused with a message next to it (never cut off)."""
+    length = len(form.reason.data or "")
+    if length > REASON_MAX:
+        form.reason.errors = [*form.reason.errors, f"Dit is te lang: {length} tekens, er "
+                              f"passen er maximaal {REASON_MAX}."]
+        return True
+    return False
 
 
 ContactForm = schemaforms.form_class(schemaforms.contact_schema(), "ContactForm", {
@@ -106,19 +115,19 @@ def place_role_problems(form: Any, problems: Iterable[Problem]) -> list[str]:
     """Each problem next to its field on the roles form; the messages that have none."""
     rest = []
     for p in problems:
-        where = p.where
+        where, message = p.where, schemaforms.plain_message(p.message)
         if len(where) >= 3 and where[0] == "remap" and isinstance(where[1], int):
             name = f"remap_{where[1]}_{where[2]}"
             if name in form._fields:
-                form[name].errors = [*form[name].errors, p.message]
+                form[name].errors = [*form[name].errors, message]
                 continue
         if len(where) >= 2 and where[0] == "roles" and f"name__{where[1]}" in form._fields:
-            form[f"name__{where[1]}"].errors = [p.message]
+            form[f"name__{where[1]}"].errors = [message]
             continue
         if len(where) >= 2 and where[0] == "roles":
-            form.new_role.errors = [*form.new_role.errors, p.message]
+            form.new_role.errors = [*form.new_role.errors, message]
             continue
-        rest.append(p.message)
+        rest.append(message)
     return rest
 
 

@@ -50,14 +50,17 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture
-def live_app(tmp_path: Path) -> Iterator[str]:
+def serve_app(tmp_path: Path, prepare: Any = None) -> Iterator[str]:
+    """The demo app on a free local port, its database in ``tmp_path``; ``prepare(db,
+    registry)`` runs before it serves (extra users, a board)."""
     url = f"sqlite:///{tmp_path / 'meldroute.db'}"
     upgrade(url)
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path), "DEMO": True,
                       "SECRET_KEY": "browser-test"})
     with app.extensions["meldroute.db_sessions"]() as db:
         ensure_demo_users(db, app.extensions["meldroute.registry"])
+        if prepare is not None:
+            prepare(db, app.extensions["meldroute.registry"])
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -65,6 +68,11 @@ def live_app(tmp_path: Path) -> Iterator[str]:
     server.shutdown()
     thread.join(timeout=10)
     app.extensions["meldroute.db_engine"].dispose()
+
+
+@pytest.fixture
+def live_app(tmp_path: Path) -> Iterator[str]:
+    yield from serve_app(tmp_path)
 
 
 @pytest.fixture
@@ -142,3 +150,41 @@ def record_steps_one_to_three(page: Any, base: str) -> str:
     page.get_by_role("heading", name="Stap 4: Afwegen").wait_for()
     sign_out(page)
     return str(dossier_url)
+
+
+# --- accessibility: axe-core in the page --------------------------------------------------
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's violations on the page as it is now, one line per rule: the rule id,
+    what it means and the elements (CSS selectors). Runs axe's default rule set, which
+    holds every WCAG 2.0/2.1 A and AA rule, and the best practices."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"resultTypes": ["violations"]})
+    found = []
+    for v in results.response["violations"]:
+        targets = ", ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:5])
+        found.append(f"{v['id']} ({v['impact']}): {v['help']} — {targets}")
+    return found
+
+
+def check_page(page: Any, name: str, output_dir: Path) -> dict[str, list[str]]:
+    """axe at desktop and phone width, with a screenshot of each in ``output_dir``
+    (``axe-<name>-<width>.png``); the violations per width (empty when none)."""
+    found = {}
+    for width, size in WIDTHS.items():
+        page.set_viewport_size(size)
+        page.screenshot(path=str(output_dir / f"axe-{name}-{width}.png"), full_page=True)
+        violations = axe_violations(page)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        if wide > size["width"]:  # the page scrolls sideways
+            violations.append(f"too wide: {wide} px at a {size['width']} px wide window")
+        if violations:
+            found[width] = violations
+    page.set_viewport_size(DESKTOP)
+    return found

@@ -21,7 +21,7 @@ def test_school_admin_changes_contacts_and_roles(page, live_app, output_dir):
     row.get_by_role("link", name="Wijzigen").click()
     page.get_by_label("Telefoon").fill("12345")
     page.get_by_role("button", name="Opslaan").click()
-    page.get_by_text("geen geldig Nederlands telefoonnummer").wait_for()  # refused, kept
+    page.locator("#phone-fout").get_by_text("geen geldig Nederlands telefoonnummer").wait_for()
     page.get_by_label("Telefoon").fill(NEW_NUMBER)
     page.get_by_label("Reden van de wijziging").fill("nieuw regionaal nummer")
     page.get_by_role("button", name="Opslaan").click()

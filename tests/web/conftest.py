@@ -83,12 +83,17 @@ ROUTES: dict[str, tuple[str, str]] = {
     "settings.people": ("GET", "/scholen/{s}/instellingen/mensen"),
     "settings.people:post": ("POST", "/scholen/{s}/instellingen/mensen"),
     "settings.history": ("GET", "/scholen/{s}/instellingen/versies"),
+    "settings.remove_contact:confirm": ("GET",
+                                        "/scholen/{s}/instellingen/contacten/geen/verwijderen"),
     "settings.restore": ("POST", "/scholen/{s}/instellingen/versies/1/herstellen"),
+    "settings.restore:confirm": ("GET", "/scholen/{s}/instellingen/versies/1/herstellen"),
     "settings.tryout": ("GET", "/scholen/{s}/instellingen/proefdossier"),
     "settings.tryout:post": ("POST", "/scholen/{s}/instellingen/proefdossier"),
     "board.home": ("GET", "/besturen/{b}"),
     "board.contact": ("GET", "/besturen/{b}/contacten/veilig_thuis"),
     "board.contact:post": ("POST", "/besturen/{b}/contacten/veilig_thuis"),
+    "board.remove_contact": ("GET", "/besturen/{b}/contacten/geen/verwijderen"),
+    "board.remove_contact:post": ("POST", "/besturen/{b}/contacten/geen/verwijderen"),
 }
 
 

@@ -130,8 +130,13 @@ def test_verify_finds_an_inserted_entry(app, browser):
 
 def test_the_dossier_log_shows_who_looked(app, browser):
     dossier = _some_events(browser)
+    browser.post_step(dossier, "signaleren", {})  # refused: nothing filled in
     page = browser.get(f"/dossiers/{dossier}/logboek")
-    assert page.count("bekeken") >= 5 and "regenboog-ib" in page
+    # the words people use: names, Dutch results and step titles, no usernames or ids
+    assert page.count("bekeken") >= 5 and "Demo intern begeleider" in page
+    assert "regenboog-ib" not in page and "rejected" not in page
+    assert "geweigerd" in page and "stap 1 (Signaleren)" in page
+    assert ">signaleren<" not in page
 
 
 def test_teachers_do_not_see_the_log(app, browser):

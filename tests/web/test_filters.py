@@ -4,6 +4,7 @@ clock says (stored times are UTC)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +26,29 @@ def test_times_are_shown_in_dutch_school_time(stored, shown):
 def test_short_national_numbers_are_dialled_as_they_are():
     assert tel_uri("112") == "tel:112"
     assert tel_uri("0800-2000") == "tel:+318002000"
+
+
+def test_the_app_counts_days_by_the_dutch_calendar():
+    from meldroute.webapp.app import defaults
+    from meldroute.webapp.filters import SCHOOL_TIME
+
+    clock = defaults(Path("/tmp"))["CLOCK"]
+    assert clock() == dt.datetime.now(SCHOOL_TIME).date()
+
+
+def test_the_logbook_speaks_dutch():
+    from meldroute.webapp.filters import action_label, result_label
+
+    assert result_label("rejected") == "geweigerd: niet volledig ingevuld"
+    assert result_label("ok") == "gelukt" and "eerder" in result_label("conflict")
+    assert action_label("dossier.change") == "gewijzigd"
+
+
+def test_logbook_details_name_steps_by_their_title(protocol):
+    from meldroute.webapp.filters import audit_detail
+
+    assert audit_detail("afwegen", protocol) == "stap 4 (Afwegen)"
+    assert audit_detail("signaleren versie 2", protocol) == "stap 1 (Signaleren), versie 2"
+    assert audit_detail("signaleren versies", protocol) == (
+        "stap 1 (Signaleren), alle versies bekeken")
+    assert audit_detail("3 dossiers", protocol) == "3 dossiers"

@@ -193,6 +193,32 @@ def test_a_change_is_a_new_version_and_the_old_one_is_kept(app, browser):
         assert json.loads(rows[1].data)["interpretatie"] == "Na overleg: zorgen blijven."
     assert "Zorgen over de thuissituatie." in browser.get(
         f"/dossiers/{dossier}/stap/signaleren/versie/1")
+    # what changed, field by field with the form's label: old → new
+    for page in (browser.get(f"/dossiers/{dossier}/stap/signaleren/versies?a=1&b=2"),
+                 browser.get(f"/dossiers/{dossier}/stap/signaleren/versie/2")):
+        row = re.search(r'<th scope="row">Interpretatie en zorgen</th>.*?</tr>', page, re.S)
+        assert row, page[-3000:]
+        assert re.search(r"Zorgen over de thuissituatie\..*Na overleg: zorgen blijven\.",
+                         row.group(0), re.S)
+        assert "<th scope=\"row\">Feit" not in page  # unchanged fields are left out
+
+
+def test_a_refused_form_has_a_summary_that_links_to_each_field(browser):
+    browser.login("leerkracht")
+    browser.get("/dossiers/nieuw")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.last).group(1)
+    response = browser.client.post("/dossiers/nieuw", data={"csrf_token": token,
+                                                           "pupil_initials": "J" * 11})
+    html = response.get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary" id="inhoud".*?</div>', html, re.S)
+    assert response.status_code == 400 and summary
+    assert 'autofocus' in summary.group(0) and 'tabindex="-1"' in summary.group(0)
+    assert '<a href="#pupil_initials">' in summary.group(0)
+    assert '<a href="#pupil_group">' in summary.group(0)
+    # help and error texts are linked to the field; nothing is cut off by maxlength
+    field = re.search(r'<input[^>]*id="pupil_initials"[^>]*>', html).group(0)
+    assert 'aria-describedby="pupil_initials-hulp pupil_initials-fout"' in field
+    assert "maxlength" not in html
 
 
 def test_a_stale_form_is_a_conflict_not_a_lost_write(app, browser):

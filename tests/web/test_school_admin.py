@@ -93,7 +93,9 @@ def test_a_school_admin_changes_the_veilig_thuis_number(app, admin, browser):
     ({"name": "Veilig Thuis", "phone": "12345"}, "phone", "geen geldig Nederlands"),
     ({"name": "Veilig Thuis", "phone": "0412-673700", "email": "geen-adres"}, "email",
      "geen geldig e-mailadres"),
-    ({"name": "", "phone": "0412-673700"}, "name", "verplichte sleutel 'name' ontbreekt"),
+    ({"name": "", "phone": "0412-673700"}, "name", "Vul een naam in."),
+    ({"name": "x" * 201, "phone": "0412-673700"}, "name",
+     "Dit is te lang: 201 tekens, er passen er maximaal 200."),
 ])
 def test_bad_contact_input_is_refused_next_to_the_field(app, admin, data, field, message):
     before = versions(app)
@@ -106,7 +108,9 @@ def test_bad_contact_input_is_refused_next_to_the_field(app, admin, data, field,
 
 
 def test_veilig_thuis_cannot_be_removed_and_falls_back(app, admin):
-    response = post(admin, CONTACT + "/verwijderen", {})
+    assert admin.get(CONTACT + "/verwijderen").status_code == 409
+    token = TOKEN.search(admin.get(CONTACT).get_data(as_text=True)).group(1)
+    response = admin.post(CONTACT + "/verwijderen", data={"csrf_token": token})
     assert response.status_code == 409
     response = post(admin, CONTACT, {"name": "Veilig Thuis"})
     assert response.status_code == 302
@@ -120,8 +124,10 @@ def test_a_new_contact_and_its_removal(app, admin):
                              "phone": "0412-000106"}).status_code == 302
     assert "Wijkagent" in admin.get("/contacten").get_data(as_text=True) or True
     assert post(admin, url, {"key": "Wijk Agent!", "name": "x"}).status_code == 400
-    assert post(admin, "/scholen/regenboog/instellingen/contacten/wijkagent/verwijderen",
-                {}).status_code == 302
+    remove = "/scholen/regenboog/instellingen/contacten/wijkagent/verwijderen"
+    confirm = admin.get(remove).get_data(as_text=True)  # asks first, changes nothing
+    assert "Ja, verwijder dit contact" in confirm and versions(app) == 2
+    assert post(admin, remove, {}).status_code == 302 and versions(app) == 3
     assert "Wijkagent" not in admin.get("/scholen/regenboog/instellingen").get_data(
         as_text=True)
 
@@ -162,10 +168,17 @@ def test_a_mapping_that_leaves_a_step_without_anyone_is_refused(app, admin):
 def test_history_diff_and_restore(app, admin):
     post(admin, CONTACT, {"name": "Veilig Thuis Oost", "phone": "0412-673700"})
     page = admin.get("/scholen/regenboog/instellingen/versies?a=1&b=2").get_data(as_text=True)
-    assert "diff_chg" in page and "versie 2" in page
+    # field by field, in the form's words: no YAML
+    row = re.search(r"<tr>\s*<th scope=\"row\">Contact Veilig Thuis Oost: naam</th>.*?</tr>",
+                    page, re.S)
+    assert row and "Veilig Thuis (regio)" in row.group(0) and "Veilig Thuis Oost" in row.group(0)
+    assert "veilig_thuis:" not in page and "Beheer.Regenboog" in page
     assert "<script" not in page and "style=" not in page
-    assert post(admin, "/scholen/regenboog/instellingen/versies/1/herstellen", {}
-                ).status_code == 302
+    restore = "/scholen/regenboog/instellingen/versies/1/herstellen"
+    confirm = admin.get(restore).get_data(as_text=True)  # what will change, then a button
+    assert "Ja, herstel versie 1" in confirm and "Veilig Thuis Oost" in confirm
+    assert versions(app) == 2
+    assert post(admin, restore, {}).status_code == 302
     assert versions(app) == 3
     school = app.extensions["meldroute.registry"].school("regenboog")
     assert school.contacts["veilig_thuis"].name == "Veilig Thuis (regio)"
@@ -276,3 +289,27 @@ def test_the_school_admin_names_who_holds_which_role(app, admin):
                                 f"roles__{me}": ["ib"]})
     assert refused.status_code == 400
     assert "eigen rol als schoolbeheerder" in refused.get_data(as_text=True)
+
+
+def test_a_board_contact_is_removed_only_after_confirming(app):
+    from meldroute.webapp.models import Membership
+
+    with app.extensions["meldroute.db_sessions"]() as db:
+        school_configs.save(db, "board", "stichting-a", {
+            "id": "stichting-a", "name": "Stichting A",
+            "contacts": {"cjg": {"name": "CJG van het bestuur", "phone": "0412-000201"}}},
+            "t", "t")
+        db.commit()
+    user = make_user(app, "bestuur", "regenboog")
+    with app.extensions["meldroute.db_sessions"]() as db:
+        db.add(Membership(user_id=user.id, board_id="stichting-a", role="bestuursadmin"))
+        db.commit()
+    client = app.test_client()
+    sign_in_as(app, client, user.id, None)
+    url = "/besturen/stichting-a/contacten/cjg/verwijderen"
+    confirm = client.get(url).get_data(as_text=True)
+    assert "Ja, verwijder dit standaardcontact" in confirm and "CJG van het bestuur" in confirm
+    assert "CJG van het bestuur" in client.get("/besturen/stichting-a").get_data(as_text=True)
+    assert post(client, url, {}).status_code == 302
+    assert "CJG van het bestuur" not in client.get("/besturen/stichting-a").get_data(
+        as_text=True)
