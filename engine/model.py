@@ -252,6 +252,13 @@ class Protocol:
     def steps_by_id(self) -> Mapping[str, Step]:
         return {s.id: s for s in self.steps}
 
+    def asked_when(self, question: str) -> tuple[Condition, ...]:
+        """The conditions (answers to other questions) under which the rules ask
+        ``question``: any one of them; an empty condition is always."""
+        return tuple(r.when for r in self.rules
+                     if any(getattr(t, "kind", "") == "ask" and
+                            getattr(t, "question", None) == question for t in r.then))
+
     def where(self, section: str, item_id: str) -> tuple[str, int]:
         """The path (section, index) of an element with this id, for locating problems."""
         key = "key" if section == "contacts" else "id"

@@ -57,6 +57,7 @@ ACTIONS = {
     "dossier.close": "afgesloten", "dossier.delete": "verwijderd", "audit.read":
     "logboek bekeken", "dossier.list": "overzicht bekeken",
     "dossier.acute": "gemarkeerd als acuut gevaar",
+    "dossier.reopen": "weer geopend", "dossier.acute_off": "markering acuut gevaar opgeheven",
 }
 
 
