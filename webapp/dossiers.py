@@ -145,12 +145,21 @@ def overview() -> Any:
         items.append({
             "dossier": d,
             "step": protocol.step(d.current_step),
-            "question": protocol.questions.get(d.next_question or ""),
+            # the open question only where the rules have the dossier at its step (not
+            # in acute danger, not while steps 1-3 are open), as on the dossier page
+            "question": _asked_now(protocol, d),
             "outcome": protocol.outcomes.get(d.outcome or ""),
             "stage": lifecycle.stage_label(protocol, d.stage),
         })
     return render_template("overview.html", items=items, today=_today(), page=page,
                            pages=pages, total=total, coordinator=coordinator)
+
+
+def _asked_now(protocol: Any, dossier: Dossier) -> Any:
+    question = protocol.questions.get(dossier.next_question or "")
+    if question is None or question.step != dossier.current_step or dossier.closed_at:
+        return None
+    return question
 
 
 @bp.route("/dossiers/nieuw", methods=["GET", "POST"])

@@ -161,7 +161,7 @@ def test_close_reopen_close(app, browser):
     assert "Dit veld is vereist." in browser.last
     assert post(browser, dossier, "afsluiten", {"reason": REASON}).status_code == 302
     page = browser.get(f"/dossiers/{dossier}")
-    assert "<form method=\"post\" action=\"/dossiers/%d/stap" % dossier not in page
+    assert f'<form method="post" action="/dossiers/{dossier}/stap' not in page
     assert "opslaan</button>" not in page and "Dossier afsluiten" not in page
     assert "Dossier weer openen" in page and REASON in page
     assert "Wij maken ons zorgen." in page  # the recorded answers stay readable
