@@ -23,6 +23,7 @@ from .model import (
     NONE,
     Actor,
     AcuteGuidance,
+    AtLeastOne,
     Condition,
     ContactKey,
     DateDef,
@@ -178,6 +179,31 @@ def _check_steps_and_questions(d: Mapping[str, Any], refs: References) -> None:
             refs.check(("questions", qi, "responsible", ri), r, "rol")
 
 
+def _step_field_problems(doc: Document) -> list[Problem]:
+    """``required_with`` and ``at_least_one`` name fields of their own step."""
+    problems: list[Problem] = []
+
+    def check(where: tuple[Any, ...], fid: Any, known: list[str], step_id: str) -> None:
+        if fid not in known:
+            problems.append(doc.problem(
+                where, f"onbekend veld '{fid}' in stap '{step_id}'{suggest(str(fid), known)} "
+                       f"(velden van de stap: {', '.join(known)})", check="references"))
+
+    for si, s in enumerate(doc.data["steps"]):
+        known = [f["id"] for f in s["fields"]]
+        for fi, f in enumerate(s["fields"]):
+            other = f.get("required_with")
+            others = other if isinstance(other, list) else [] if other is None else [other]
+            where: tuple[Any, ...] = ("steps", si, "fields", fi, "required_with")
+            for oi, o in enumerate(others):
+                check((*where, oi) if isinstance(other, list) else where, o,
+                      [k for k in known if k != f["id"]], s["id"])
+        for ai, item in enumerate(s.get("at_least_one", ())):
+            for xi, fid in enumerate(item["fields"]):
+                check(("steps", si, "at_least_one", ai, "fields", xi), fid, known, s["id"])
+    return problems
+
+
 def _outcome_problems(doc: Document, refs: References) -> list[Problem]:
     """References in outcomes, and conditional fields that no outcome asks for (or the
     other way round)."""
@@ -316,7 +342,7 @@ def _conditions(when: Any) -> list[Mapping[str, Any]]:
 def protocol_problems(doc: Document) -> list[Problem]:
     """Semantic checks of a schema-valid protocol document."""
     refs = _references(doc)
-    problems = _id_problems(doc) + _phone_problems(doc)
+    problems = _id_problems(doc) + _phone_problems(doc) + _step_field_problems(doc)
     _check_steps_and_questions(doc.data, refs)
     problems += _outcome_problems(doc, refs)
     problems += _rule_problems(doc, refs)
@@ -348,6 +374,8 @@ def build_protocol(doc: Document) -> Protocol:
                 fields=tuple(FieldDef.from_data(f, questions_data) for f in s["fields"]),
                 contacts=tuple(s.get("contacts", ())),
                 subtitle=s.get("subtitle"),
+                at_least_one=tuple(AtLeastOne(tuple(x["fields"]), x.get("message"))
+                                   for x in s.get("at_least_one", ())),
             )
             for s in sorted(d["steps"], key=lambda s: s["number"])
         ),
@@ -393,7 +421,8 @@ def _lifecycle(d: Mapping[str, Any]) -> dict[str, Any]:
         "dates": MappingProxyType({x["id"]: DateDef(x["id"], x.get("label", x["id"]),
                                                     x.get("field"))
                                    for x in d.get("dates", ())}),
-        "stages": MappingProxyType({x["id"]: StageDef(x["id"], x["label"])
+        "stages": MappingProxyType({x["id"]: StageDef(x["id"], x["label"],
+                                                             bool(x.get("may_close", False)))
                                     for x in d.get("stages", ())}),
         "stage_rules": tuple(_rule(r, on_facts=True) for r in d.get("stage_rules", ())),
         "acute": AcuteGuidance(acute["text"], tuple(

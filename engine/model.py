@@ -49,7 +49,8 @@ class FieldDef:
     max_length: int | None = None
     not_future: bool = False
     not_past: bool = False
-    required_with: str | None = None  # required once this other field of the step has a value
+    # required once one of these other fields of the step has a value
+    required_with: tuple[str, ...] = ()
     conditional: bool = False
     multiple: bool = True
     question: str | None = None
@@ -69,12 +70,28 @@ class FieldDef:
             max_length=data.get("max_length"),
             not_future=bool(data.get("not_future", False)),
             not_past=bool(data.get("not_past", False)),
-            required_with=data.get("required_with"),
+            required_with=_ids(data.get("required_with")),
             conditional=bool(data.get("conditional", False)),
             multiple=bool(data.get("multiple", True)),
             question=data.get("question"),
             fields=tuple(cls.from_data(f, questions) for f in data.get("fields", ())),
         )
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    """One id or a list of ids, as a tuple."""
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, list) else (value,)
+
+
+@dataclass(frozen=True)
+class AtLeastOne:
+    """A step is saved only with at least one of these fields filled in (``at_least_one``):
+    e.g. the conversation, or the reason why it did not take place."""
+
+    fields: tuple[str, ...]
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,7 @@ class Step:
     fields: tuple[FieldDef, ...]
     contacts: tuple[str, ...] = ()
     subtitle: str | None = None
+    at_least_one: tuple[AtLeastOne, ...] = ()
 
     @property
     def required_roles(self) -> tuple[str, ...]:
@@ -175,6 +193,7 @@ class DateDef:
 class StageDef:
     id: str
     label: str
+    may_close: bool = False  # a coordinating role may close the dossier in this stage
 
 
 @dataclass(frozen=True)
@@ -232,6 +251,13 @@ class Protocol:
     @property
     def steps_by_id(self) -> Mapping[str, Step]:
         return {s.id: s for s in self.steps}
+
+    def asked_when(self, question: str) -> tuple[Condition, ...]:
+        """The conditions (answers to other questions) under which the rules ask
+        ``question``: any one of them; an empty condition is always."""
+        return tuple(r.when for r in self.rules
+                     if any(getattr(t, "kind", "") == "ask" and
+                            getattr(t, "question", None) == question for t in r.then))
 
     def where(self, section: str, item_id: str) -> tuple[str, int]:
         """The path (section, index) of an element with this id, for locating problems."""

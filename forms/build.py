@@ -9,8 +9,10 @@ from typing import Any, ClassVar
 
 from meldroute.engine import Evaluation, FieldDef, Protocol, SchoolConfig, Step
 
-from .fields import BuildContext, DutchForm, field_type
+from .fields import BuildContext, DutchForm, add_error, field_type
 from .values import from_form
+
+ANSWER_NEEDED = "Kies een antwoord."
 
 # Names a step form accepts besides its own fields (set by the web app's templates).
 CONTROL_FIELDS = frozenset({"csrf_token", "base_version", "action"})
@@ -20,6 +22,7 @@ class StepForm(DutchForm):
     """Base of every generated step form."""
 
     field_defs: ClassVar[tuple[FieldDef, ...]] = ()
+    step: ClassVar[Step | None] = None
 
     def unknown_fields(self, posted: Iterable[str]) -> list[str]:
         """Posted names that belong to no field of this form (and are not controls)."""
@@ -35,7 +38,41 @@ class StepForm(DutchForm):
         for fdef in self.field_defs:
             field_type(fdef).prepare(self[fdef.id])
         result: bool = super().validate(extra_validators)
-        return result
+        return self._at_least_one() and result
+
+    def _empty(self, fdef: FieldDef) -> bool:
+        kind = field_type(fdef)
+        return kind.is_empty(kind.to_stored(self[fdef.id].data))
+
+    def _at_least_one(self) -> bool:
+        """The step's ``at_least_one`` declarations: each needs one of its fields (of
+        those on the form now) filled in; otherwise the message next to each of them."""
+        ok = True
+        shown = {f.id: f for f in self.field_defs}
+        for rule in self.step.at_least_one if self.step else ():
+            present = [shown[f] for f in rule.fields if f in shown]
+            if not present or not all(self._empty(f) for f in present):
+                continue
+            ok = False
+            message = rule.message or (
+                "Vul dit in." if len(present) == 1 else "Vul minstens één van deze in: " +
+                ", ".join(f"'{f.label}'" for f in present) + ".")
+            for fdef in present:
+                add_error(self[fdef.id], message)
+        return ok
+
+    def check_route(self, after: Evaluation) -> bool:
+        """The open question after this save (``after``: the route with these answers):
+        when it is on this form and its field is ``required``, it needs its answer."""
+        question = after.next_question
+        if question is None or self.step is None:
+            return True
+        for fdef in self.step.fields:
+            if fdef.type == "answer" and fdef.question == question.id and fdef.required \
+                    and fdef.id in self._fields and self._empty(fdef):
+                add_error(self[fdef.id], ANSWER_NEEDED)
+                return False
+        return True
 
     def answers(self) -> dict[str, Any]:
         return from_form(self.field_defs, self.data)
@@ -52,26 +89,18 @@ def _subfields(field: Any) -> Iterable[Any]:
 
 def visible_fields(protocol: Protocol, step: Step, evaluation: Evaluation | None
                    ) -> tuple[FieldDef, ...]:
-    """The fields the route asks for now: reached questions and requested fields.
+    """The fields of the step's form: every question of the step (the weighing on one
+    page) and the conditional fields the route asks for now.
 
-    The open question's answer field is optional: the step can be saved (e.g. the help
-    plan) before that question is answered (e.g. after the agreed term).
+    Which answers a save needs depends on the route the answers take, not on the form:
+    each answer field is optional here, and ``StepForm.check_route`` asks for the answer
+    the route reaches with the posted answers (a ``required`` answer field).
     """
-    if evaluation is None:
-        answered: set[str] = set()
-        open_question = None
-        requested: set[str] = set()
-    else:
-        answered = {q for q, _ in evaluation.used}
-        open_question = evaluation.next_question.id if evaluation.next_question else None
-        requested = set(evaluation.requested_fields)
+    requested = set(evaluation.requested_fields) if evaluation is not None else set()
     shown = []
     for f in step.fields:
         if f.type == "answer":
-            if f.question == open_question and f.question not in answered:
-                f = dataclasses.replace(f, required=False)
-            elif f.question not in answered and f.question != open_question:
-                continue
+            f = dataclasses.replace(f, required=False)
         if f.conditional and f.id not in requested:
             continue
         shown.append(f)
@@ -95,6 +124,7 @@ def build_form(protocol: Protocol, step: Step, school: SchoolConfig,
         ctx = BuildContext(protocol, step, school, evaluation)
         attrs: dict[str, Any] = {f.id: field_type(f).build(ctx) for f in fields}
         attrs["field_defs"] = fields
+        attrs["step"] = step
         form_class = type(f"{step.id.title()}Form", (StepForm,), attrs)
         _CACHE[key] = form_class
         return form_class

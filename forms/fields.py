@@ -157,10 +157,10 @@ class FieldType:
 
     def build(self, ctx: BuildContext) -> Field:
         validators = self.validators()
-        other = self.fdef.required_with
-        if other:  # first: Optional ends the chain when this field has no value
+        others = self.fdef.required_with
+        if others:  # first: Optional ends the chain when this field has no value
             labels = {f.id: f.label for f in ctx.step.fields}
-            validators.insert(0, RequiredWith(other, labels.get(other, other)))
+            validators.insert(0, RequiredWith({o: labels.get(o, o) for o in others}))
         return self.wtf_class(self.label(ctx), validators=validators,
                               description=self.description(ctx), **self.options(ctx))
 

@@ -30,16 +30,25 @@ def today() -> dt.date:
     return _TODAY.get() or dt.date.today()
 
 
-class RequiredWith:
-    """Required once another field of the form has a value (``required_with``)."""
+def is_blank(value: object) -> bool:
+    """No value: nothing, empty or only spaces, no choice, an unticked box."""
+    return value in (None, [], False) or (isinstance(value, str) and not value.strip())
 
-    def __init__(self, other: str, other_label: str) -> None:
-        self.other = other
-        self.message = f"Vul dit in: je hebt ook '{other_label}' ingevuld."
+
+class RequiredWith:
+    """Required once one of these other fields of the form has a value
+    (``required_with``)."""
+
+    def __init__(self, others: dict[str, str]) -> None:  # field id -> its label
+        self.others = others
+        self.message = "Vul dit in: je hebt ook " + " of ".join(
+            f"'{label}'" for label in others.values()) + " ingevuld."
 
     def __call__(self, form: Form, field: Field) -> None:
-        other = form._fields.get(self.other)
-        if other is None or other.data in (None, "", [], False):
+        filled = [name for name in self.others
+                  if name in form._fields and not is_blank(form._fields[name].data)]
+        typed = [v for v in field.raw_data or () if not is_blank(v)]
+        if not filled or typed:  # something typed: the field's own check speaks
             return
         if field.data in (None, [], False) or (isinstance(field.data, str)
                                                and not field.data.strip()):

@@ -52,16 +52,17 @@ def test_answer_fields_offer_only_the_answers_the_protocol_allows(protocol, demo
     assert form.actie_nodig.description.startswith("Ik heb de stappen 1 t/m 3")
 
 
-def test_questions_appear_when_the_route_reaches_them(protocol, demo):
+def test_every_question_of_the_step_is_on_its_form(protocol, demo):
+    """The weighing on one page: the route takes the answers it reaches."""
     def shown(answers, step="afwegen"):
         return [f.id for f in visible_fields(protocol, protocol.step(step),
                                              evaluate(protocol, demo, answers))
                 if f.type == "answer"]
 
-    assert shown({}) == ["sterk_vermoeden"]
-    assert shown({"sterk_vermoeden": "nee"}) == ["sterk_vermoeden", "actie_nodig"]
-    assert shown({"sterk_vermoeden": "ja"}) == ["sterk_vermoeden", "bevoegd_gezag_ingelicht"]
-    assert shown(HULP, "beslissen") == ["hulp_mogelijk", "hulp_aanvaard"]
+    afwegen = ["sterk_vermoeden", "bevoegd_gezag_ingelicht", "actie_nodig", "onveilig"]
+    assert shown({}) == afwegen
+    assert shown({"sterk_vermoeden": "nee"}) == afwegen
+    assert shown(HULP, "beslissen") == ["hulp_mogelijk", "hulp_aanvaard", "hulp_resultaat"]
 
 
 def test_help_plan_only_after_hulp_aanvaard_ja(protocol, demo):
@@ -79,10 +80,10 @@ def test_the_open_question_may_wait_but_answered_ones_are_required(protocol, dem
         "hulp_casemanager": "ib", "hulp_rollen": "r", "hulp_taken": "t"})
     with use_today(dt.date(2026, 11, 27)):
         assert form.validate(), form.errors
-    form = form_for(protocol, demo, "beslissen", {**HULP, "hulp_aanvaard": "ja"}, {
-        "hulp_aanvaard": "ja"})
-    with use_today(dt.date(2026, 11, 27)):
-        assert not form.validate()
+    posted = {"hulp_aanvaard": "ja"}
+    form = form_for(protocol, demo, "beslissen", {**HULP, "hulp_aanvaard": "ja"}, posted)
+    after = {k: v for k, v in HULP.items() if k != "hulp_mogelijk"} | posted
+    assert not form.check_route(evaluate(protocol, demo, after))
     assert form.errors["hulp_mogelijk"] == ["Kies een antwoord."]
 
 
@@ -118,8 +119,10 @@ def test_form_classes_are_cached_per_protocol_step_school_and_route_state(protoc
     other = school_from_document(parse_text("id: ander\nname: Andere school\n", "a.yaml"),
                                  protocol)
     assert build_form(protocol, step, other, e) is not build_form(protocol, step, demo, e)
-    further = evaluate(protocol, demo, {"sterk_vermoeden": "nee"})
-    assert build_form(protocol, step, demo, further) is not build_form(protocol, step, demo, e)
+    beslissen = protocol.step("beslissen")
+    plan = evaluate(protocol, demo, {**HULP, "hulp_aanvaard": "ja"})
+    assert build_form(protocol, beslissen, demo, plan) is not build_form(protocol, beslissen,
+                                                                         demo, e)
 
 
 def test_unknown_posted_fields_are_named(protocol, demo):

@@ -20,7 +20,7 @@ from flask import (
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import defer, joinedload
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, DateField, StringField
+from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from meldroute.engine import FieldDef, SchoolConfig, Step, resolve_contact
@@ -34,18 +34,21 @@ from .auth import login_required
 from .changes import field_changes
 from .context import db, now, record, registry, today
 from .filters import dutch_date
-from .models import AuditEvent, Dossier, StepRecord, User
+from .models import AuditEvent, Dossier, DossierDecision, StepRecord, User
 from .services import (
     Conflict,
     DossierState,
     close_dossier,
     create_dossier,
     dossier_state,
+    evaluation_with,
     flag_acute,
     record_flag,
     recorded_flags,
+    reopen_dossier,
     save_step,
     step_history,
+    unflag_acute,
 )
 from .web_sessions import stage_web_session
 
@@ -91,7 +94,9 @@ def _coordinator() -> bool:
 
 def _dossier(dossier_id: int, action: str = "dossier.read") -> Dossier:
     """The dossier if this user may see it; otherwise 404 (no hint), recorded as denied."""
-    dossier = db().get(Dossier, dossier_id, options=[joinedload(Dossier.created_by)])
+    dossier = db().get(Dossier, dossier_id, options=[
+        joinedload(Dossier.created_by),
+        joinedload(Dossier.decisions).joinedload(DossierDecision.author)])
     app_registry = registry()
     allowed = dossier is not None and can_see(
         g.user, g.school_id, dossier, app_registry.by_digest(db(), dossier.protocol_digest),
@@ -141,12 +146,21 @@ def overview() -> Any:
         items.append({
             "dossier": d,
             "step": protocol.step(d.current_step),
-            "question": protocol.questions.get(d.next_question or ""),
+            # the open question only where the rules have the dossier at its step (not
+            # in acute danger, not while steps 1-3 are open), as on the dossier page
+            "question": _asked_now(protocol, d),
             "outcome": protocol.outcomes.get(d.outcome or ""),
             "stage": lifecycle.stage_label(protocol, d.stage),
         })
     return render_template("overview.html", items=items, today=_today(), page=page,
                            pages=pages, total=total, coordinator=coordinator)
+
+
+def _asked_now(protocol: Any, dossier: Dossier) -> Any:
+    question = protocol.questions.get(dossier.next_question or "")
+    if question is None or question.step != dossier.current_step or dossier.closed_at:
+        return None
+    return question
 
 
 @bp.route("/dossiers/nieuw", methods=["GET", "POST"])
@@ -227,6 +241,9 @@ def step(dossier_id: int, step_id: str) -> Any:
         if group is not None and hasattr(group, "append_entry") and \
                 len(group.entries) < MAX_ROWS:
             group.append_entry()
+        # the page shows the dossier's content: audited like every read
+        record("dossier.read", dossier_id=dossier.id, detail=f"{step.id} regel toevoegen")
+        db().commit()
         return _render_step(state, step, form=form)
     unknown = form.unknown_fields(request.form.keys())
     try:
@@ -235,6 +252,9 @@ def step(dossier_id: int, step_id: str) -> Any:
         base_version = -1
     with use_today(_today()):
         valid = form.validate()
+    if valid and not unknown:  # the answer the route reaches with these answers
+        valid = form.check_route(evaluation_with(app_registry, state, step, form.answers(),
+                                                 _today()))
     if unknown or not valid or base_version < 0:
         record("dossier.change", result="rejected", dossier_id=dossier.id, detail=step.id)
         db().commit()
@@ -359,34 +379,121 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
     recorded = {s.id: recorded_fields(state, s, state.data(s.id),
                                       school_then(state, state.latest[s.id]))
                 for s in state.protocol.steps if s.id in state.latest}
+    questions = lifecycle.question_views(
+        state.protocol, [(f.id, f.question) for f in form_class.field_defs
+                         if f.type == "answer" and f.question], state.evaluation)
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],
         coordinator=_coordinator(), may_close=may_close(state),
         flag_choices=lifecycle.flag_choices(state.protocol, state.evaluation,
                                             recorded_flags(state.dossier)),
-        conflict=conflict, recorded=recorded,
+        conflict=conflict, recorded=recorded, questions=questions,
+        route_answers=json.dumps(dict(state.evaluation.used)),
+        decisions=state.dossier.decisions,
         base_version=state.version(step.id), e=state.evaluation, today_=_today())
 
 
-@bp.route("/dossiers/<int:dossier_id>/afsluiten", methods=["POST"])
+class ReasonForm(DutchForm):
+    reason = TextAreaField("Reden", validators=[DataRequired(), Length(max=2000)])
+
+
+# what a decision about the dossier itself means: (audit action, page text, service)
+DECISIONS: dict[str, dict[str, Any]] = {
+    "close": {
+        "action": "dossier.close", "title": "Dossier afsluiten", "button": "Dossier afsluiten",
+        "done": "Het dossier is afgesloten.",
+        "means": ["Na het afsluiten is het dossier alleen nog te lezen: niemand kan er "
+                  "nog iets in vastleggen.",
+                  "De bewaartermijn van de school begint te lopen; daarna wordt het "
+                  "dossier verwijderd.",
+                  "Een coördinator kan het dossier weer openen, met een reden."],
+        "help": "Waarom sluit je het dossier nu? Bijvoorbeeld: de nazorg is vastgelegd en "
+                "er is niets meer te doen.",
+    },
+    "reopen": {
+        "action": "dossier.reopen", "title": "Dossier weer openen",
+        "button": "Dossier weer openen", "done": "Het dossier is weer geopend.",
+        "means": ["Het dossier is daarna weer te bewerken; de route gaat verder waar "
+                  "ze was.", "De bewaartermijn stopt tot het dossier opnieuw wordt "
+                  "afgesloten."],
+        "help": "Waarom open je het dossier weer? Bijvoorbeeld: er zijn nieuwe signalen.",
+    },
+    "acute_off": {
+        "action": "dossier.acute_off", "title": "Markering acuut gevaar opheffen",
+        "button": "Markering opheffen", "done": "De markering acuut gevaar is opgeheven.",
+        "means": ["Het dossier staat dan niet meer bovenaan het overzicht van de "
+                  "coördinatoren en volgt weer de gewone route."],
+        "help": "Waarom is er geen acuut gevaar (meer)? Bijvoorbeeld: ten onrechte "
+                "aangevinkt, of de melding is gedaan en de leerling is veilig.",
+    },
+}
+
+
+def _allowed(kind: str, state: DossierState) -> bool:
+    dossier = state.dossier
+    if not _coordinator():
+        return False
+    if kind == "close":
+        return may_close(state)
+    if kind == "reopen":
+        return dossier.closed_at is not None
+    return dossier.acute_at is not None and dossier.closed_at is None
+
+
+def _decision(dossier_id: int, kind: str) -> Any:
+    """The confirmation page of a decision about the dossier (GET), and the decision
+    with its reason (POST); only for a coordinating role, only when it is allowed now."""
+    what = DECISIONS[kind]
+    dossier = _dossier(dossier_id, what["action"])
+    state = dossier_state(db(), registry(), dossier, _today())
+    if not _allowed(kind, state):
+        record(what["action"], result="refused", dossier_id=dossier.id)
+        db().commit()
+        flash("Dit kan nu niet bij dit dossier.", "error")
+        return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+    form = ReasonForm(request.form if request.method == "POST" else None)
+    form.reason.description = what["help"]
+    if request.method == "POST":
+        if form.validate():
+            act = {"close": close_dossier, "reopen": reopen_dossier,
+                   "acute_off": unflag_acute}[kind]
+            act(db(), registry(), dossier, g.user, (form.reason.data or "").strip(), now(),
+                _today(), before_commit=lambda: record(what["action"], dossier_id=dossier.id))
+            current_app.logger.info("%s dossier=%s user=%s", what["action"], dossier.id,
+                                    g.user.id)
+            flash(what["done"], "ok")
+            return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+        record(what["action"], result="rejected", dossier_id=dossier.id)
+    else:
+        record("dossier.read", dossier_id=dossier.id, detail=what["title"].lower())
+    db().commit()
+    page = render_template("decision.html", dossier=dossier, state=state, form=form,
+                           what=what, kind=kind, e=state.evaluation)
+    return page, 400 if form.errors else 200
+
+
+@bp.route("/dossiers/<int:dossier_id>/afsluiten", methods=["GET", "POST"])
 @login_required
 def close(dossier_id: int) -> Any:
-    dossier = _dossier(dossier_id, "dossier.close")
-    state = dossier_state(db(), registry(), dossier, _today())
-    if not _coordinator() or not may_close(state):
-        record("dossier.close", result="refused", dossier_id=dossier.id)
-        db().commit()
-        flash("Dit dossier kan (nog) niet worden afgesloten.", "error")
-        return redirect(url_for("dossiers.show", dossier_id=dossier.id))
-    close_dossier(db(), registry(), dossier, now(), _today(),
-                  before_commit=lambda: record("dossier.close", dossier_id=dossier.id))
-    flash("Het dossier is afgesloten.", "ok")
-    return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+    return _decision(dossier_id, "close")
+
+
+@bp.route("/dossiers/<int:dossier_id>/heropenen", methods=["GET", "POST"])
+@login_required
+def reopen(dossier_id: int) -> Any:
+    return _decision(dossier_id, "reopen")
+
+
+@bp.route("/dossiers/<int:dossier_id>/acuut-opheffen", methods=["GET", "POST"])
+@login_required
+def unflag(dossier_id: int) -> Any:
+    return _decision(dossier_id, "acute_off")
 
 
 def may_close(state: DossierState) -> bool:
-    """Closing is offered where the route has come to its end."""
-    return state.finished and state.dossier.closed_at is None
+    """Closing is offered only in a stage where the rules allow it (``may_close``)."""
+    stage = state.protocol.stages.get(state.evaluation.stage or "")
+    return stage is not None and stage.may_close and state.dossier.closed_at is None
 
 
 @bp.route("/dossiers/<int:dossier_id>/feit", methods=["POST"])

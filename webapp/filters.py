@@ -56,7 +56,9 @@ ACTIONS = {
     "dossier.create": "aangemaakt", "dossier.read": "bekeken", "dossier.change": "gewijzigd",
     "dossier.close": "afgesloten", "dossier.delete": "verwijderd", "audit.read":
     "logboek bekeken", "dossier.list": "overzicht bekeken",
-    "dossier.acute": "gemarkeerd als acuut gevaar", "dossier.reopen": "heropend",
+    "dossier.acute": "gemarkeerd als acuut gevaar", "dossier.reopen": "weer geopend",
+    "dossier.acute_off": "markering acuut gevaar opgeheven",
+    "dossier.migrate": "naar een andere protocolversie verplaatst",
 }
 # The outcome of an action as the log shows it (the stored word stays English).
 RESULTS = {

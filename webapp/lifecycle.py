@@ -79,3 +79,52 @@ def acute(protocol: Protocol, school: SchoolConfig) -> AcuteGuidance | None:
 
 def deadline_kind(kind: str | None) -> str:
     return DEADLINE_KINDS.get(kind or "", "")
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """How the dossier page shows one question of the step's form (the weighing on one
+    page): when the rules ask it, whether the route uses its answer, and why not."""
+
+    question: str
+    field: str
+    asked_when: tuple[dict[str, list[str]], ...]  # any of these (answers); empty: always
+    status: str  # "route": the route uses it or asks it now; "ignored"; "maybe"; "never"
+    note: str  # plain Dutch, empty for "route"
+
+
+def question_views(protocol: Protocol, fields: list[tuple[str, str]],
+                   evaluation: Evaluation) -> dict[str, QuestionView]:
+    """Per answer field (field id, question id) of a form: when the rules ask it, from the
+    rules (``Protocol.asked_when``), and what the route does with it now."""
+    on_page = {q for _, q in fields}
+    used = dict(evaluation.used)
+    elsewhere = {q: a for q, a in used.items() if q not in on_page}
+    open_question = evaluation.next_question.id if evaluation.next_question else None
+    ignored = {i.question: i.reason for i in evaluation.ignored}
+    views = {}
+    for field_id, q in fields:
+        conditions = protocol.asked_when(q)
+        possible = [c for c in conditions if all(
+            k in on_page or elsewhere.get(k) in v for k, v in c.items())]
+        if q in used or q == open_question:
+            status, note = "route", ""
+        elif q in ignored:
+            status, note = "ignored", f"Niet gebruikt, omdat {ignored[q]}."
+        elif possible:
+            status, note = "maybe", "Alleen nodig als " + " of ".join(
+                _condition_text(protocol, c) for c in possible) + "."
+        else:
+            status, note = "never", "Niet aan de orde: de route komt hier niet langs."
+        views[field_id] = QuestionView(q, field_id, tuple(
+            {k: list(v) for k, v in c.items()} for c in conditions), status, note)
+    return views
+
+
+def _condition_text(protocol: Protocol, condition: Mapping[str, tuple[str, ...]]) -> str:
+    parts = []
+    for q, answers in condition.items():
+        label = protocol.questions[q].label if q in protocol.questions else q
+        words = " of ".join(protocol.answer_labels.get(a, a).lower() for a in answers)
+        parts.append(f"'{label}' {words} is")
+    return " en ".join(parts)

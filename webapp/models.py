@@ -231,6 +231,8 @@ class Dossier(Base):
     acute_by: Mapped[User | None] = relationship(foreign_keys=[acute_by_id])
     records: Mapped[list[StepRecord]] = relationship(
         back_populates="dossier", order_by="(StepRecord.step_id, StepRecord.version)")
+    decisions: Mapped[list[DossierDecision]] = relationship(
+        order_by="DossierDecision.id", viewonly=True)
 
     __mapper_args__ = {"version_id_col": row_version}
 
@@ -253,6 +255,22 @@ class StepRecord(Base):
     board_config_id: Mapped[int | None] = mapped_column(ForeignKey("config_versions.id"))
 
     dossier: Mapped[Dossier] = relationship(back_populates="records")
+    author: Mapped[User] = relationship()
+
+
+class DossierDecision(Base):
+    """A decision about the dossier itself with its reason: closed, reopened, the acute
+    flag taken off. Never updated; the reason is content (encrypted)."""
+
+    __tablename__ = "dossier_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # close, reopen, acute_off
+    reason: Mapped[str] = mapped_column(EncryptedText)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
     author: Mapped[User] = relationship()
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .models import Dossier, StepRecord
+from .models import Dossier, DossierDecision, StepRecord
 from .registry import Registry
 
 
@@ -47,6 +47,7 @@ def due(db: Session, registry: Registry, now: dt.datetime) -> list[Due]:
 def purge(db: Session, items: list[Due], now: dt.datetime, actor: str) -> int:
     for item in items:
         db.execute(delete(StepRecord).where(StepRecord.dossier_id == item.dossier_id))
+        db.execute(delete(DossierDecision).where(DossierDecision.dossier_id == item.dossier_id))
         db.execute(delete(Dossier).where(Dossier.id == item.dossier_id))
         audit.append(db, action="dossier.delete", actor=actor, actor_id=None, address="cli",
                      now=now, school_id=item.school_id, dossier_id=item.dossier_id,

@@ -22,7 +22,7 @@ from meldroute.engine import Evaluation, FactValue, Protocol, SchoolConfig, Step
 
 from . import lifecycle
 from .decisions import decide
-from .models import Dossier, StepRecord, User, utcnow
+from .models import Dossier, DossierDecision, StepRecord, User, utcnow
 from .registry import Registry
 
 
@@ -170,10 +170,48 @@ def record_flag(db: Session, registry: Registry, state: DossierState, name: str,
     return True
 
 
-def close_dossier(db: Session, registry: Registry, dossier: Dossier, moment: dt.datetime,
-                  today: dt.date, before_commit: Callable[[], None] = lambda: None) -> None:
+def close_dossier(db: Session, registry: Registry, dossier: Dossier, user: User, reason: str,
+                  moment: dt.datetime, today: dt.date,
+                  before_commit: Callable[[], None] = lambda: None) -> None:
+    """Close ``dossier`` with the reason (stored encrypted, as a decision)."""
     dossier.closed_at = moment
+    _decide(db, dossier, "close", reason, user, moment)
     _resummarize(db, registry, dossier, today, before_commit)
+
+
+def reopen_dossier(db: Session, registry: Registry, dossier: Dossier, user: User, reason: str,
+                   moment: dt.datetime, today: dt.date,
+                   before_commit: Callable[[], None] = lambda: None) -> None:
+    """Open a closed ``dossier`` again, with the reason."""
+    dossier.closed_at = None
+    _decide(db, dossier, "reopen", reason, user, moment)
+    _resummarize(db, registry, dossier, today, before_commit)
+
+
+def unflag_acute(db: Session, registry: Registry, dossier: Dossier, user: User, reason: str,
+                 moment: dt.datetime, today: dt.date,
+                 before_commit: Callable[[], None] = lambda: None) -> None:
+    """Take the acute-danger flag off ``dossier``, with the reason."""
+    dossier.acute_at, dossier.acute_by_id = None, None
+    _decide(db, dossier, "acute_off", reason, user, moment)
+    _resummarize(db, registry, dossier, today, before_commit)
+
+
+def _decide(db: Session, dossier: Dossier, kind: str, reason: str, user: User,
+            moment: dt.datetime) -> None:
+    db.add(DossierDecision(dossier_id=dossier.id, kind=kind, reason=reason,
+                           author_id=user.id, created_at=moment))
+
+
+def evaluation_with(registry: Registry, state: DossierState, step: Step,
+                    answers: Mapping[str, Any], today: dt.date) -> Evaluation:
+    """The route as it would be with ``answers`` saved for ``step`` (nothing stored)."""
+    draft = StepRecord(dossier_id=state.dossier.id, step_id=step.id,
+                       version=state.version(step.id) + 1,
+                       data=json.dumps({**state.data(step.id), **answers}, sort_keys=True))
+    latest = {**state.latest, step.id: draft}
+    return state_of(registry, state.dossier, state.protocol, state.school, latest,
+                    today).evaluation
 
 
 def _resummarize(db: Session, registry: Registry, dossier: Dossier, today: dt.date,

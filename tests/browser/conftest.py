@@ -109,9 +109,9 @@ def save(page: Any, step: int) -> None:
     page.get_by_text("is opgeslagen").wait_for()
 
 
-def answer(page: Any, question: str, value: str, step: int) -> None:
+def answer(page: Any, question: str, value: str) -> None:
+    """Choose an answer (every question of a step is on one form; save once)."""
     page.check(f'input[name="{question}"][value="{value}"]')
-    save(page, step)
 
 
 def record_steps_one_to_three(page: Any, base: str) -> str:

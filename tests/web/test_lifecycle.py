@@ -37,11 +37,9 @@ def post(browser, dossier, url, data):
 
 
 def weigh(browser, dossier, answers):
-    """Answer the weighing questions one by one, as the form shows them."""
-    items = list(answers.items())
-    for i in range(1, len(items) + 1):
-        response = browser.post_step(dossier, "afwegen", dict(items[:i]))
-        assert response.status_code == 302, browser.last
+    """Answer the weighing questions: all of the step on one form, one save."""
+    response = browser.post_step(dossier, "afwegen", answers)
+    assert response.status_code == 302, browser.last
 
 
 def test_a_dossier_moves_through_every_stage_to_afgesloten(app, browser):
@@ -86,7 +84,8 @@ def test_a_dossier_moves_through_every_stage_to_afgesloten(app, browser):
     page = browser.get(f"/dossiers/{dossier}")
     assert "Sluit het dossier." in status(page) and "Dossier afsluiten" in page
 
-    response = post(browser, dossier, "afsluiten", {})
+    assert "Wat dit betekent" in browser.get(f"/dossiers/{dossier}/afsluiten")
+    response = post(browser, dossier, "afsluiten", {"reason": "Nazorg gedaan, niets meer."})
     assert response.status_code == 302
     closed = row(app, dossier)
     assert closed.stage == "afgesloten" and closed.closed_at is not None

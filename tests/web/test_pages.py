@@ -97,7 +97,7 @@ def test_new_dossier_with_bad_input_stores_nothing(app, browser):
     ("signaleren", [], {**SIGNALEREN, "observaties-0-waargenomen_door": ["schoonmaker"]},
      "is een ongeldige keuze voor dit veld."),
     ("consulteren", ["signaleren"], {**CONSULTEREN, "geconsulteerd": []},
-     "Kies er minstens één."),
+     "Leg vast wie je hebt geconsulteerd, of waarom (nog) niemand."),
     ("gesprek", ["signaleren", "consulteren"], {**GESPREK, "gesprek_datum": "morgen"},
      "Ongeldige datum."),
     ("afwegen", ["signaleren", "consulteren", "gesprek"], {"sterk_vermoeden": "twijfel"},

@@ -20,6 +20,7 @@ POSTED = {
     "settings.roles:post": {"remap_0_role": "ib", "remap_0_to": "bestaat_niet"},
     "board.contact:post": {"phone": "12345"},
     "settings.people:post": {"roles__{u}": "bestaat_niet"},
+    "dossiers.unflag:post": {"reason": "Ten onrechte aangevinkt."},
 }
 
 
@@ -53,8 +54,11 @@ def expected(endpoint: str, role: str, relation: str) -> int:
         return 200
     if endpoint in ("dossiers.step:post", "dossiers.record_fact"):
         return 400 if visible else 404  # visible: the (empty) form is refused
-    if endpoint in ("dossiers.close", "dossiers.flag_as_acute"):
-        return 302 if visible else 404
+    if endpoint == "dossiers.unflag":  # just flagged: a coordinating role may lift it
+        return (200 if role in COORDINATING else 302) if visible else 404
+    if endpoint.split(":")[0] in ("dossiers.close", "dossiers.reopen", "dossiers.unflag",
+                                  "dossiers.flag_as_acute"):
+        return 302 if visible else 404  # (closing etc.: not now, so back to the dossier)
     if endpoint == "dossiers.audit_log":
         return 200 if visible and role in COORDINATING else 404
     return 200 if visible else 404

@@ -15,32 +15,30 @@ HULP_PLAN = {"hulp_termijn": "2027-01-15", "hulp_casemanager": "ib",
              "hulp_rollen": "IB-er: casemanager; leerkracht: volgt de leerling.",
              "hulp_taken": "Wekelijks contact met ouders; verwijzing naar CJG."}
 
-# (answers in the order they are given, per step) -> outcome, next question, what shows
+# (the saves, per step: every question of a step on one form) -> outcome, next question,
+# what shows
+SV_NEE = {"sterk_vermoeden": "nee"}
 BRANCHES = [
-    ([("afwegen", {"sterk_vermoeden": "ja"}), ("afwegen", {"bevoegd_gezag_ingelicht": "ja"})],
+    ([("afwegen", {"sterk_vermoeden": "ja", "bevoegd_gezag_ingelicht": "ja"})],
      "direct_melden", None, "Meld direct telefonisch bij Veilig Thuis."),
-    ([("afwegen", {"sterk_vermoeden": "ja"}), ("afwegen", {"bevoegd_gezag_ingelicht": "nee"})],
+    ([("afwegen", {"sterk_vermoeden": "ja", "bevoegd_gezag_ingelicht": "nee"})],
      None, "bevoegd_gezag_ingelicht", "Informeer het bevoegd gezag"),
-    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "nee"})],
+    ([("afwegen", {**SV_NEE, "actie_nodig": "nee"})],
      "dossier_sluiten", None, "Geen actie nodig: dossier vastleggen en sluiten."),
-    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "twijfel"}),
-      ("afwegen", {"onveilig": "ja"})],
+    ([("afwegen", {**SV_NEE, "actie_nodig": "twijfel", "onveilig": "ja"})],
      "melden", None, "Melden bij Veilig Thuis"),
-    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "ja"}),
-      ("afwegen", {"onveilig": "nee"}), ("beslissen", {"hulp_mogelijk": "nee"})],
+    ([("afwegen", {**SV_NEE, "actie_nodig": "ja", "onveilig": "nee"}),
+      ("beslissen", {"hulp_mogelijk": "nee"})],
      "melden", None, "Melden bij Veilig Thuis"),
-    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "ja"}),
-      ("afwegen", {"onveilig": "nee"}), ("beslissen", {"hulp_mogelijk": "ja"}),
-      ("beslissen", {"hulp_aanvaard": "nee"})],
+    ([("afwegen", {**SV_NEE, "actie_nodig": "ja", "onveilig": "nee"}),
+      ("beslissen", {"hulp_mogelijk": "ja", "hulp_aanvaard": "nee"})],
      "melden", None, "Melden bij Veilig Thuis"),
-    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "ja"}),
-      ("afwegen", {"onveilig": "nee"}), ("beslissen", {"hulp_mogelijk": "ja"}),
-      ("beslissen", {"hulp_aanvaard": "ja"}), ("beslissen", HULP_PLAN),
+    ([("afwegen", {**SV_NEE, "actie_nodig": "ja", "onveilig": "nee"}),
+      ("beslissen", {"hulp_mogelijk": "ja", "hulp_aanvaard": "ja"}), ("beslissen", HULP_PLAN),
       ("beslissen", {"hulp_resultaat": "nee", **EARLY})],
      "melden", None, "Melden bij Veilig Thuis"),
-    ([("afwegen", {"sterk_vermoeden": "nee"}), ("afwegen", {"actie_nodig": "ja"}),
-      ("afwegen", {"onveilig": "nee"}), ("beslissen", {"hulp_mogelijk": "ja"}),
-      ("beslissen", {"hulp_aanvaard": "ja"}), ("beslissen", HULP_PLAN),
+    ([("afwegen", {**SV_NEE, "actie_nodig": "ja", "onveilig": "nee"}),
+      ("beslissen", {"hulp_mogelijk": "ja", "hulp_aanvaard": "ja"}), ("beslissen", HULP_PLAN),
       ("beslissen", {"hulp_resultaat": "ja", **EARLY}),
       ("nazorg", {"afspraken_monitoring": "Maandelijks overleg IB-er en ouders."})],
      "hulp_afsluiten", None, "Hulp afsluiten met vastgelegde afspraken"),
@@ -72,9 +70,9 @@ def test_help_plan_fields_appear_only_after_hulp_aanvaard_ja(browser):
     dossier = browser.new_dossier()
     walk_to_afwegen(browser, dossier)
     afwegen = {"sterk_vermoeden": "nee", "actie_nodig": "ja", "onveilig": "nee"}
-    for i in range(1, 4):
-        browser.post_step(dossier, "afwegen", dict(list(afwegen.items())[:i]))
-    browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "ja"})
+    assert browser.post_step(dossier, "afwegen", afwegen).status_code == 302
+    response = browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "ja"})
+    assert response.status_code == 400  # question 4 is reached: it needs its answer
     page = browser.get(f"/dossiers/{dossier}/stap/beslissen")
     assert 'name="hulp_aanvaard"' in page and 'name="hulp_termijn"' not in page
     browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "ja", "hulp_aanvaard": "ja"})
@@ -97,9 +95,8 @@ def test_the_explanation_and_deadline_of_melden(browser):
     browser.login("ib")
     dossier = browser.new_dossier()
     walk_to_afwegen(browser, dossier)
-    for answers in ({"sterk_vermoeden": "nee"}, {"sterk_vermoeden": "nee", "actie_nodig": "ja"},
-                    {"sterk_vermoeden": "nee", "actie_nodig": "ja", "onveilig": "ja"}):
-        browser.post_step(dossier, "afwegen", answers)
+    answers = {"sterk_vermoeden": "nee", "actie_nodig": "ja", "onveilig": "ja"}
+    assert browser.post_step(dossier, "afwegen", answers).status_code == 302
     page = browser.get(f"/dossiers/{dossier}")
     assert "Melden bij Veilig Thuis, omdat je inschat dat de leerling niet veilig is " \
            "(vraag 2: ja)." in page
@@ -111,10 +108,15 @@ def test_changing_an_earlier_answer_reroutes_and_lists_ignored_answers(browser):
     browser.login("ib")
     dossier = browser.new_dossier()
     walk_to_afwegen(browser, dossier)
-    browser.post_step(dossier, "afwegen", {"sterk_vermoeden": "nee"})
     browser.post_step(dossier, "afwegen", {"sterk_vermoeden": "nee", "actie_nodig": "nee"})
     assert "Geen actie nodig" in browser.get(f"/dossiers/{dossier}")
-    browser.post_step(dossier, "afwegen", {"sterk_vermoeden": "ja", "actie_nodig": "nee"})
+    # the new answer leads to a question of this step: the save needs its answer
+    response = browser.post_step(dossier, "afwegen", {"sterk_vermoeden": "ja",
+                                                      "actie_nodig": "nee"})
+    assert response.status_code == 400 and "Kies een antwoord." in browser.last
+    response = browser.post_step(dossier, "afwegen", {
+        "sterk_vermoeden": "ja", "actie_nodig": "nee", "bevoegd_gezag_ingelicht": "nee"})
+    assert response.status_code == 302
     page = browser.get(f"/dossiers/{dossier}")
     assert "Volgende vraag (Bevoegd gezag op de hoogte)" in page
     assert "Niet meegewogen" in page and "Afweging 1: vermoeden wegen" in page
@@ -144,10 +146,8 @@ def test_question_5_before_the_term_needs_a_reason(app, browser):
     dossier = browser.new_dossier()
     walk_to_afwegen(browser, dossier)
     afwegen = {"sterk_vermoeden": "nee", "actie_nodig": "ja", "onveilig": "nee"}
-    for i in range(1, 4):
-        browser.post_step(dossier, "afwegen", dict(list(afwegen.items())[:i]))
+    assert browser.post_step(dossier, "afwegen", afwegen).status_code == 302
     plan = {"hulp_mogelijk": "ja", "hulp_aanvaard": "ja", **HULP_PLAN}
-    browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "ja"})
     browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "ja", "hulp_aanvaard": "ja"})
     assert browser.post_step(dossier, "beslissen", plan).status_code == 302
     page = browser.get(f"/dossiers/{dossier}/stap/beslissen")
