@@ -6,6 +6,7 @@ the start with the same file:line message ``meldroute check`` prints).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,8 @@ def defaults(instance: Path) -> dict[str, Any]:
         "WTF_CSRF_SSL_STRICT": False,  # the proxy terminates TLS; SameSite and the token hold
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "KEYRING": None,
+        # the reverse proxies whose X-Forwarded-For/-Proto are believed (hardening.py)
+        "TRUSTED_PROXIES": os.environ.get("MELDROUTE_TRUSTED_PROXY", ""),
     }
 
 
@@ -119,6 +122,7 @@ def _open_data(app: Flask) -> None:
 
 
 def _register_web(app: Flask) -> None:
+    hardening.register_early(app)  # the int converter and the proxy, before any route
     csrf.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dossiers.bp)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import os
 import socket
 import sys
 from collections.abc import Callable
@@ -76,13 +75,12 @@ def _listen_failure(exc: OSError | ValueError, host: str, port: int) -> str:
 
 def _server(app: Flask, args: argparse.Namespace) -> Any:
     """The waitress server, its socket listening already; SystemExit(2) if it cannot."""
-    proxy = os.environ.get("MELDROUTE_TRUSTED_PROXY")  # e.g. 127.0.0.1 behind nginx
-    extra: dict[str, Any] = {"trusted_proxy": proxy, "trusted_proxy_count": 1,
-                             "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto"
-                             } if proxy else {}
+    # X-Forwarded-* reach the app untouched: the app believes them only from the proxies
+    # in MELDROUTE_TRUSTED_PROXY (hardening.TrustedProxyFix, the same under gunicorn)
     try:
         return create_server(app, host=args.host, port=args.port,
-                             threads=args.threads, ident="Meldroute", **extra)
+                             threads=args.threads, ident="Meldroute",
+                             clear_untrusted_proxy_headers=False)
     except (OSError, ValueError) as exc:
         print(_listen_failure(exc, args.host, args.port), file=sys.stderr)
         raise SystemExit(2) from None
