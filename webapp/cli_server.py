@@ -13,12 +13,12 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
-from . import retention, settings, startup
+from . import cli_purge, retention, settings, startup
 from .app import create_app
 from .cli_common import cli_actor, web_app
 from .context import db_sessions_of, now_of, registry_of
 from .db import head_revision, upgrade
-from .demo import ensure_demo_users
+from .demo import DEMO_SCHOOL, check_demo_database, ensure_demo_users
 
 
 def add_serve_parser(serve: argparse.ArgumentParser) -> None:
@@ -90,7 +90,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.threads < 1 or not 0 <= args.port <= 65535:
         print("--threads moet 1 of meer zijn en --port tussen 0 en 65535", file=sys.stderr)
         return 2
-    if args.demo:
+    if args.demo:  # before anything is upgraded: never a database with real accounts
+        check_demo_database(settings.database_url())
         cmd_db_upgrade(args)
     # demo: plain HTTP on this machine, so the session cookie cannot be Secure
     app = create_app({"DEMO": args.demo, "SESSION_COOKIE_SECURE": not args.demo})
@@ -113,6 +114,10 @@ def _demo_users(app: Flask, args: argparse.Namespace) -> None:
     with app.app_context(), db_sessions_of(app)() as db:
         users = ensure_demo_users(db, registry_of(app))
         names = [u.display_name for u in users]
+    if not names:
+        print(f"Demo-modus: de demoschool '{DEMO_SCHOOL}' is niet geladen (MELDROUTE_SCHOOLS), "
+              "dus er zijn geen demogebruikers.")
+        return
     print("Demo-modus: verzonnen school en gebruikers. Inloggen: open "
           f"http://{args.host}:{args.port}/inloggen en kies een rol "
           f"({', '.join(names)}).")
@@ -129,7 +134,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
             print(f"{len(items)} dossier(s) over hun bewaartermijn (niets verwijderd).")
             return 0
         deleted = retention.purge(db, items, now, cli_actor())
+        purged = cli_purge.purge(app, db)
     print(f"{deleted} dossier(s) verwijderd.")
+    cli_purge.report(purged)
     return 0
 
 
