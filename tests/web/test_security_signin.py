@@ -19,7 +19,7 @@ from meldroute.webapp import security
 from meldroute.webapp.app import create_app
 from meldroute.webapp.cli import main
 from meldroute.webapp.demo import check_demo_database, ensure_demo_users
-from meldroute.webapp.models import AuditEvent, LoginAttempt, User, WebSession
+from meldroute.webapp.models import AuditEvent, LoginAttempt, WebSession
 from meldroute.webapp.settings import SettingError
 
 from .conftest import TOKEN, make_user
@@ -193,7 +193,8 @@ def test_a_code_sent_in_parallel_lets_exactly_one_session_in(app, now, monkeypat
         statuses.append(client.post("/inloggen/code", data={"csrf_token": token,
                                                             "code": code}).status_code)
 
-    threads = [threading.Thread(target=submit, args=pair) for pair in zip(clients, tokens)]
+    threads = [threading.Thread(target=submit, args=pair)
+               for pair in zip(clients, tokens, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:
