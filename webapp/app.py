@@ -77,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["KEYRING"]:  # start-up checks: one Dutch line instead of a traceback
         startup.check_keys(instance)
     startup.check_database_folder(app.config["DATABASE_URL"])
+    hardening.register_early(app)  # the proxy setting checked, the int converter: no route yet
     app.session_interface = WebSessionInterface()
     if not app.config["CHECK_DB"]:
         crypto.configure(app.config["KEYRING"] or crypto.load_keyring(instance))
@@ -122,7 +123,6 @@ def _open_data(app: Flask) -> None:
 
 
 def _register_web(app: Flask) -> None:
-    hardening.register_early(app)  # the int converter and the proxy, before any route
     csrf.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dossiers.bp)
