@@ -100,8 +100,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = _server(app, args)
     host, port = getattr(server, "effective_host", args.host), \
         getattr(server, "effective_port", args.port)
-    print(f"Meldroute luistert op http://{host}:{port}/ (stoppen: Ctrl+C)", flush=True)
-    try:
+    try:  # Ctrl+C right after the line is printed stops cleanly too
+        print(f"Meldroute luistert op http://{host}:{port}/ (stoppen: Ctrl+C)", flush=True)
         server.run()
     except KeyboardInterrupt:
         pass
