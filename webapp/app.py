@@ -6,6 +6,7 @@ the start with the same file:line message ``meldroute check`` prints).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,8 @@ def defaults(instance: Path) -> dict[str, Any]:
         "WTF_CSRF_SSL_STRICT": False,  # the proxy terminates TLS; SameSite and the token hold
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "KEYRING": None,
+        # the reverse proxies whose X-Forwarded-For/-Proto are believed (hardening.py)
+        "TRUSTED_PROXIES": os.environ.get("MELDROUTE_TRUSTED_PROXY", ""),
     }
 
 
@@ -78,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["KEYRING"]:  # start-up checks: one Dutch line instead of a traceback
         startup.check_keys(instance)
     startup.check_database_folder(app.config["DATABASE_URL"])
+    hardening.register_early(app)  # the proxy setting checked, the int converter: no route yet
     app.session_interface = WebSessionInterface()
     if not app.config["CHECK_DB"]:
         crypto.configure(app.config["KEYRING"] or crypto.load_keyring(instance))

@@ -1,7 +1,10 @@
 """Sign-in (password + TOTP), sign-out, the account page, and the demo sign-in.
 
 Every login, success or failure, is recorded (login attempts for throttling, the audit
-trail for the record). Demo users (demo mode only) sign in with one click.
+trail for the record); a throttled attempt once a minute per key (security.py). The
+session gets a fresh id after the password step and again after the code step; a code is
+used with one conditional UPDATE (``security.claim_code``). Demo users (demo mode only)
+sign in with one click.
 """
 
 from __future__ import annotations
@@ -30,14 +33,20 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from meldroute.forms.fields import DutchForm, add_error
 
-from . import security
+from . import crypto, security
 from .context import address, db, now, record, registry
-from .models import User
-from .web_sessions import current_web_session, end_web_sessions
+from .models import User, WebSession
+from .web_sessions import (
+    current_session_id,
+    current_web_session,
+    end_web_session,
+    end_web_sessions,
+)
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 PENDING_MINUTES = 5  # between password and code
+THROTTLED = "Te veel mislukte pogingen. Wacht een paar minuten en probeer het opnieuw."
 
 
 @bp.before_app_request
@@ -139,6 +148,40 @@ def _pending_user(key: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def _refused(username: str, stage: str, user: User | None) -> bool:
+    """Throttled: audited once a minute per key, flashed; True when refused."""
+    why = security.throttled(db(), username, address(), now(), stage)
+    if why is None:
+        return False
+    if security.record_throttled(db(), username, address(), why, now()):
+        record("login", result="throttled", user=user, actor=None if user else username,
+               detail=f"{stage} {why}")
+    db().commit()
+    flash(THROTTLED, "error")
+    return True
+
+
+def _password_step_done(user: User) -> Any:
+    """The right password: the session moves to the database under a fresh id."""
+    web_session = current_web_session()
+    key = "totp_pending" if user.totp_secret else "enroll_pending"
+    web_session[key] = {"user": user.id, "at": now().isoformat()}
+    if not user.totp_secret:  # kept encrypted in the session row until enrolled
+        web_session["enroll_secret"] = crypto.ring().encrypt(security.new_totp_secret())
+    web_session.rotate()
+    return redirect(url_for("auth.code" if user.totp_secret else "auth.enroll"))
+
+
+def _enroll_secret() -> str | None:
+    stored = web_session.get("enroll_secret")
+    if not isinstance(stored, str):
+        return None
+    try:
+        return crypto.ring().decrypt(stored)
+    except crypto.KeyError_:
+        return None
+
+
 @bp.route("/inloggen", methods=["GET", "POST"])
 def login() -> Any:
     demo = current_app.config["DEMO"]
@@ -158,11 +201,7 @@ def login() -> Any:
         if not form.validate():
             return render_template("login.html", users=demo_users, form=form), 400
         username = (form.username.data or "").strip().lower()
-        if security.throttled(db(), username, address(), now()):
-            record("login", result="throttled", actor=username)
-            security.record_attempt(db(), username, address(), False, "password", now())
-            db().commit()
-            flash("Te veel mislukte pogingen. Wacht een minuut en probeer het opnieuw.", "error")
+        if _refused(username, "password", None):
             return render_template("login.html", users=demo_users, form=form), 429
         user = db().scalar(select(User).where(User.username == username))
         ok = security.verify_password(user, form.password.data or "") and user is not None and \
@@ -175,11 +214,7 @@ def login() -> Any:
             return render_template("login.html", users=demo_users, form=form), 401
         db().commit()  # a rehashed password is kept
         assert user is not None
-        key = "totp_pending" if user.totp_secret else "enroll_pending"
-        web_session[key] = {"user": user.id, "at": now().isoformat()}
-        if not user.totp_secret:
-            web_session["enroll_secret"] = security.new_totp_secret()
-        return redirect(url_for("auth.code" if user.totp_secret else "auth.enroll"))
+        return _password_step_done(user)
     return render_template("login.html", users=demo_users, form=form)
 
 
@@ -190,20 +225,16 @@ def code() -> Any:
         return redirect(url_for("auth.login"))
     form = CodeForm(request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
-        if security.throttled(db(), user.username, address(), now()):
-            record("login", result="throttled", user=user, detail="totp")
-            db().commit()
-            flash("Te veel mislukte pogingen. Wacht een minuut en probeer het opnieuw.", "error")
+        if _refused(user.username, "totp", user):
             return render_template("code.html", form=form), 429
         step = security.totp_step(user.totp_secret, form.code.data or "", now(),
                                   user.totp_last_step)
-        if step is None:
+        if step is None or not security.claim_code(db(), user.id, step):
             security.record_attempt(db(), user.username, address(), False, "totp", now())
             record("login", result="failed", user=user, detail="totp")
             db().commit()
             add_error(form.code, "Deze code klopt niet of is al gebruikt.")
             return render_template("code.html", form=form), 401
-        user.totp_last_step = step
         web_session.pop("totp_pending", None)
         return _complete_login(user)
     return render_template("code.html", form=form), (400 if request.method == "POST" else 200)
@@ -212,25 +243,26 @@ def code() -> Any:
 @bp.route("/inloggen/tweestapsverificatie", methods=["GET", "POST"])
 def enroll() -> Any:
     user = _pending_user("enroll_pending")
-    secret = web_session.get("enroll_secret")
-    if user is None or user.totp_secret or not isinstance(secret, str):
+    secret = _enroll_secret()
+    if user is None or user.totp_secret or secret is None:
         return redirect(url_for("auth.login"))
     form = CodeForm(request.form if request.method == "POST" else None)
     uri = security.totp_uri(secret, user.username)
+    shown = {"form": form, "secret": secret, "uri": uri, "qr": security.totp_qr(uri)}
     if request.method == "POST" and form.validate():
         step = security.totp_step(secret, form.code.data or "", now(), None)
-        if step is None:
+        if step is None or not security.claim_code(db(), user.id, step):
             security.record_attempt(db(), user.username, address(), False, "totp", now())
             record("totp.enroll", result="failed", user=user)
             db().commit()
             add_error(form.code, "Deze code klopt niet. Controleer de tijd op uw telefoon.")
-            return render_template("enroll.html", form=form, secret=secret, uri=uri), 400
-        user.totp_secret, user.totp_last_step = secret, step
+            return render_template("enroll.html", **shown), 400
+        user.totp_secret = secret
         record("totp.enroll", user=user)
         web_session.pop("enroll_pending", None)
         web_session.pop("enroll_secret", None)
         return _complete_login(user)
-    return render_template("enroll.html", form=form, secret=secret, uri=uri)
+    return render_template("enroll.html", **shown)
 
 
 @bp.route("/uitloggen", methods=["POST"])
@@ -258,13 +290,50 @@ def switch_school() -> Any:
     return redirect(url_for("dossiers.overview"))
 
 
+def _sessions(user: User) -> list[dict[str, Any]]:
+    """The user's web sessions for the account page, the current one first."""
+    current = current_session_id()
+    rows = db().scalars(select(WebSession).where(WebSession.user_id == user.id)
+                        .order_by(WebSession.last_seen_at.desc())).all()
+    shown = [{"id": row.id, "current": row.id == current, "agent": row.agent or "onbekend",
+              "address": row.address or "onbekend", "since": row.created_at,
+              "last_seen": row.last_seen_at} for row in rows]
+    return sorted(shown, key=lambda item: not item["current"])
+
+
+def _end_sessions(user: User, action: str) -> Any:
+    """End one other session of the user (``end:<id>``), or all others (``end-others``)."""
+    current = current_session_id()
+    if action == "end-others":
+        rows = db().scalars(select(WebSession.id).where(WebSession.user_id == user.id)).all()
+        ended = sum(end_web_session(db(), user.id, row) for row in rows if row != current)
+    else:
+        wanted = action.removeprefix("end:")
+        ended = int(wanted != current and end_web_session(db(), user.id, wanted))
+    record("session.end", result="ok" if ended else "none", detail=f"{ended} sessie(s)")
+    db().commit()
+    flash(f"{ended} andere sessie(s) beëindigd." if ended else
+          "Die sessie bestaat niet (meer).", "ok" if ended else "error")
+    return redirect(url_for("auth.account"))
+
+
+def _account_page(form: PasswordForm, status: int = 200) -> Any:
+    return render_template("account.html", form=form, sessions=_sessions(g.user)), status
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @signed_in_required
 def account() -> Any:
     user: User = g.user
+    action = request.form.get("action", "") if request.method == "POST" else ""
+    if action.startswith("end"):
+        return _end_sessions(user, action)
     form = PasswordForm(request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         # re-authentication: the current password and, with 2FA, a fresh code
+        if security.throttled(db(), user.username, address(), now(), "reauth"):
+            flash(THROTTLED, "error")
+            return _account_page(form, 429)
         ok = security.verify_password(user, form.current.data or "")
         step = None
         if ok and user.totp_secret:
@@ -276,15 +345,16 @@ def account() -> Any:
             record("password.change", result="failed")
             db().commit()
             add_error(form.current, "Het wachtwoord of de code klopt niet.")
-            return render_template("account.html", form=form), 401
+            return _account_page(form, 401)
         names = [s.name for s in (registry().school(i) for i in user.schools) if s]
         problems = security.password_problems(form.new.data or "", names, user.username)
         if problems:
             for problem in problems:
                 add_error(form.new, problem)
-            return render_template("account.html", form=form), 400
-        if step is not None:
-            user.totp_last_step = step
+            return _account_page(form, 400)
+        if step is not None and not security.claim_code(db(), user.id, step):
+            add_error(form.code, "Deze code is al gebruikt.")
+            return _account_page(form, 401)
         user.password_hash = security.hash_password(form.new.data or "")
         user.must_change_password = False
         end_web_sessions(db(), user.id)
@@ -293,5 +363,4 @@ def account() -> Any:
         current_web_session().login(user.id, g.school_id, now())
         flash("Uw wachtwoord is gewijzigd; andere sessies zijn beëindigd.", "ok")
         return redirect(url_for("dossiers.overview"))
-    return render_template("account.html", form=form), (400 if request.method == "POST"
-                                                        else 200)
+    return _account_page(form, 400 if request.method == "POST" else 200)

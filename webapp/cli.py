@@ -4,9 +4,9 @@ The engine's commands (``check``, ``decide``, ``graph``) come from
 ``meldroute.engine.cli``. The web commands are listed here with their help; the module
 that defines a web command's arguments and runs it (``webapp/cli_<subject>.py``) is imported
 only when that command is chosen, so engine commands start without Flask or SQLAlchemy.
-Each ``cli_<subject>.py`` (users, school_files, audit_keys, server, backup, dossiers) has
-``PARSERS``: a web command's name and the function that adds its arguments and
-sub-commands to its parser.
+Each ``cli_<subject>.py`` (users, school_files, audit_keys, server, backup, dossiers,
+purge) has ``PARSERS``: a web command's name and the function that adds its arguments
+and sub-commands to its parser.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ WEB_COMMANDS: dict[str, tuple[str, str]] = {
     "school": ("school_files", "schoolconfiguraties (in de database)"),
     "board": ("school_files", "schoolbesturen en hun standaardinstellingen"),
     "retention": ("server", "dossiers na hun bewaartermijn verwijderen"),
+    "purge": ("purge", "verlopen sessies en oude inlogpogingen verwijderen"),
     "backup": ("backup", "back-up van de database en (apart, versleuteld) de sleutels"),
     "restore": ("backup", "een back-up terugzetten (met --force over bestaande gegevens)"),
     "dossiers": ("dossiers", "open dossiers naar een andere protocolversie"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import os
 import socket
 import sys
 from collections.abc import Callable
@@ -14,12 +13,12 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
-from . import retention, settings, startup
+from . import cli_purge, retention, settings, startup
 from .app import create_app
 from .cli_common import cli_actor, web_app
 from .context import db_sessions_of, now_of, registry_of
 from .db import head_revision, upgrade
-from .demo import ensure_demo_users
+from .demo import DEMO_SCHOOL, check_demo_database, ensure_demo_users
 
 
 def add_serve_parser(serve: argparse.ArgumentParser) -> None:
@@ -76,13 +75,12 @@ def _listen_failure(exc: OSError | ValueError, host: str, port: int) -> str:
 
 def _server(app: Flask, args: argparse.Namespace) -> Any:
     """The waitress server, its socket listening already; SystemExit(2) if it cannot."""
-    proxy = os.environ.get("MELDROUTE_TRUSTED_PROXY")  # e.g. 127.0.0.1 behind nginx
-    extra: dict[str, Any] = {"trusted_proxy": proxy, "trusted_proxy_count": 1,
-                             "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto"
-                             } if proxy else {}
+    # X-Forwarded-* reach the app untouched: the app believes them only from the proxies
+    # in MELDROUTE_TRUSTED_PROXY (hardening.TrustedProxyFix, the same under gunicorn)
     try:
         return create_server(app, host=args.host, port=args.port,
-                             threads=args.threads, ident="Meldroute", **extra)
+                             threads=args.threads, ident="Meldroute",
+                             clear_untrusted_proxy_headers=False)
     except (OSError, ValueError) as exc:
         print(_listen_failure(exc, args.host, args.port), file=sys.stderr)
         raise SystemExit(2) from None
@@ -92,7 +90,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.threads < 1 or not 0 <= args.port <= 65535:
         print("--threads moet 1 of meer zijn en --port tussen 0 en 65535", file=sys.stderr)
         return 2
-    if args.demo:
+    if args.demo:  # before anything is upgraded: never a database with real accounts
+        check_demo_database(settings.database_url())
         cmd_db_upgrade(args)
     # demo: plain HTTP on this machine, so the session cookie cannot be Secure
     app = create_app({"DEMO": args.demo, "SESSION_COOKIE_SECURE": not args.demo})
@@ -101,8 +100,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = _server(app, args)
     host, port = getattr(server, "effective_host", args.host), \
         getattr(server, "effective_port", args.port)
-    print(f"Meldroute luistert op http://{host}:{port}/ (stoppen: Ctrl+C)", flush=True)
-    try:
+    try:  # Ctrl+C right after the line is printed stops cleanly too
+        print(f"Meldroute luistert op http://{host}:{port}/ (stoppen: Ctrl+C)", flush=True)
         server.run()
     except KeyboardInterrupt:
         pass
@@ -115,6 +114,10 @@ def _demo_users(app: Flask, args: argparse.Namespace) -> None:
     with app.app_context(), db_sessions_of(app)() as db:
         users = ensure_demo_users(db, registry_of(app))
         names = [u.display_name for u in users]
+    if not names:
+        print(f"Demo-modus: de demoschool '{DEMO_SCHOOL}' is niet geladen (MELDROUTE_SCHOOLS), "
+              "dus er zijn geen demogebruikers.")
+        return
     print("Demo-modus: verzonnen school en gebruikers. Inloggen: open "
           f"http://{args.host}:{args.port}/inloggen en kies een rol "
           f"({', '.join(names)}).")
@@ -131,7 +134,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
             print(f"{len(items)} dossier(s) over hun bewaartermijn (niets verwijderd).")
             return 0
         deleted = retention.purge(db, items, now, cli_actor())
+        purged = cli_purge.purge(app, db)
     print(f"{deleted} dossier(s) verwijderd.")
+    cli_purge.report(purged)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,35 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def create_sqlite_file(url: str) -> None:
+    """A new SQLite database file is made readable by its owner only (0600, like the key
+    file); SQLite gives its -wal and -shm files the same mode."""
+    if not url.startswith("sqlite"):
+        return
+    try:
+        database = make_url(url).database
+    except ArgumentError:
+        return
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # the folder check (startup.py) or the connection says why
+    os.close(fd)
+
+
 def make_db_engine(url: str) -> Engine:
+    create_sqlite_file(url)
     if url.startswith("sqlite"):
         db_engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
 
@@ -43,6 +67,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    create_sqlite_file(url)
     command.upgrade(alembic_config(url), revision)
 
 

@@ -146,8 +146,12 @@ class WebSession(Base):
     school_id: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                      index=True)
     authenticated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # for the user's list of sessions: the last address, and the browser in a few words
+    address: Mapped[str | None] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(100))
 
 
 class LoginAttempt(Base):

@@ -1,4 +1,6 @@
-"""Retention: closed dossiers are deleted when their school's term has passed."""
+"""Retention: closed dossiers are deleted when their school's term has passed; expired
+web sessions and old login attempts are deleted too (``purge_sign_in``, also run on its own
+by ``meldroute purge``)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, security
 from .models import Dossier, DossierDecision, StepRecord
 from .registry import Registry
+from .web_sessions import purge_web_sessions
+
+ATTEMPTS_KEPT = dt.timedelta(days=1)  # the throttle looks back one hour at most
 
 
 def add_years(moment: dt.datetime, years: int) -> dt.datetime:
@@ -54,3 +59,22 @@ def purge(db: Session, items: list[Due], now: dt.datetime, actor: str) -> int:
                      detail="bewaartermijn verstreken")
     db.commit()
     return len(items)
+
+
+@dataclass(frozen=True)
+class Purged:
+    sessions: int
+    attempts: int
+
+
+def purge_sign_in(db: Session, now: dt.datetime, idle: dt.timedelta,
+                  absolute: dt.timedelta, actor: str) -> Purged:
+    """Delete web sessions past their timeouts and login attempts older than a day; one
+    audit entry (counts only) when anything was deleted."""
+    purged = Purged(purge_web_sessions(db, now, idle, absolute),
+                    security.purge_attempts(db, now - ATTEMPTS_KEPT))
+    if purged.sessions or purged.attempts:
+        audit.append(db, action="purge", actor=actor, actor_id=None, address="cli", now=now,
+                     detail=f"{purged.sessions} sessie(s), {purged.attempts} inlogpoging(en)")
+    db.commit()
+    return purged

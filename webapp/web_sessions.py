@@ -1,6 +1,13 @@
-"""Web sessions (the HTTP session), kept server-side in the database.
+"""Web sessions (the HTTP session): server-side in the database once someone gave a right
+password; before that, a signed cookie.
 
-The cookie carries only a random token; the row is keyed by the token's SHA-256. Logout,
+An anonymous visitor (the login page's CSRF token, a message) gets no database row: the
+cookie carries the little data there is, signed with the secret key, and expires after
+the idle timeout. The password step moves the session into the database under a fresh
+token; the code step gives another fresh token (``rotate``, ``login``).
+
+A server-side session's cookie carries only a random token; the row is keyed by the
+token's SHA-256. Logout,
 disabling an account or an admin ending a user's sessions deletes the rows, which makes
 the old cookie useless at once. A fresh token at login; idle and absolute timeouts.
 
@@ -17,9 +24,11 @@ import json
 import secrets
 from typing import Any
 
-from flask import Flask, Request, Response, current_app, g, session
+from flask import Flask, Request, Response, current_app, g, has_request_context, session
+from flask import request as this_request
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import CursorResult, delete
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import CursorResult, delete, or_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
@@ -28,6 +37,7 @@ from .context import db, db_sessions_of, now_of
 from .models import WebSession
 
 TOUCH_SECONDS = 60  # the last-seen time is at most this much behind
+MAX_COOKIE = 3000  # a longer cookie is not ours
 
 
 def _hash(token: str) -> str:
@@ -48,6 +58,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.authenticated_at = authenticated_at
         self.modified = False
         self.regenerate = False
+        self.persist = False  # keep it in the database (after the password step)
         self.destroyed = False
         self.row: WebSession | None = None  # as read in the request's database session
 
@@ -56,6 +67,12 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.clear()
         self.user_id, self.school_id, self.authenticated_at = user_id, school_id, now
         self.regenerate = True
+        self.modified = True
+
+    def rotate(self) -> None:
+        """Keep the data under a fresh id, in the database (the password step)."""
+        self.regenerate = True
+        self.persist = True
         self.modified = True
 
     def destroy(self) -> None:
@@ -73,9 +90,22 @@ class WebSessionInterface(SessionInterface):
     def cookie_name(self, app: Flask) -> str:
         return "__Host-meldroute" if app.config["SESSION_COOKIE_SECURE"] else "meldroute"
 
+    @staticmethod
+    def signer(app: Flask) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(app.secret_key or "", salt="meldroute-anonymous")
+
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         token = request.cookies.get(self.cookie_name(app))
-        if not token or len(token) > 100:
+        if not token or len(token) > MAX_COOKIE:
+            return ServerSession()
+        if "." in token:  # an anonymous visitor's signed data (a token has no dot)
+            try:
+                data = self.signer(app).loads(
+                    token, max_age=app.config["IDLE_TIMEOUT_MINUTES"] * 60)
+            except (BadSignature, ValueError):
+                return ServerSession()
+            return ServerSession(data if isinstance(data, dict) else {})
+        if len(token) > 100:
             return ServerSession()
         now = now_of(app)
         request_db = db()  # the request's own: its first statement begins the transaction
@@ -91,6 +121,7 @@ class WebSessionInterface(SessionInterface):
             return ServerSession()
         if now - last_seen >= dt.timedelta(seconds=TOUCH_SECONDS):
             row.last_seen_at = now  # written with the request's commit (or save_session's)
+            row.address = (request.remote_addr or "-")[:64]
         try:
             data = json.loads(row.data)
         except ValueError:
@@ -133,12 +164,28 @@ class WebSessionInterface(SessionInterface):
         web_session = session  # the name Flask's interface gives it
         assert isinstance(web_session, ServerSession)
         name = self.cookie_name(app)
+        if web_session.token is None and web_session.user_id is None and \
+                not web_session.persist:
+            self._save_signed(app, web_session, response)
+            return
         if web_session.token and not (web_session.destroyed or web_session.regenerate) and \
                 self._save_in_request(app, web_session):
             response.set_cookie(name, web_session.token, httponly=True, samesite="Lax",
                                 secure=app.config["SESSION_COOKIE_SECURE"], path="/")
             return
         self._write(app, web_session, response)
+
+    def _save_signed(self, app: Flask, web_session: ServerSession, response: Response) -> None:
+        """An anonymous visitor: the data in a signed cookie, no database row."""
+        name = self.cookie_name(app)
+        secure = app.config["SESSION_COOKIE_SECURE"]
+        if web_session.destroyed or not web_session:
+            if web_session.destroyed or web_session.modified:
+                response.delete_cookie(name, path="/", secure=secure, httponly=True,
+                                       samesite="Lax")
+            return
+        response.set_cookie(name, self.signer(app).dumps(dict(web_session)), httponly=True,
+                            samesite="Lax", secure=secure, path="/")
 
     def _write(self, app: Flask, web_session: ServerSession, response: Response) -> None:
         name = self.cookie_name(app)
@@ -155,12 +202,14 @@ class WebSessionInterface(SessionInterface):
                 web_session.token = None
             if web_session.destroyed:
                 return
-            if web_session.token is None and not web_session and web_session.user_id is None:
-                return  # nothing worth keeping for an anonymous visitor
+            if web_session.user_id is None and not web_session.persist:
+                self._save_signed(app, web_session, response)
+                return  # an anonymous visitor: no row
             row: WebSession | None
             if web_session.token is None:
                 web_session.token = secrets.token_urlsafe(32)
-                row = WebSession(id=_hash(web_session.token), created_at=now)
+                row = WebSession(id=_hash(web_session.token), created_at=now,
+                                 agent=browser_summary(request_agent()))
                 write_db.add(row)
             else:
                 row = write_db.get(WebSession, _hash(web_session.token))
@@ -172,6 +221,7 @@ class WebSessionInterface(SessionInterface):
             row.authenticated_at = web_session.authenticated_at
             row.data = json.dumps(dict(web_session))
             row.last_seen_at = now
+            row.address = request_address()
             write_db.commit()
         response.set_cookie(name, web_session.token, httponly=True, samesite="Lax",
                             secure=app.config["SESSION_COOKIE_SECURE"], path="/")
@@ -199,3 +249,51 @@ def end_web_sessions(db: Session, user_id: int) -> int:
     result = db.execute(delete(WebSession).where(WebSession.user_id == user_id))
     assert isinstance(result, CursorResult)  # what a DELETE gives
     return int(result.rowcount or 0)
+
+
+def end_web_session(db: Session, user_id: int, session_id: str) -> bool:
+    """End one web session of the user, named by its row id (the caller commits)."""
+    result = db.execute(delete(WebSession).where(WebSession.user_id == user_id,
+                                                 WebSession.id == session_id[:64]))
+    assert isinstance(result, CursorResult)
+    return bool(result.rowcount)
+
+
+def current_session_id() -> str | None:
+    """The row id of the request's web session (None for an anonymous visitor)."""
+    token = current_web_session().token
+    return _hash(token) if token else None
+
+
+def purge_web_sessions(db: Session, now: dt.datetime, idle: dt.timedelta,
+                       absolute: dt.timedelta) -> int:
+    """Delete web sessions past their idle or absolute timeout (the caller commits)."""
+    result = db.execute(delete(WebSession).where(or_(
+        WebSession.last_seen_at < now - idle, WebSession.created_at < now - absolute)))
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount or 0)
+
+
+def request_address() -> str:
+    return (this_request.remote_addr or "-")[:64] if has_request_context() else "-"
+
+
+def request_agent() -> str:
+    return this_request.headers.get("User-Agent", "") if has_request_context() else ""
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
+            ("Linux", "Linux"))
+
+
+def browser_summary(agent: str) -> str:
+    """A browser and its system in a few words ("Firefox op Windows"), never the whole
+    User-Agent string."""
+    browser = next((name for key, name in _BROWSERS if key in agent), None)
+    system = next((name for key, name in _SYSTEMS if key in agent), None)
+    if browser and system:
+        return f"{browser} op {system}"
+    return browser or system or "onbekende browser"

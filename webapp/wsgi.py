@@ -1,7 +1,9 @@
 """WSGI entry point for several processes, e.g. ``gunicorn -w 4 meldroute.webapp.wsgi:app``.
 
 Configuration comes from the environment (MELDROUTE_DATABASE_URL, MELDROUTE_SECRET_KEY,
-MELDROUTE_INSTANCE, MELDROUTE_SCHOOLS); run ``meldroute db upgrade`` first.
+MELDROUTE_INSTANCE, MELDROUTE_SCHOOLS); run ``meldroute db upgrade`` first. Behind a
+reverse proxy set MELDROUTE_TRUSTED_PROXY: ``create_app`` applies werkzeug's ProxyFix to
+requests from those proxies only (``hardening.TrustedProxyFix``), as under ``serve``.
 
 When the app cannot start (a setting, the database, the keys, a school file), the reason
 is logged as one Dutch line, not a traceback, and the process exits: under gunicorn with

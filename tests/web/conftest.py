@@ -156,7 +156,7 @@ def app(database_url: str, tmp_path: Path, clock: Clock, now: Now) -> Iterator[F
         "SCHOOL_PATHS": [shipped_dir("schools") / "demo.yaml", other],
     })
     with app.app_context(), app.extensions["meldroute.db_sessions"]() as db:
-        ensure_demo_users(db, app.extensions["meldroute.registry"])
+        ensure_demo_users(db, app.extensions["meldroute.registry"], ["regenboog", "zonnebloem"])
     yield app
     app.extensions["meldroute.db_engine"].dispose()
 
