@@ -321,3 +321,15 @@ def test_admin_pages_show_names_not_none_or_usernames(app):
     assert "None" not in page
     assert "bestuur stichting-a: bestuursbeheerder" in page
     assert "Basisschool De Regenboog: leerkracht" in page
+
+
+def test_finding3_the_command_line_prints_a_one_time_link(app, cli_env, capsys):
+    from meldroute.webapp.cli import main
+
+    teacher = make_user(app, "juf.b", "regenboog", "leerkracht")
+    assert main(["user", "reset", "juf.b", "--link"]) == 0
+    link = re.search(r"/wachtwoord-herstellen/\S+", capsys.readouterr().out).group(0)
+    assert _use_link(app, link).status_code == 302
+    assert app.test_client().get(link).status_code == 404
+    with app.extensions["meldroute.db_sessions"]() as db:
+        assert db.get(User, teacher.id).totp_secret is None
