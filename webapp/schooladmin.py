@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from meldroute.engine import (
     DEFAULT_PROTOCOL,
@@ -373,8 +373,14 @@ def decide_grant(school_id: str, grant_id: int) -> Any:
               "wie de rol krijgt) beslist.", "error")
         return back, 403
     confirmed = request.form.get("besluit") == "bevestigen"
-    grant.status = "confirmed" if confirmed else "refused"
-    grant.decided_by_id, grant.decided_at = g.user.id, now()
+    decided = db().execute(update(RoleGrant).where(  # once, even when two decide at once
+        RoleGrant.id == grant.id, RoleGrant.status == "pending").values(
+        status="confirmed" if confirmed else "refused", decided_by_id=g.user.id,
+        decided_at=now()))
+    if decided.rowcount != 1:  # type: ignore[attr-defined]
+        db().rollback()
+        flash("Hierover is al beslist.", "error")
+        return back, 409
     link = None
     if not confirmed:
         record("school.grant", result="refused", school_id=school_id,
