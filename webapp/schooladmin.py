@@ -243,8 +243,8 @@ def _widens_own_access(protocol: Any, school: SchoolConfig, remap: list[dict[str
 @signed_in_required
 def people(school_id: str) -> Any:
     """Who holds which role at this school (the school's accounts). Nobody gives
-    themselves a dossier-opening role; given to someone else, it waits for a second
-    person (``toekenningen``)."""
+    themselves a dossier-opening role; given to someone else, it (like the school admin
+    role, whose holders confirm such grants) waits for a second person (``grants``)."""
     school, found = _guard(school_id)
     protocol = registry().protocol_for(school)
     roles = list(dict.fromkeys([*protocol.roles, *school.roles, "schooladmin"]))
@@ -260,8 +260,9 @@ def people(school_id: str) -> Any:
     if not form.validate():
         problems.append("Kies alleen rollen uit de lijst.")
     wanted = {u.id: set(form[f"roles__{u.id}"].data or []) for u in members}
-    opening = coordinating_roles(protocol, school)
-    waiting = {u.id: (wanted[u.id] - set(u.roles_at(school_id))) & opening for u in members}
+    # dossier-opening roles, and the school admin role (who confirms them), wait
+    guarded = coordinating_roles(protocol, school) | {"schooladmin"}
+    waiting = {u.id: (wanted[u.id] - set(u.roles_at(school_id))) & guarded for u in members}
     problems += _people_problems(school_id, found, members, wanted, waiting)
     if problems:
         return _people_page(school, form, problems, 400)
@@ -279,8 +280,9 @@ def people(school_id: str) -> Any:
                        user.id, now_given[user.id], now_given[user.id] | waiting[user.id]))
     db().commit()
     flash("Wie welke rol heeft is opgeslagen." + (
-        " Een rol waarmee iemand alle dossiers opent, gaat pas in als een andere "
-        "beheerder of de directeur die bevestigt." if any(waiting.values()) else ""), "ok")
+        " Een rol waarmee iemand alle dossiers opent (of schoolbeheerder wordt), gaat pas "
+        "in als een andere beheerder of de directeur die bevestigt."
+        if any(waiting.values()) else ""), "ok")
     return redirect(url_for("settings.people", school_id=school_id))
 
 

@@ -127,6 +127,16 @@ def test_finding1_the_director_may_refuse_and_every_change_is_audited(app):
     assert audit(app, "school.grant")[-1].result == "refused"
 
 
+def test_finding1_a_school_admin_cannot_make_a_second_admin_to_confirm_alone(app):
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    accomplice = make_user(app, "meester.c", "regenboog", "leerkracht")
+    assert post(client_of(app, admin), PEOPLE, {
+        f"roles__{admin.id}": ["schooladmin"],
+        f"roles__{accomplice.id}": ["leerkracht", "schooladmin"]}).status_code == 302
+    assert roles_of(app, accomplice) == ["leerkracht"]  # waits, like a dossier-opening role
+    assert pending_grant(app) is not None
+
+
 def test_finding1_a_step_limited_remap_opens_no_other_dossier(app):
     admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
     teacher = make_user(app, "meester.c", "regenboog", "leerkracht")
