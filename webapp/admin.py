@@ -1,23 +1,31 @@
-"""The admin page: accounts (add, disable, reset, end sessions). Admins only."""
+"""The admin page: accounts (add, disable, reset, end sessions). Platform admins only.
+
+The platform admin manages accounts and nothing else: being one opens no dossier, and a
+role the admin gives at a school waits until that school confirms it (a school admin or
+the director there, ``settings.grants``). A reset makes a one-time link (``reset.py``),
+mailed to the account or shown once here; resetting an account that opens every dossier
+of its school waits for that school's confirmation too.
+"""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from meldroute.engine import resolve_role
 from meldroute.forms.fields import DutchForm, SelectChoice, add_error
 
-from . import security
+from . import reset as reset_links
+from .access import coordinating_roles
 from .auth import admin_required
 from .context import db, record, registry
-from .models import Membership, User
+from .models import Membership, RoleGrant, User
 from .registry import Registry
+from .staffing import request_grant
 from .web_sessions import end_web_sessions
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
@@ -38,50 +46,85 @@ class UserForm(DutchForm):
         DataRequired(), Length(max=64),
         Regexp(r"^[a-z0-9._-]+$", message="Kleine letters, cijfers, punt, streepje.")])
     display_name = StringField("Naam", validators=[DataRequired(), Length(max=200)])
-    membership = SelectField("School en rol", validators=[DataRequired()])
-    password = PasswordField("Tijdelijk wachtwoord", validators=[DataRequired(),
-                                                                 Length(max=256)],
-                             description="De gebruiker kiest bij de eerste keer inloggen een "
-                                         "eigen wachtwoord en stelt tweestapsverificatie in.")
+    email = StringField("E-mailadres", validators=[
+        Optional(), Length(max=254),
+        Regexp(r"^[^@\s?&]+@[^@\s?&]+\.[^@\s?&]+$", message="Geen geldig e-mailadres.")],
+        description="Hierheen gaat de link om een wachtwoord in te stellen (als de mail "
+                    "is ingesteld).")
+    membership = SelectField("School en rol", validators=[DataRequired()],
+                             description="Gaat pas in als de school het bevestigt (een "
+                                         "schoolbeheerder of de directeur daar).")
+
+
+def membership_label(membership: Membership) -> str:
+    """A role in words: 'Basisschool X: directeur', 'bestuur Y: bestuursbeheerder'."""
+    if membership.board_id:
+        return f"bestuur {membership.board_id}: bestuursbeheerder"
+    return role_label(membership.school_id or "", membership.role)
+
+
+def school_label(school_id: str) -> str:
+    school = registry().school(school_id)
+    return school.name if school is not None else school_id
+
+
+def role_label(school_id: str, role: str) -> str:
+    school = registry().school(school_id)
+    if school is None:
+        return f"{school_id}: {role}"
+    name = "schoolbeheerder" if role == "schooladmin" else resolve_role(
+        registry().protocol_for(school), school, role, None).name
+    return f"{school.name}: {name}"
+
+
+def _page(form: UserForm, status: int = 200) -> Any:
+    pending = db().scalars(select(RoleGrant).where(RoleGrant.status == "pending")).all()
+    waiting: dict[int, list[str]] = {}
+    for grant in pending:
+        waiting.setdefault(grant.user_id, []).extend(
+            [f"nieuw wachtwoord ({school_label(grant.school_id)})"]
+            if grant.kind == "reset" else
+            [role_label(grant.school_id, r) for r in grant.role_list])
+    return render_template("admin_users.html", form=form, users=_all_users(),
+                           waiting=waiting, label=membership_label), status
 
 
 @bp.route("/gebruikers", methods=["GET", "POST"])
 @admin_required
 def users() -> Any:
-    app_registry = registry()
     form = UserForm(request.form if request.method == "POST" else None)
-    form.membership.choices = role_choices(app_registry)
-    if request.method == "POST":
-        problems: list[str] = []
-        if form.validate():
-            school_id, role = form.membership.data.split(":", 1)
-            school = app_registry.school(school_id)
-            problems = security.password_problems(form.password.data or "",
-                                                  [school.name] if school else [],
-                                                  form.username.data or "")
-            if db().scalar(select(User).where(User.username == form.username.data)):
-                add_error(form.username, "Deze gebruikersnaam bestaat al.")
-            for problem in problems:
-                add_error(form.password, problem)
-            if not form.errors:
-                user = User(username=form.username.data, display_name=form.display_name.data,
-                            password_hash=security.hash_password(form.password.data or ""),
-                            must_change_password=True)
-                user.memberships.append(Membership(school_id=school_id, role=role))
-                db().add(user)
-                db().flush()
-                record("user.add", detail=f"user {user.id} {school_id}:{role}")
-                db().commit()
-                flash(f"Gebruiker {user.username} is aangemaakt.", "ok")
-                return redirect(url_for("admin.users"))
-        return render_template("admin_users.html", form=form, users=_all_users()), 400
-    record("user.list")
+    form.membership.choices = role_choices(registry())
+    if request.method == "GET":
+        record("user.list")
+        db().commit()
+        return _page(form)
+    if form.validate() and db().scalar(select(User).where(
+            User.username == form.username.data)):
+        add_error(form.username, "Deze gebruikersnaam bestaat al.")
+    if form.errors:
+        return _page(form, 400)
+    school_id, role = form.membership.data.split(":", 1)
+    user = User(username=form.username.data, display_name=form.display_name.data,
+                email=(form.email.data or "").strip() or None, password_hash=None)
+    db().add(user)
+    db().flush()
+    grant = request_grant(db(), user.id, school_id, [role], g.user.id)
+    record("user.add", school_id=school_id, detail=f"user {user.id}")
+    record("school.grant", result="pending", school_id=school_id,
+           detail=f"grant {grant.id} user {user.id}: - -> {role}")
+    link = reset_links.deliver(db(), user, g.user.id)
     db().commit()
-    return render_template("admin_users.html", form=form, users=_all_users())
+    if link is not None:
+        return render_template("admin_reset.html", user=user, link=link, new=True,
+                               back=url_for("admin.users"))
+    flash(f"Het account van {user.display_name} is aangemaakt; de link om een wachtwoord "
+          "in te stellen is gemaild. De rol gaat in als de school die bevestigt.", "ok")
+    return redirect(url_for("admin.users"))
 
 
 def _all_users() -> list[User]:
-    return list(db().scalars(select(User).where(User.demo.is_(False)).order_by(User.username)))
+    return list(db().scalars(select(User).where(User.demo.is_(False))
+                             .order_by(User.display_name, User.id)))
 
 
 def _user(user_id: int) -> User:
@@ -99,7 +142,7 @@ def toggle_active(user_id: int) -> Any:
     ended = 0 if user.active else end_web_sessions(db(), user.id)
     record("user.enable" if user.active else "user.disable", detail=f"user {user.id}")
     db().commit()
-    flash(f"{user.username} is {'weer actief' if user.active else 'geblokkeerd'}"
+    flash(f"{user.display_name} is {'weer actief' if user.active else 'geblokkeerd'}"
           f"{f'; {ended} sessie(s) beëindigd' if ended else ''}.", "ok")
     return redirect(url_for("admin.users"))
 
@@ -111,21 +154,42 @@ def end_user_sessions(user_id: int) -> Any:
     ended = end_web_sessions(db(), user.id)
     record("sessions.end", detail=f"user {user.id}: {ended}")
     db().commit()
-    flash(f"{ended} sessie(s) van {user.username} beëindigd.", "ok")
+    flash(f"{ended} sessie(s) van {user.display_name} beëindigd.", "ok")
     return redirect(url_for("admin.users"))
+
+
+def opening_school(user: User) -> str | None:
+    """A school where ``user`` holds a role that opens every dossier (None: none)."""
+    for school_id in user.schools:
+        school = registry().school(school_id)
+        if school is not None and set(user.roles_at(school_id)) & coordinating_roles(
+                registry().protocol_for(school), school):
+            return school_id
+    return None
 
 
 @bp.route("/gebruikers/<int:user_id>/herstel", methods=["POST"])
 @admin_required
 def reset(user_id: int) -> Any:
-    """A new temporary password and a fresh 2FA enrolment; every session ends."""
+    """A one-time link to set a new password and enrol 2FA again; every session ends.
+    For an account that opens every dossier of a school, that school confirms first."""
     user = _user(user_id)
-    temporary = "-".join(secrets.token_urlsafe(4) for _ in range(4))
-    user.password_hash = security.hash_password(temporary)
-    user.must_change_password = True
-    user.totp_secret = None
-    user.totp_last_step = None
+    school_id = opening_school(user)
+    if school_id is not None:
+        grant = request_grant(db(), user.id, school_id, [], g.user.id, kind="reset")
+        record("user.reset", result="pending", school_id=school_id,
+               detail=f"grant {grant.id} user {user.id}")
+        db().commit()
+        flash(f"{user.display_name} opent alle dossiers van de school: het herstel gaat pas "
+              "door als een schoolbeheerder of de directeur daar het bevestigt.", "ok")
+        return redirect(url_for("admin.users"))
+    link = reset_links.deliver(db(), user, g.user.id)
     end_web_sessions(db(), user.id)
     record("user.reset", detail=f"user {user.id}")
     db().commit()
-    return render_template("admin_reset.html", user=user, temporary=temporary)
+    if link is None:
+        flash(f"De link om een nieuw wachtwoord in te stellen is gemaild naar "
+              f"{user.display_name}.", "ok")
+        return redirect(url_for("admin.users"))
+    return render_template("admin_reset.html", user=user, link=link,
+                           back=url_for("admin.users"))

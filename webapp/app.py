@@ -27,6 +27,7 @@ from . import (
     filters,
     hardening,
     key_check,
+    reset,
     settings,
     startup,
 )
@@ -134,6 +135,7 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(school_settings.bp)
     app.register_blueprint(board.bp)
+    app.register_blueprint(reset.bp)
 
     @app.context_processor
     def admin_links() -> dict[str, Any]:

@@ -6,11 +6,13 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from . import security
+from . import reset, security
 from .cli_common import print_problems, read_password, record_cli, web_app
-from .context import db_sessions_of, registry_of
+from .context import db_sessions_of, now_of, registry_of
 from .models import Membership, User
 from .web_sessions import end_web_sessions
 
@@ -23,13 +25,18 @@ def add_user_parser(user: argparse.ArgumentParser) -> None:
     add.add_argument("--school", required=True, help="id van de school")
     add.add_argument("--role", required=True, action="append",
                      help="rol op die school (mag vaker)")
-    add.add_argument("--admin", action="store_true", help="mag accounts beheren")
+    add.add_argument("--email", help="e-mailadres (voor de link bij een herstel)")
+    add.add_argument("--admin", action="store_true",
+                     help="platformbeheerder: beheert accounts (opent zelf geen dossiers)")
     add.add_argument("--password-stdin", action="store_true",
                      help="wachtwoord van standaardinvoer (anders gevraagd)")
     add.set_defaults(func=cmd_user_add)
     reset = user_sub.add_parser("reset", help="nieuw wachtwoord; 2FA opnieuw instellen")
     reset.add_argument("username")
     reset.add_argument("--password-stdin", action="store_true")
+    reset.add_argument("--link", action="store_true",
+                       help="geen wachtwoord: een eenmalige link (24 uur) om er zelf een te "
+                            "kiezen en 2FA opnieuw in te stellen")
     reset.add_argument("--keep-totp", action="store_true",
                        help="tweestapsverificatie behouden (alleen het wachtwoord)")
     reset.set_defaults(func=cmd_user_reset)
@@ -61,7 +68,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
                 print(f"gebruiker '{args.username}' bestaat al", file=sys.stderr)
                 return 2
             user = User(username=args.username, display_name=args.name, is_admin=args.admin,
-                        password_hash=security.hash_password(password))
+                        email=args.email, password_hash=security.hash_password(password))
             for role in args.role:
                 user.memberships.append(Membership(school_id=school.id, role=role))
             db.add(user)
@@ -79,6 +86,8 @@ def cmd_user_reset(args: argparse.Namespace) -> int:
         if user is None:
             print(f"onbekende gebruiker '{args.username}'", file=sys.stderr)
             return 2
+        if args.link:
+            return _reset_link(app, db, user)
         password = read_password(args)
         problems = security.password_problems(password, [], user.username)
         if problems:
@@ -93,4 +102,16 @@ def cmd_user_reset(args: argparse.Namespace) -> int:
     print(f"Wachtwoord van {args.username} hersteld ({ended} sessie(s) beëindigd); bij de "
           "volgende keer inloggen kiest de gebruiker een eigen wachtwoord"
           + ("." if args.keep_totp else " en stelt 2FA opnieuw in."))
+    return 0
+
+
+def _reset_link(app: Flask, db: Session, user: User) -> int:
+    """A one-time link instead of a password (the operator passes it on in person)."""
+    token = reset.issue(db, user, None, now_of(app))
+    ended = end_web_sessions(db, user.id)
+    record_cli(app, db, "user.reset", f"user {user.id} link")
+    db.commit()
+    print(f"Eenmalige link voor {user.display_name} ({ended} sessie(s) beëindigd), "
+          f"{reset.RESET_HOURS} uur geldig; zet het adres van de app ervoor:\n"
+          f"/wachtwoord-herstellen/{token}")
     return 0

@@ -29,7 +29,7 @@ from meldroute.forms.fields import MAX_ROWS, DutchForm
 from meldroute.forms.validators import NotFuture, use_today
 
 from . import lifecycle
-from .access import can_see, is_coordinator
+from .access import can_see, is_coordinator, may_act
 from .auth import login_required
 from .changes import field_changes
 from .context import db, now, record, registry, today
@@ -227,6 +227,12 @@ def step(dossier_id: int, step_id: str) -> Any:
         record("dossier.read", dossier_id=dossier.id, detail=step.id)
         db().commit()
         return _render_step(state, step)
+    if not may_act(g.user, g.school_id, step, state.protocol, state.school):
+        record("dossier.change", result="refused", dossier_id=dossier.id, detail=step.id)
+        db().commit()
+        return render_template("error.html", title="Niet uw stap", message=(
+            f"Stap {step.number} ({step.title}) legt vast wie de route daarvoor aanwijst; u "
+            "kunt deze stap lezen, niet opslaan. Er is niets opgeslagen.")), 403
     if dossier.closed_at is not None:
         record("dossier.change", result="closed", dossier_id=dossier.id, detail=step.id)
         db().commit()

@@ -57,6 +57,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))  # where a reset link goes
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -101,6 +102,47 @@ class Membership(Base):
     role: Mapped[str] = mapped_column(String(60))
 
     user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class RoleGrant(Base):
+    """A change of someone's roles at a school that waits for a second person: granting a
+    dossier-opening role (``kind`` "roles"), or resetting the sign-in of an account that
+    holds one (``kind`` "reset"). Confirmed or refused by a school admin or the director
+    of that school who is neither the one who asked nor the one it is for."""
+
+    __tablename__ = "role_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default="roles")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    school_id: Mapped[str] = mapped_column(String(40), index=True)
+    roles: Mapped[str] = mapped_column(String(400), default="")  # space-separated role ids
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+
+    @property
+    def role_list(self) -> list[str]:
+        return self.roles.split()
+
+
+class ResetToken(Base):
+    """A one-time link to set a new password (and enrol 2FA again): only its hash."""
+
+    __tablename__ = "reset_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Board(Base):

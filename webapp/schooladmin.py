@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from meldroute.engine import (
     DEFAULT_PROTOCOL,
@@ -24,14 +24,16 @@ from meldroute.engine import (
     data_document,
     evaluate,
     resolve_contact,
+    resolve_role,
 )
 
-from . import schemaforms, school_configs
+from . import reset, schemaforms, school_configs
+from .access import coordinating_roles
 from .auth import signed_in_required
 from .changes import config_changes
-from .context import db, forget_schools, record, registry, today
+from .context import db, forget_schools, now, record, registry, today
 from .filters import dutch_date
-from .models import Membership, School, User
+from .models import Membership, RoleGrant, School, User
 from .schooladmin_forms import (
     ContactForm,
     NewContactForm,
@@ -44,7 +46,17 @@ from .schooladmin_forms import (
     roles_initial,
     tryout_form_class,
 )
-from .staffing import role_holders, unheld_remap_targets, unstaffed_steps
+from .staffing import (
+    apply_grant,
+    may_confirm,
+    pending_grants,
+    request_grant,
+    role_change_detail,
+    role_holders,
+    unheld_remap_targets,
+    unstaffed_steps,
+)
+from .web_sessions import end_web_sessions
 
 bp = Blueprint("settings", __name__, url_prefix="/scholen/<school_id>/instellingen")
 
@@ -220,6 +232,14 @@ def roles(school_id: str) -> Any:
         data["remap"] = remap
     else:
         data.pop("remap", None)
+    if _widens_own_access(protocol, school, remap):
+        record("school.config", result="refused", school_id=school_id, detail="remap")
+        db().commit()
+        return render_template("settings/roles.html", school=school, form=form,
+                               protocol=protocol, people=people, problems=[
+                                   "U kunt uw eigen rol zo niet alle dossiers laten openen "
+                                   "(een rol die in elke stap een coördinerende rol "
+                                   "overneemt). Vraag een andere beheerder."]), 400
     problems = _save(school_id, data, form.reason.data or "")
     if problems:
         return render_template("settings/roles.html", school=school, form=form,
@@ -229,49 +249,178 @@ def roles(school_id: str) -> Any:
     return redirect(url_for("settings.overview", school_id=school_id))
 
 
+def _widens_own_access(protocol: Any, school: SchoolConfig, remap: list[dict[str, Any]]
+                       ) -> bool:
+    """Would this remapping make one of the editor's own roles open every dossier?"""
+    opening = {r.id for r in protocol.roles.values() if r.access == "all"}
+    after = {r["to"] for r in remap if r.get("role") in opening and not r.get("steps")}
+    before = coordinating_roles(protocol, school)
+    return bool((after - before - opening) & set(g.user.roles_at(school.id)))
+
+
 @bp.route("/mensen", methods=["GET", "POST"])
 @signed_in_required
 def people(school_id: str) -> Any:
-    """Who holds which role at this school (the school's accounts)."""
+    """Who holds which role at this school (the school's accounts). Nobody gives
+    themselves a dossier-opening role; given to someone else, it (like the school admin
+    role, whose holders confirm such grants) waits for a second person (``grants``)."""
     school, found = _guard(school_id)
     protocol = registry().protocol_for(school)
     roles = list(dict.fromkeys([*protocol.roles, *school.roles, "schooladmin"]))
     members = list(db().scalars(select(User).join(Membership).where(
         Membership.school_id == school_id, User.demo.is_(False)).distinct()
-        .order_by(User.username)))
+        .order_by(User.display_name, User.id)))
     form_class = people_form_class(protocol, school, roles, members)
     if request.method == "GET":
         form = form_class(data={f"roles__{u.id}": u.roles_at(school_id) for u in members})
-        return render_template("settings/people.html", school=school, form=form,
-                               problems=[])
+        return _people_page(school, form, [])
     form = form_class(request.form)
     problems: list[str] = []
     if not form.validate():
         problems.append("Kies alleen rollen uit de lijst.")
     wanted = {u.id: set(form[f"roles__{u.id}"].data or []) for u in members}
+    # dossier-opening roles, and the school admin role (who confirms them), wait
+    guarded = coordinating_roles(protocol, school) | {"schooladmin"}
+    waiting = {u.id: (wanted[u.id] - set(u.roles_at(school_id))) & guarded for u in members}
+    problems += _people_problems(school_id, found, members, wanted, waiting)
+    if problems:
+        return _people_page(school, form, problems, 400)
+    leaving = [u for u in members if u.roles_at(school_id) and not wanted[u.id]]
+    if leaving and request.form.get("bevestigd") != "ja":
+        return render_template("settings/people_confirm.html", school=school,
+                               leaving=leaving, fields=list(request.form.items(multi=True)))
+    now_given = {uid: held - waiting[uid] for uid, held in wanted.items()}
+    _set_memberships(school_id, members, now_given)
+    for user in members:
+        if waiting[user.id]:
+            grant = request_grant(db(), user.id, school_id, waiting[user.id], g.user.id)
+            record("school.grant", result="pending", school_id=school_id,
+                   detail=f"grant {grant.id} " + role_change_detail(
+                       user.id, now_given[user.id], now_given[user.id] | waiting[user.id]))
+    db().commit()
+    flash("Wie welke rol heeft is opgeslagen." + (
+        " Een rol waarmee iemand alle dossiers opent (of schoolbeheerder wordt), gaat pas "
+        "in als een andere beheerder of de directeur die bevestigt."
+        if any(waiting.values()) else ""), "ok")
+    return redirect(url_for("settings.people", school_id=school_id))
+
+
+def _people_problems(school_id: str, found: school_configs.Effective, members: list[User],
+                     wanted: dict[int, set[str]], waiting: dict[int, set[str]]) -> list[str]:
+    problems = []
     if "schooladmin" not in wanted.get(g.user.id, {"schooladmin"}):
         problems.append("U kunt uw eigen rol als schoolbeheerder niet weghalen.")
-    holders = {r for held in wanted.values() for r in held} | role_holders(
+    if waiting.get(g.user.id):
+        problems.append("U kunt uzelf geen rol geven waarmee u alle dossiers van de school "
+                        "opent. Vraag een andere beheerder of de directeur.")
+    holders = {r for uid, held in wanted.items() for r in held - waiting[uid]} | role_holders(
         db(), school_id, leave_out={u.id for u in members})
     problems += unheld_remap_targets(found.data.get("remap", []), holders)
-    if problems:
-        return render_template("settings/people.html", school=school, form=form,
-                               problems=problems), 400
-    _set_memberships(school_id, members, wanted)
-    record("school.people", school_id=school_id)
-    db().commit()
-    flash("Wie welke rol heeft is opgeslagen.", "ok")
-    return redirect(url_for("settings.people", school_id=school_id))
+    return problems
+
+
+def _people_page(school: SchoolConfig, form: Any, problems: list[str], status: int = 200
+                 ) -> Any:
+    grants = pending_grants(db(), school.id)
+    administers = can_admin(g.user, school.id)
+    return render_template("settings/people.html", school=school, form=form,
+                           problems=problems, grants=grants,
+                           confirmable={gr.id for gr in grants
+                                        if may_confirm(g.user, gr, administers)},
+                           role_name=_role_namer(school)), status
+
+
+def _role_namer(school: SchoolConfig) -> Any:
+    protocol = registry().protocol_for(school)
+
+    def name(role: str) -> str:
+        return "schoolbeheerder" if role == "schooladmin" else resolve_role(
+            protocol, school, role, None).name
+    return name
 
 
 def _set_memberships(school_id: str, members: list[User], wanted: dict[int, set[str]]
                      ) -> None:
+    """Apply the changes; each person's change audited with their roles before -> after."""
     for user in members:
+        before = set(user.roles_at(school_id))
+        if before == wanted[user.id]:
+            continue
         for membership in list(user.memberships):
             if membership.school_id == school_id and membership.role not in wanted[user.id]:
                 db().delete(membership)
-        for role in wanted[user.id] - set(user.roles_at(school_id)):
+        for role in wanted[user.id] - before:
             db().add(Membership(user_id=user.id, school_id=school_id, role=role))
+        record("school.people", school_id=school_id,
+               detail=role_change_detail(user.id, before, wanted[user.id]))
+
+
+def _may_confirm_at(school_id: str) -> bool:
+    return can_admin(g.user, school_id) or "directeur" in g.user.roles_at(school_id)
+
+
+@bp.route("/toekenningen", methods=["GET"])
+@signed_in_required
+def grants(school_id: str) -> Any:
+    """The grants that wait for a second person (for the school's admins and director)."""
+    school = registry().school(school_id)
+    if school is None or not _may_confirm_at(school_id):
+        record("school.grant", result="denied", school_id=None, detail=school_id[:40])
+        db().commit()
+        abort(404)
+    found = pending_grants(db(), school_id)
+    administers = can_admin(g.user, school_id)
+    return render_template("settings/grants.html", school=school, grants=found,
+                           confirmable={gr.id for gr in found
+                                        if may_confirm(g.user, gr, administers)},
+                           role_name=_role_namer(school))
+
+
+@bp.route("/toekenningen/<int:grant_id>", methods=["POST"])
+@signed_in_required
+def decide_grant(school_id: str, grant_id: int) -> Any:
+    """Confirm or refuse a grant (or a reset); never one's own, never one for oneself."""
+    grant = db().get(RoleGrant, grant_id)
+    if grant is None or grant.school_id != school_id or not _may_confirm_at(school_id):
+        record("school.grant", result="denied", school_id=None, detail=f"grant {grant_id}")
+        db().commit()
+        abort(404)
+    back = redirect(url_for("settings.grants", school_id=school_id))
+    if not may_confirm(g.user, grant, can_admin(g.user, school_id)):
+        record("school.grant", result="refused", school_id=school_id,
+               detail=f"grant {grant.id}: not by the asker or for oneself")
+        db().commit()
+        flash("Dit kunt u niet bevestigen: een tweede persoon (niet wie het vroeg en niet "
+              "wie de rol krijgt) beslist.", "error")
+        return back, 403
+    confirmed = request.form.get("besluit") == "bevestigen"
+    decided = db().execute(update(RoleGrant).where(  # once, even when two decide at once
+        RoleGrant.id == grant.id, RoleGrant.status == "pending").values(
+        status="confirmed" if confirmed else "refused", decided_by_id=g.user.id,
+        decided_at=now()))
+    if decided.rowcount != 1:  # type: ignore[attr-defined]
+        db().rollback()
+        flash("Hierover is al beslist.", "error")
+        return back, 409
+    link = None
+    if not confirmed:
+        record("school.grant", result="refused", school_id=school_id,
+               detail=f"grant {grant.id} user {grant.user_id}")
+    elif grant.kind == "reset":
+        link = reset.deliver(db(), grant.user, g.user.id)
+        end_web_sessions(db(), grant.user_id)
+        record("user.reset", school_id=school_id,
+               detail=f"grant {grant.id} user {grant.user_id}")
+    else:
+        before, after = apply_grant(db(), grant)
+        record("school.people", school_id=school_id,
+               detail=f"grant {grant.id} " + role_change_detail(grant.user_id, before, after))
+    db().commit()
+    if link is not None:
+        return render_template("admin_reset.html", user=grant.user, link=link,
+                               back=url_for("settings.grants", school_id=school_id))
+    flash("Bevestigd." if confirmed else "Geweigerd; er is niets veranderd.", "ok")
+    return back
 
 
 def _people(school_id: str) -> dict[str, list[str]]:

@@ -1,5 +1,10 @@
-"""The staffing rule: a role remapping must not leave a step without anyone to do it
-(when the school has accounts at all)."""
+"""Who holds which role at a school.
+
+The staffing rule: a role remapping must not leave a step without anyone to do it (when
+the school has accounts at all). And the grants that wait for a second person: a
+dossier-opening role (or the reset of an account that holds one) takes effect only once
+another school admin or the director of that school confirms it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from meldroute.engine import Problem, Protocol
 
-from .models import Membership
+from .models import Membership, RoleGrant, User
 
 
 def role_holders(db: Session, school_id: str, leave_out: Set[int] = frozenset()) -> set[str]:
@@ -40,3 +45,49 @@ def unheld_remap_targets(remap: Iterable[Mapping[str, Any]], holders: Set[str]) 
     """A message per remapping whose role nobody would hold after a change of people."""
     return [f"Niemand zou dan de rol '{rule['to']}' hebben, die in de route "
             f"de rol '{rule['role']}' overneemt." for rule in remap if rule["to"] not in holders]
+
+
+# --- role grants that wait for a second person ------------------------------------------------
+
+
+def role_change_detail(user_id: int, before: Iterable[str], after: Iterable[str]) -> str:
+    """The audit detail of a role change: whom, roles before -> after (ids only)."""
+    return (f"user {user_id}: {','.join(sorted(before)) or '-'} -> "
+            f"{','.join(sorted(after)) or '-'}")[:200]
+
+
+def pending_grants(db: Session, school_id: str) -> list[RoleGrant]:
+    return list(db.scalars(select(RoleGrant).where(
+        RoleGrant.school_id == school_id, RoleGrant.status == "pending")
+        .order_by(RoleGrant.id)))
+
+
+def request_grant(db: Session, user_id: int, school_id: str, roles: Iterable[str],
+                  granted_by_id: int | None, kind: str = "roles") -> RoleGrant:
+    """A grant (or a reset) that takes effect once a second person confirms it."""
+    grant = RoleGrant(kind=kind, user_id=user_id, school_id=school_id,
+                      roles=" ".join(sorted(roles)), granted_by_id=granted_by_id,
+                      status="pending")
+    db.add(grant)
+    db.flush()
+    return grant
+
+
+def may_confirm(user: User, grant: RoleGrant, administers: bool) -> bool:
+    """A school admin (``administers``: of the school or its board) or the director of
+    the grant's school who neither asked for it nor receives it."""
+    if user.id in (grant.granted_by_id, grant.user_id) or grant.status != "pending":
+        return False
+    return administers or "directeur" in user.roles_at(grant.school_id)
+
+
+def apply_grant(db: Session, grant: RoleGrant) -> tuple[list[str], list[str]]:
+    """Give the grant's roles (those not held yet); the roles before and after."""
+    user = grant.user
+    before = user.roles_at(grant.school_id)
+    for role in grant.role_list:
+        if role not in before:
+            user.memberships.append(Membership(user_id=user.id, school_id=grant.school_id,
+                                               role=role))
+    db.flush()
+    return before, user.roles_at(grant.school_id)

@@ -53,7 +53,9 @@ def test_school_admin_changes_contacts_and_roles(page, live_app, output_dir):
     sign_out(page)
 
     dossier = record_steps_one_to_three(page, live_app)
-    sign_in(page, live_app, "Demo aandachtsfunctionaris")
+    # the aandachtsfunctionaris takes the director's part in step 5 only: that opens no
+    # one else's dossier; the director (coordinating) opens it
+    sign_in(page, live_app, "Demo directeur")
     page.goto(dossier)
     contact = page.locator(".status ul.contacts")
     assert NEW_NUMBER in contact.inner_text()

@@ -12,7 +12,10 @@ from .conftest import ROUTES, TOKEN, make_user, sign_in_as
 
 ROLES = ["anonymous", "leerkracht", "ib", "zorgteam", "directeur", "bevoegd_gezag",
          "aandachtsfunctionaris", "admin", "schooladmin", "bestuursadmin"]
-COORDINATING = {"ib", "directeur", "aandachtsfunctionaris"}
+# the demo school remaps ib -> aandachtsfunctionaris in afwegen only: that gives no access
+# to every dossier
+COORDINATING = {"ib", "directeur"}
+SIGNALEREN_ACTORS = {"leerkracht", "admin", *COORDINATING}  # the admin is a leerkracht
 RELATIONS = ["own", "same", "other"]
 
 # what a POST sends besides its CSRF token (chosen so that nothing valid is stored)
@@ -32,6 +35,8 @@ def expected(endpoint: str, role: str, relation: str) -> int:
         return 400  # the (empty) form is refused
     if endpoint.startswith(("auth.code", "auth.enroll", "auth.logout")):
         return 302
+    if endpoint.startswith("reset."):
+        return 404  # a link that does not exist, for anyone
     if role == "anonymous":
         return 302  # to the sign-in page
     if endpoint.startswith(("settings.", "board.")):
@@ -52,7 +57,11 @@ def expected(endpoint: str, role: str, relation: str) -> int:
         return 302
     if endpoint in ("dossiers.overview", "dossiers.new", "dossiers.contacts", "auth.account"):
         return 200
-    if endpoint in ("dossiers.step:post", "dossiers.record_fact"):
+    if endpoint == "dossiers.step:post":
+        if not visible:
+            return 404
+        return 400 if role in SIGNALEREN_ACTORS else 403  # actors: the empty form refused
+    if endpoint == "dossiers.record_fact":
         return 400 if visible else 404  # visible: the (empty) form is refused
     if endpoint == "dossiers.unflag":  # just flagged: a coordinating role may lift it
         return (200 if role in COORDINATING else 302) if visible else 404
@@ -70,6 +79,9 @@ def admin_expected(endpoint: str, role: str, relation: str) -> int:
         if role != "bestuursadmin" or not own_school or "remove_contact" in endpoint:
             return 404  # (the contact to remove does not exist)
         return 400 if endpoint.endswith(":post") else 200
+    if endpoint in ("settings.grants", "settings.decide_grant"):
+        confirms = role in ("schooladmin", "bestuursadmin", "directeur") and own_school
+        return 200 if confirms and endpoint == "settings.grants" else 404
     if role not in ("schooladmin", "bestuursadmin") or not own_school:
         return 404
     if endpoint == "settings.people:post":
@@ -161,3 +173,160 @@ def test_permission_matrix(app):
                                  f"{response.status_code}, expected {want}")
     assert not wrong, "\n".join(wrong)
     assert cells == len(ROLES) * len(RELATIONS) * len(ROUTES)
+
+
+# --- rows for role grants, step-limited remaps and per-step save rights -----------------------
+
+# who saves which step at the demo school (besides the coordinating ib and directeur): the
+# rules' actors, optional ones included; the demo school remaps ib -> aandachtsfunctionaris
+# in afwegen
+STEP_SAVERS = {
+    "signaleren": {"leerkracht"},
+    "consulteren": {"leerkracht"},
+    "gesprek": {"leerkracht", "zorgteam"},
+    "afwegen": {"leerkracht", "aandachtsfunctionaris"},
+    "beslissen": set(),
+    "nazorg": {"leerkracht"},
+}
+STEP_ROLES = ["leerkracht", "ib", "zorgteam", "directeur", "bevoegd_gezag",
+              "aandachtsfunctionaris", "schooladmin"]
+
+
+def loaded(app: Any, user: Any) -> Any:
+    """The user with their roles, for calling the access rules directly."""
+    from sqlalchemy.orm import joinedload
+
+    from meldroute.webapp.models import User
+
+    with app.extensions["meldroute.db_sessions"]() as db:
+        found = db.get(User, user.id, options=[joinedload(User.memberships)])
+        db.expunge_all()
+        return found
+
+
+def test_per_step_save_rights(app):
+    from meldroute.webapp.access import may_act
+
+    registry = app.extensions["meldroute.registry"]
+    school = registry.school("regenboog")
+    protocol = registry.protocol_for(school)
+    wrong, cells = [], 0
+    for step in protocol.steps:
+        for role in STEP_ROLES:
+            user = loaded(app, make_user(app, f"s-{step.id}-{role}", "regenboog", role))
+            want = role in COORDINATING or role in STEP_SAVERS[step.id]
+            cells += 1
+            if may_act(user, "regenboog", step, protocol, school) != want:
+                wrong.append(f"{role} in {step.id}: expected {want}")
+            if may_act(user, "zonnebloem", step, protocol, school):
+                wrong.append(f"{role} in {step.id} at another school")
+    assert not wrong, "\n".join(wrong)
+    assert cells == len(STEP_SAVERS) * len(STEP_ROLES)
+
+
+def _save_remap(app, remap):
+    from meldroute.webapp import school_configs
+
+    with app.extensions["meldroute.db_sessions"]() as db:
+        data = school_configs.data_of(school_configs.latest(db, "school", "regenboog"))
+        school_configs.save(db, "school", "regenboog", {**data, "remap": remap}, "t", "t")
+        db.commit()
+
+
+def test_step_limited_remaps(app):
+    from meldroute.webapp.access import coordinating_roles, may_act
+
+    registry = app.extensions["meldroute.registry"]
+    colleague = make_user(app, "collega", "regenboog", "leerkracht")
+    dossier = _dossier_of(app, colleague, "regenboog")
+    teacher = loaded(app, make_user(app, "juf", "regenboog", "leerkracht"))
+    focal = make_user(app, "af", "regenboog", "aandachtsfunctionaris")
+    rows = []
+    for remap, opens in (
+            ([{"role": "directeur", "to": "leerkracht", "steps": ["beslissen"]},
+              {"role": "ib", "to": "aandachtsfunctionaris", "steps": ["afwegen"]}],
+             {"juf": 404, "af": 404}),
+            ([{"role": "ib", "to": "aandachtsfunctionaris"}], {"juf": 404, "af": 200})):
+        _save_remap(app, remap)
+        school = registry.school("regenboog")
+        protocol = registry.protocol_for(school)
+        for user in (teacher, focal):
+            client = app.test_client()
+            sign_in_as(app, client, user.id, "regenboog")
+            rows.append((remap[0]["role"], user.username,
+                         client.get(f"/dossiers/{dossier}").status_code, opens[user.username]))
+        limited = bool(remap[0].get("steps"))
+        rows.append(("beslissen", "juf", may_act(teacher, "regenboog",
+                                                   protocol.step("beslissen"), protocol,
+                                                   school), limited))
+        rows.append(("coordinating", "juf", "leerkracht" in coordinating_roles(protocol, school),
+                     False))
+    wrong = [row for row in rows if row[2] != row[3]]
+    assert not wrong, wrong
+    assert len(rows) == 8
+
+
+GRANT_ROWS = [  # (who posts, whose roles, roles asked, opens the dossier after, status)
+    ("self-grant directeur", 400, 404),
+    ("self-grant ib", 400, 404),
+    ("unconfirmed grant", 302, 404),
+    ("confirmed by the granter", 403, 404),
+    ("confirmed by the grantee", 404, 404),
+    ("confirmed by a teacher", 404, 404),
+    ("confirmed by another admin", 302, 200),
+]
+
+
+def test_role_grant_rows(app):
+    from meldroute.webapp.models import RoleGrant
+
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    second = make_user(app, "beheer.b", "regenboog", "schooladmin")
+    other_teacher = make_user(app, "meester.x", "regenboog", "leerkracht")
+    grantee = make_user(app, "juf.g", "regenboog", "leerkracht")
+    colleague = make_user(app, "collega", "regenboog", "leerkracht")
+    dossier = _dossier_of(app, colleague, "regenboog")
+    people = "/scholen/regenboog/instellingen/mensen"
+    clients = {}
+    for user in (admin, second, other_teacher, grantee):
+        clients[user.username] = app.test_client()
+        sign_in_as(app, clients[user.username], user.id, "regenboog")
+
+    def post(client, url, data):
+        token = TOKEN.search(client.get("/account").get_data(as_text=True)).group(1)
+        return client.post(url, data={"csrf_token": token, **data}).status_code
+
+    base = {f"roles__{u.id}": ["leerkracht"] for u in (other_teacher, grantee, colleague)}
+    base[f"roles__{second.id}"] = ["schooladmin"]
+
+    def people_post(mine, theirs):
+        return post(clients["beheer.a"], people, {**base, f"roles__{admin.id}": mine,
+                                                  f"roles__{grantee.id}": theirs})
+
+    def opens(name):
+        client = clients[name]
+        return client.get(f"/dossiers/{dossier}").status_code
+
+    def decide(name):
+        with app.extensions["meldroute.db_sessions"]() as db:
+            grant = db.scalar(select_pending(RoleGrant))
+        return post(clients[name], f"/scholen/regenboog/instellingen/toekenningen/{grant}",
+                    {"besluit": "bevestigen"})
+
+    got = [
+        (people_post(["schooladmin", "directeur"], ["leerkracht"]), opens("beheer.a")),
+        (people_post(["schooladmin", "ib"], ["leerkracht"]), opens("beheer.a")),
+        (people_post(["schooladmin"], ["leerkracht", "directeur"]), opens("juf.g")),
+        (decide("beheer.a"), opens("juf.g")),
+        (decide("juf.g"), opens("juf.g")),
+        (decide("meester.x"), opens("juf.g")),
+        (decide("beheer.b"), opens("juf.g")),
+    ]
+    want = [(status, after) for _name, status, after in GRANT_ROWS]
+    assert got == want, [(row[0], g) for row, g in zip(GRANT_ROWS, got, strict=True)]
+
+
+def select_pending(model: Any) -> Any:
+    from sqlalchemy import select
+
+    return select(model.id).where(model.status == "pending")

@@ -1,0 +1,345 @@
+"""Regression tests for the security review (issue 10): each reproduces an attack and
+asserts that it fails. Findings 1-3: access a school admin cannot widen, a per-step role
+check, a platform admin separated from the schools' roles."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from meldroute.webapp.models import AuditEvent, Membership, ResetToken, User
+
+from .conftest import (
+    TOKEN,
+    Browser,
+    make_user,
+    records,
+    sign_in_as,
+    walk_to_afwegen,
+)
+from .test_permissions import _dossier_of
+
+PEOPLE = "/scholen/regenboog/instellingen/mensen"
+GRANTS = "/scholen/regenboog/instellingen/toekenningen"
+LINK = re.compile(r"http://localhost(/wachtwoord-herstellen/[A-Za-z0-9_-]+)")
+
+
+def client_of(app, user, school="regenboog"):
+    client = app.test_client()
+    sign_in_as(app, client, user.id, school)
+    return client
+
+
+def post(client, url, data, page=None):
+    token = TOKEN.search(client.get(page or url).get_data(as_text=True)).group(1)
+    return client.post(url, data={"csrf_token": token, **data})
+
+
+def roles_of(app, user, school="regenboog"):
+    with app.extensions["meldroute.db_sessions"]() as db:
+        return sorted(db.get(User, user.id).roles_at(school))
+
+
+def audit(app, action):
+    with app.extensions["meldroute.db_sessions"]() as db:
+        return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                               .order_by(AuditEvent.seq)))
+
+
+def pending_grant(app):
+    from meldroute.webapp.models import RoleGrant
+
+    with app.extensions["meldroute.db_sessions"]() as db:
+        return db.scalar(select(RoleGrant.id).where(RoleGrant.status == "pending")
+                         .order_by(RoleGrant.id.desc()))
+
+
+def decide(client, grant, decision="bevestigen"):
+    return post(client, f"{GRANTS}/{grant}", {"besluit": decision}, page="/account")
+
+
+# --- finding 1: a school admin cannot widen access --------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["directeur", "ib"])
+def test_finding1_a_school_admin_cannot_give_themselves_a_dossier_opening_role(app, role):
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin", "leerkracht")
+    colleague = make_user(app, "juf.b", "regenboog", "leerkracht")
+    dossier = _dossier_of(app, colleague, "regenboog")
+    client = client_of(app, admin)
+    assert client.get(f"/dossiers/{dossier}").status_code == 404
+    response = post(client, PEOPLE, {f"roles__{admin.id}": ["schooladmin", "leerkracht", role],
+                                     f"roles__{colleague.id}": ["leerkracht"]})
+    assert response.status_code == 400
+    assert "U kunt uzelf geen rol geven" in response.get_data(as_text=True)
+    assert roles_of(app, admin) == ["leerkracht", "schooladmin"]
+    assert pending_grant(app) is None
+    assert client.get(f"/dossiers/{dossier}").status_code == 404
+
+
+def test_finding1_a_coordinating_grant_waits_for_a_second_person(app):
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    other_admin = make_user(app, "beheer.b", "regenboog", "schooladmin")
+    teacher = make_user(app, "meester.c", "regenboog", "leerkracht")
+    colleague = make_user(app, "juf.b", "regenboog", "leerkracht")
+    dossier = _dossier_of(app, colleague, "regenboog")
+    client = client_of(app, admin)
+    response = post(client, PEOPLE, {f"roles__{admin.id}": ["schooladmin"],
+                                     f"roles__{other_admin.id}": ["schooladmin"],
+                                     f"roles__{teacher.id}": ["leerkracht", "directeur"],
+                                     f"roles__{colleague.id}": ["leerkracht"]})
+    assert response.status_code == 302
+    assert roles_of(app, teacher) == ["leerkracht"]  # not yet
+    assert client_of(app, teacher).get(f"/dossiers/{dossier}").status_code == 404
+    grant = pending_grant(app)
+    # neither the one who granted it nor the one who gets it confirms
+    assert decide(client, grant).status_code == 403
+    assert decide(client_of(app, teacher), grant).status_code == 404
+    assert roles_of(app, teacher) == ["leerkracht"]
+    page = client_of(app, other_admin).get(GRANTS).get_data(as_text=True)
+    assert "Meester.C" in page and "Bevestigen" in page
+    assert decide(client_of(app, other_admin), grant).status_code == 302
+    assert roles_of(app, teacher) == ["directeur", "leerkracht"]
+    assert client_of(app, teacher).get(f"/dossiers/{dossier}").status_code == 200
+    details = [e.detail for e in audit(app, "school.people")]
+    assert f"grant {grant} user {teacher.id}: leerkracht -> directeur,leerkracht" in details
+    pending = audit(app, "school.grant")[0]
+    assert (pending.result, pending.actor) == ("pending", "beheer.a")
+    assert pending.detail == (f"grant {grant} user {teacher.id}: leerkracht -> "
+                              "directeur,leerkracht")
+    assert "Kind" not in " ".join(details)  # ids, no content
+
+
+def test_finding1_the_director_may_refuse_and_every_change_is_audited(app):
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    director = make_user(app, "dir.d", "regenboog", "directeur")
+    teacher = make_user(app, "meester.c", "regenboog", "leerkracht")
+    client = client_of(app, admin)
+    form = {f"roles__{admin.id}": ["schooladmin"], f"roles__{director.id}": ["directeur"]}
+    assert post(client, PEOPLE, {**form, f"roles__{teacher.id}": ["zorgteam", "ib"]}
+                ).status_code == 302
+    assert roles_of(app, teacher) == ["zorgteam"]  # the zorgteam role at once, ib waits
+    assert audit(app, "school.people")[-1].detail == f"user {teacher.id}: leerkracht -> zorgteam"
+    assert decide(client_of(app, director), pending_grant(app), "weigeren").status_code == 302
+    assert roles_of(app, teacher) == ["zorgteam"]
+    assert audit(app, "school.grant")[-1].result == "refused"
+
+
+def test_finding1_a_school_admin_cannot_make_a_second_admin_to_confirm_alone(app):
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    accomplice = make_user(app, "meester.c", "regenboog", "leerkracht")
+    assert post(client_of(app, admin), PEOPLE, {
+        f"roles__{admin.id}": ["schooladmin"],
+        f"roles__{accomplice.id}": ["leerkracht", "schooladmin"]}).status_code == 302
+    assert roles_of(app, accomplice) == ["leerkracht"]  # waits, like a dossier-opening role
+    assert pending_grant(app) is not None
+
+
+def test_finding1_a_step_limited_remap_opens_no_other_dossier(app):
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    teacher = make_user(app, "meester.c", "regenboog", "leerkracht")
+    colleague = make_user(app, "juf.b", "regenboog", "leerkracht")
+    dossier = _dossier_of(app, colleague, "regenboog")
+    response = post(client_of(app, admin), "/scholen/regenboog/instellingen/rollen", {
+        "name__aandachtsfunctionaris": "aandachtsfunctionaris",
+        "remap_0_role": "ib", "remap_0_to": "aandachtsfunctionaris",
+        "remap_0_steps": ["afwegen"],
+        "remap_1_role": "ib", "remap_1_to": "leerkracht", "remap_1_steps": ["nazorg"]})
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    school = app.extensions["meldroute.registry"].school("regenboog")
+    assert school.assigned_role("ib", "nazorg") == "leerkracht"
+    assert client_of(app, teacher).get(f"/dossiers/{dossier}").status_code == 404
+    assert client_of(app, teacher).get("/dossiers").get_data(as_text=True).count(
+        "X.Y.") == 0
+
+
+def test_finding1_a_remap_cannot_make_the_editors_own_role_open_every_dossier(app):
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin", "aandachtsfunctionaris")
+    response = post(client_of(app, admin), "/scholen/regenboog/instellingen/rollen", {
+        "name__aandachtsfunctionaris": "aandachtsfunctionaris",
+        "remap_0_role": "ib", "remap_0_to": "aandachtsfunctionaris"})  # every step
+    assert response.status_code == 400
+    assert "U kunt uw eigen rol zo niet alle dossiers laten openen" in response.get_data(
+        as_text=True)
+    school = app.extensions["meldroute.registry"].school("regenboog")
+    assert school.assigned_role("ib", "signaleren") == "ib"
+
+
+# --- finding 2: the rules' actors save a step -------------------------------------------------
+
+
+def test_finding2_a_teacher_cannot_save_the_directors_step(app, browser: Browser):
+    browser.login("leerkracht")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)
+    given: dict[str, str] = {}
+    for answers in ({"sterk_vermoeden": "nee"}, {"actie_nodig": "ja"}, {"onveilig": "nee"}):
+        given.update(answers)  # the teacher is an optional actor of afwegen
+        assert browser.post_step(dossier, "afwegen", given).status_code == 302, browser.last
+    stored = records(app)
+    response = browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "nee"})
+    assert response.status_code == 403
+    assert "u kunt deze stap lezen, niet opslaan" in browser.last
+    assert records(app) == stored
+    assert "Melden bij Veilig Thuis" not in browser.get(f"/dossiers/{dossier}")
+    refused = audit(app, "dossier.change")[-1]
+    assert (refused.result, refused.detail, refused.dossier_id) == (
+        "refused", "beslissen", dossier)
+    browser.login("directeur")  # the step's actor
+    assert browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "nee"}
+                             ).status_code == 302
+    assert records(app) == stored + 1
+
+
+# --- finding 3: the platform admin ------------------------------------------------------------
+
+
+def _use_link(app, link, password="een nieuwe lange zin voor mij"):
+    client = app.test_client()
+    return post(client, link, {"new": password, "repeat": password})
+
+
+def test_finding3_a_platform_admin_cannot_make_a_director_at_another_school(app):
+    admin = make_user(app, "platform", "regenboog", "leerkracht", admin=True)
+    elsewhere = make_user(app, "elders", "zonnebloem", "leerkracht")
+    dossier = _dossier_of(app, elsewhere, "zonnebloem")
+    client = client_of(app, admin)
+    response = post(client, "/beheer/gebruikers", {
+        "username": "nep.directeur", "display_name": "Nep Directeur",
+        "membership": "zonnebloem:directeur"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Tijdelijk wachtwoord" not in page
+    link = LINK.search(page).group(1)
+    assert _use_link(app, link).status_code == 302
+    with app.extensions["meldroute.db_sessions"]() as db:
+        fake = db.scalar(select(User).where(User.username == "nep.directeur"))
+        assert fake.roles_at("zonnebloem") == []  # waits for the school
+    fake_client = client_of(app, fake, "zonnebloem")
+    assert fake_client.get(f"/dossiers/{dossier}").status_code == 404
+    # the admin cannot confirm it for the school either
+    grant = pending_grant(app)
+    assert post(client, f"/scholen/zonnebloem/instellingen/toekenningen/{grant}",
+                {"besluit": "bevestigen"}, page="/account").status_code == 404
+    school_admin = make_user(app, "beheer.z", "zonnebloem", "schooladmin")
+    assert post(client_of(app, school_admin, "zonnebloem"),
+                f"/scholen/zonnebloem/instellingen/toekenningen/{grant}",
+                {"besluit": "bevestigen"}, page="/account").status_code == 302
+    assert roles_of(app, fake, "zonnebloem") == ["directeur"]
+
+
+def test_finding3_a_reset_is_a_one_time_expiring_link_not_a_password(app, now):
+    admin = make_user(app, "platform", "regenboog", "leerkracht", admin=True)
+    teacher = make_user(app, "juf.b", "regenboog", "leerkracht")
+    response = post(client_of(app, admin), f"/beheer/gebruikers/{teacher.id}/herstel", {},
+                    page="/beheer/gebruikers")
+    assert response.status_code == 200
+    link = LINK.search(response.get_data(as_text=True)).group(1)
+    with app.extensions["meldroute.db_sessions"]() as db:
+        stored = db.scalar(select(ResetToken.token_hash))
+        assert stored not in link and link.split("/")[-1] not in stored  # only its hash
+    weak = _use_link(app, link, "wachtwoord")
+    assert weak.status_code == 400 and "minstens 12 tekens" in weak.get_data(as_text=True)
+    assert _use_link(app, link).status_code == 302
+    with app.extensions["meldroute.db_sessions"]() as db:
+        user = db.get(User, teacher.id)
+        assert user.totp_secret is None  # enrolled again at the next sign-in
+    assert app.test_client().get(link).status_code == 404  # once
+    again = post(app.test_client(), link, {"new": "nog een lange zin voor mij",
+                                           "repeat": "nog een lange zin voor mij"},
+                 page="/inloggen")
+    assert again.status_code == 404
+    later = post(client_of(app, admin), f"/beheer/gebruikers/{teacher.id}/herstel", {},
+                 page="/beheer/gebruikers")
+    second = LINK.search(later.get_data(as_text=True)).group(1)
+    now.advance(hours=25)
+    assert app.test_client().get(second).status_code == 404  # expired
+
+
+def test_finding3_resetting_a_coordinator_waits_for_the_school(app):
+    admin = make_user(app, "platform", "zonnebloem", "leerkracht", admin=True)
+    director = make_user(app, "dir.d", "regenboog", "directeur")
+    school_admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    response = post(client_of(app, admin, "zonnebloem"),
+                    f"/beheer/gebruikers/{director.id}/herstel", {},
+                    page="/beheer/gebruikers")
+    assert response.status_code == 302
+    assert not LINK.search(response.get_data(as_text=True))
+    with app.extensions["meldroute.db_sessions"]() as db:
+        assert db.scalar(select(ResetToken.id)) is None
+    confirmed = decide(client_of(app, school_admin), pending_grant(app))
+    assert confirmed.status_code == 200  # the link, shown once to the one who confirmed
+    assert LINK.search(confirmed.get_data(as_text=True))
+
+
+def test_finding3_the_link_is_mailed_when_mail_is_set_up(app, monkeypatch):
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            sent.append(host)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_message(self, message):
+            sent.append(message)
+
+    monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
+    app.config["SMTP_HOST"] = "mail.example.org"
+    admin = make_user(app, "platform", "regenboog", "leerkracht", admin=True)
+    response = post(client_of(app, admin), "/beheer/gebruikers", {
+        "username": "juf.e", "display_name": "Juf E", "email": "juf.e@example.org",
+        "membership": "regenboog:leerkracht"})
+    assert response.status_code == 302
+    assert not LINK.search(client_of(app, admin).get("/beheer/gebruikers").get_data(
+        as_text=True))
+    assert sent[0] == "mail.example.org" and sent[1]["To"] == "juf.e@example.org"
+    assert LINK.search(sent[1].get_content())
+
+
+# --- issue 11 on these pages ------------------------------------------------------------------
+
+
+def test_unticking_every_role_asks_first(app):
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    teacher = make_user(app, "meester.c", "regenboog", "leerkracht")
+    client = client_of(app, admin)
+    response = post(client, PEOPLE, {f"roles__{admin.id}": ["schooladmin"]})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Meester.C wordt dan van de school verwijderd" in page
+    assert roles_of(app, teacher) == ["leerkracht"]
+    confirm = TOKEN.search(page).group(1)
+    done = client.post(PEOPLE, data={"csrf_token": confirm, f"roles__{admin.id}": "schooladmin",
+                                     "bevestigd": "ja"})
+    assert done.status_code == 302 and roles_of(app, teacher) == []
+
+
+def test_admin_pages_show_names_not_none_or_usernames(app):
+    admin = make_user(app, "platform", "regenboog", "leerkracht", admin=True)
+    board = make_user(app, "bestuur.x", "regenboog")
+    with app.extensions["meldroute.db_sessions"]() as db:
+        db.add(Membership(user_id=board.id, board_id="stichting-a", role="bestuursadmin"))
+        db.commit()
+    page = client_of(app, admin).get("/beheer/gebruikers").get_data(as_text=True)
+    assert "None" not in page
+    assert "bestuur stichting-a: bestuursbeheerder" in page
+    assert "Basisschool De Regenboog: leerkracht" in page
+
+
+def test_finding3_the_command_line_prints_a_one_time_link(app, cli_env, capsys):
+    from meldroute.webapp.cli import main
+
+    teacher = make_user(app, "juf.b", "regenboog", "leerkracht")
+    assert main(["user", "reset", "juf.b", "--link"]) == 0
+    link = re.search(r"/wachtwoord-herstellen/\S+", capsys.readouterr().out).group(0)
+    assert _use_link(app, link).status_code == 302
+    assert app.test_client().get(link).status_code == 404
+    with app.extensions["meldroute.db_sessions"]() as db:
+        assert db.get(User, teacher.id).totp_secret is None
