@@ -19,7 +19,6 @@ from flask import (
 )
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import defer, joinedload
-from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -381,7 +380,7 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
     form_class = build_form(state.protocol, step, state.school, state.evaluation)
     if form is None:
         fields = visible_fields(state.protocol, step, state.evaluation)
-        form = form_class(MultiDict(), data=to_form(fields, state.data(step.id)))
+        form = form_class(data=to_form(fields, state.data(step.id)))
     recorded = {s.id: recorded_fields(state, s, state.data(s.id),
                                       school_then(state, state.latest[s.id]))
                 for s in state.protocol.steps if s.id in state.latest}

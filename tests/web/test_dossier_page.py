@@ -5,6 +5,8 @@ that shows dossier content is audited."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select, text
 
@@ -222,3 +224,16 @@ def test_finding4_add_row_is_audited(app, browser):
     assert len(events) == before + 1
     assert events[-1] == ("dossier.read", "ok", "signaleren regel toevoegen")
     assert records(app) == 0
+
+
+def test_a_saved_step_opens_with_its_choices_ticked(browser):
+    """Reopening a recorded step shows every recorded choice (observed by, consulted), so
+    that saving it again without changes is not refused as empty."""
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)
+    for step, name, value in (("signaleren", "observaties-0-waargenomen_door", "leerkracht"),
+                              ("consulteren", "geconsulteerd", "cjg")):
+        html = browser.get(f"/dossiers/{dossier}/stap/{step}")
+        boxes = re.findall(rf'<input[^>]*name="{name}"[^>]*>', html)
+        assert any("checked" in b and f'value="{value}"' in b for b in boxes), boxes
