@@ -141,8 +141,11 @@ def _register_web(app: Flask) -> None:
     def admin_links() -> dict[str, Any]:
         user = g.get("user")
         school_id = g.get("school_id")
-        return {"can_admin_school": bool(user and school_id and school_settings.can_admin(
-            user, school_id))}
+        admin_here = bool(user and school_id and school_settings.can_admin(user, school_id))
+        # the director confirms role grants too (an admin finds them under Instellingen)
+        confirms = bool(user and school_id and not admin_here
+                        and school_settings.may_confirm_at(user, school_id))
+        return {"can_admin_school": admin_here, "can_confirm_grants": confirms}
 
     errors.register(app)
     filters.register(app)

@@ -355,8 +355,10 @@ def _set_memberships(school_id: str, members: list[User], wanted: dict[int, set[
                detail=role_change_detail(user.id, before, wanted[user.id]))
 
 
-def _may_confirm_at(school_id: str) -> bool:
-    return can_admin(g.user, school_id) or "directeur" in g.user.roles_at(school_id)
+def may_confirm_at(user: User, school_id: str) -> bool:
+    """Who confirms a grant that waits for a second person: the school's admins and its
+    director."""
+    return can_admin(user, school_id) or "directeur" in user.roles_at(school_id)
 
 
 @bp.route("/toekenningen", methods=["GET"])
@@ -364,7 +366,7 @@ def _may_confirm_at(school_id: str) -> bool:
 def grants(school_id: str) -> Any:
     """The grants that wait for a second person (for the school's admins and director)."""
     school = registry().school(school_id)
-    if school is None or not _may_confirm_at(school_id):
+    if school is None or not may_confirm_at(g.user, school_id):
         record("school.grant", result="denied", school_id=None, detail=school_id[:40])
         db().commit()
         abort(404)
@@ -381,7 +383,7 @@ def grants(school_id: str) -> Any:
 def decide_grant(school_id: str, grant_id: int) -> Any:
     """Confirm or refuse a grant (or a reset); never one's own, never one for oneself."""
     grant = db().get(RoleGrant, grant_id)
-    if grant is None or grant.school_id != school_id or not _may_confirm_at(school_id):
+    if grant is None or grant.school_id != school_id or not may_confirm_at(g.user, school_id):
         record("school.grant", result="denied", school_id=None, detail=f"grant {grant_id}")
         db().commit()
         abort(404)

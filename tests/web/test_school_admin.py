@@ -313,3 +313,12 @@ def test_a_board_contact_is_removed_only_after_confirming(app):
     assert post(client, url, {}).status_code == 302
     assert "CJG van het bestuur" not in client.get("/besturen/stichting-a").get_data(
         as_text=True)
+
+
+def test_the_director_finds_the_grants_to_confirm_in_the_menu(browser):
+    browser.login("directeur")
+    html = browser.get("/dossiers")
+    assert 'href="/scholen/regenboog/instellingen/toekenningen">Rollen bevestigen</a>' in html
+    browser.get("/scholen/regenboog/instellingen/toekenningen")
+    browser.login("leerkracht")
+    assert "Rollen bevestigen" not in browser.get("/dossiers")
