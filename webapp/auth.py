@@ -86,15 +86,20 @@ def login_required(view: F) -> F:
         if g.school_id is None:
             if g.user.boards:
                 return redirect(url_for("board.home", board_id=g.user.boards[0]))
-            abort(404)
+            if g.user.is_admin:
+                return redirect(url_for("admin.users"))
+            return render_template("error.html", title="Nog geen school", message=(
+                "Uw account heeft nog geen rol op een school. Een rol gaat in zodra iemand "
+                "van de school (een beheerder of de directeur) die bevestigt.")), 403
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
 
 
 def admin_required(view: F) -> F:
+    """The platform admin: accounts, no school needed (and no dossiers)."""
     @wraps(view)
-    @login_required
+    @signed_in_required
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not g.user.is_admin:
             abort(404)

@@ -343,3 +343,19 @@ def test_finding3_the_command_line_prints_a_one_time_link(app, cli_env, capsys):
     assert app.test_client().get(link).status_code == 404
     with app.extensions["meldroute.db_sessions"]() as db:
         assert db.get(User, teacher.id).totp_secret is None
+
+
+def test_an_account_whose_role_still_waits_is_told_so_and_sees_nothing(app):
+    """Signed in before the school confirmed a role: a page that says why, not a 404, and
+    no dossier list; the platform admin without a school reaches the accounts page."""
+    waiting = make_user(app, "nog-geen-rol", "regenboog")
+    client = app.test_client()
+    sign_in_as(app, client, waiting.id, None)
+    response = client.get("/dossiers")
+    assert response.status_code == 403
+    assert "nog geen rol op een school" in response.get_data(as_text=True)
+    admin = make_user(app, "platformbeheer", "regenboog", admin=True)
+    other = app.test_client()
+    sign_in_as(app, other, admin.id, None)
+    assert other.get("/beheer/gebruikers").status_code == 200
+    assert other.get("/dossiers").headers["Location"].endswith("/beheer/gebruikers")
