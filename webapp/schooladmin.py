@@ -225,6 +225,9 @@ def roles(school_id: str) -> Any:
         return render_template("settings/roles.html", school=school, form=form,
                                protocol=protocol, people=people, problems=[])
     form = form_class(request.form)
+    if reason_too_long(form):
+        return render_template("settings/roles.html", school=school, form=form,
+                               protocol=protocol, people=people, problems=[]), 400
     names, remap = roles_from_form(form, _board(school_id).get("roles", {}))
     own = _own(school_id)
     data = {**own, "roles": names} if names else {k: v for k, v in own.items() if k != "roles"}
