@@ -41,6 +41,8 @@ def expected(endpoint: str, role: str, relation: str) -> int:
         return 302  # to the sign-in page
     if endpoint.startswith(("settings.", "board.")):
         return admin_expected(endpoint, role, relation)
+    if endpoint.startswith("admin.") and role != "admin":
+        return 404  # the platform admin's pages (no school needed): nobody else
     if role == "bestuursadmin" and endpoint not in ("auth.account", "auth.account:post"):
         return 302  # belongs to no school: sent to the board's page
     if endpoint.startswith("admin."):
