@@ -39,7 +39,9 @@ def stage(page: Any) -> str:
 
 def test_a_dossier_from_signaleren_to_afgesloten(page, live_app, output_dir):
     dossier = record_steps_one_to_three(page, live_app)
-    sign_in(page, live_app, "Demo aandachtsfunctionaris")
+    # the aandachtsfunctionaris takes the IB-er's part in afwegen only, so sees no dossier
+    # it did not open (until dossiers name people): the IB-er weighs
+    sign_in(page, live_app, "Demo intern begeleider")
     page.goto(dossier)
     assert_acute_guidance(page)
     assert stage(page) == "Afwegen en beslissen"

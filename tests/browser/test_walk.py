@@ -12,7 +12,9 @@ pytestmark = pytest.mark.browser
 
 def test_signaleren_to_melden(page, live_app, output_dir):
     dossier = record_steps_one_to_three(page, live_app)
-    sign_in(page, live_app, "Demo aandachtsfunctionaris")
+    # the aandachtsfunctionaris takes the IB-er's part in afwegen only, so sees no dossier
+    # it did not open (until dossiers name people): the IB-er weighs
+    sign_in(page, live_app, "Demo intern begeleider")
     page.goto(dossier)
     page.get_by_text("Nu aan zet: aandachtsfunctionaris").wait_for()
     answer(page, "sterk_vermoeden", "nee")
@@ -35,7 +37,9 @@ def test_signaleren_to_melden(page, live_app, output_dir):
 
 def test_signaleren_to_hulp_afsluiten(page, live_app, output_dir):
     dossier = record_steps_one_to_three(page, live_app)
-    sign_in(page, live_app, "Demo aandachtsfunctionaris")
+    # the aandachtsfunctionaris takes the IB-er's part in afwegen only, so sees no dossier
+    # it did not open (until dossiers name people): the IB-er weighs
+    sign_in(page, live_app, "Demo intern begeleider")
     page.goto(dossier)
     answer(page, "sterk_vermoeden", "nee")
     answer(page, "actie_nodig", "ja")
