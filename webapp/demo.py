@@ -8,8 +8,9 @@ real data.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, make_url, select
 from sqlalchemy.orm import Session
 
 from meldroute.engine import resolve_role
@@ -46,6 +47,10 @@ def ensure_demo_users(db: Session, registry: Registry,
 
 def real_accounts(url: str) -> int:
     """How many non-demo accounts the database at ``url`` holds (0 for a new one)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and \
+            parsed.database != ":memory:" and not Path(parsed.database).exists():
+        return 0  # a new SQLite database (its folder may not exist yet either)
     engine = make_db_engine(url)
     try:
         if not inspect(engine).has_table(User.__tablename__):
