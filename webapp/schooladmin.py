@@ -235,14 +235,17 @@ def roles(school_id: str) -> Any:
         data["remap"] = remap
     else:
         data.pop("remap", None)
-    if _widens_own_access(protocol, school, remap):
+    if _widens_access(protocol, school, remap):
         record("school.config", result="refused", school_id=school_id, detail="remap")
         db().commit()
         return render_template("settings/roles.html", school=school, form=form,
                                protocol=protocol, people=people, problems=[
-                                   "U kunt uw eigen rol zo niet alle dossiers laten openen "
-                                   "(een rol die in elke stap een coördinerende rol "
-                                   "overneemt). Vraag een andere beheerder."]), 400
+                                   "Een rol die in elke stap de rol van de IB-er of de "
+                                   "directeur overneemt, opent alle dossiers van de school. "
+                                   "Dat kan niet via deze pagina: kies de stappen waarin de "
+                                   "rol wordt overgenomen, of laat het bestuur de "
+                                   "configuratie invoeren (meldroute school import), zodat "
+                                   "een tweede persoon de wijziging ziet."]), 400
     problems = _save(school_id, data, form.reason.data or "")
     if problems:
         return render_template("settings/roles.html", school=school, form=form,
@@ -252,13 +255,13 @@ def roles(school_id: str) -> Any:
     return redirect(url_for("settings.overview", school_id=school_id))
 
 
-def _widens_own_access(protocol: Any, school: SchoolConfig, remap: list[dict[str, Any]]
-                       ) -> bool:
-    """Would this remapping make one of the editor's own roles open every dossier?"""
+def _widens_access(protocol: Any, school: SchoolConfig, remap: list[dict[str, Any]]
+                   ) -> bool:
+    """Would this remapping make a role open every dossier that does not now (a remap of a
+    coordinating role in every step)? Nobody widens that alone on this page."""
     opening = {r.id for r in protocol.roles.values() if r.access == "all"}
     after = {r["to"] for r in remap if r.get("role") in opening and not r.get("steps")}
-    before = coordinating_roles(protocol, school)
-    return bool((after - before - opening) & set(g.user.roles_at(school.id)))
+    return bool(after - coordinating_roles(protocol, school) - opening)
 
 
 @bp.route("/mensen", methods=["GET", "POST"])

@@ -161,10 +161,29 @@ def test_finding1_a_remap_cannot_make_the_editors_own_role_open_every_dossier(ap
         "name__aandachtsfunctionaris": "aandachtsfunctionaris",
         "remap_0_role": "ib", "remap_0_to": "aandachtsfunctionaris"})  # every step
     assert response.status_code == 400
-    assert "U kunt uw eigen rol zo niet alle dossiers laten openen" in response.get_data(
-        as_text=True)
+    assert "opent alle dossiers van de school" in response.get_data(as_text=True)
     school = app.extensions["meldroute.registry"].school("regenboog")
     assert school.assigned_role("ib", "signaleren") == "ib"
+
+
+def test_finding1_a_remap_cannot_make_every_teacher_open_every_dossier(app):
+    """Found after the first fix: a remap of the director's part to the teachers in every
+    step made every teacher a coordinator, without a second person."""
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    teacher = make_user(app, "meester.c", "regenboog", "leerkracht")
+    dossier = _dossier_of(app, make_user(app, "ib.d", "regenboog", "ib"), "regenboog")
+    response = post(client_of(app, admin), "/scholen/regenboog/instellingen/rollen", {
+        "name__aandachtsfunctionaris": "aandachtsfunctionaris",
+        "remap_0_role": "ib", "remap_0_to": "aandachtsfunctionaris",
+        "remap_0_steps": ["afwegen"],
+        "remap_1_role": "directeur", "remap_1_to": "leerkracht"})  # every step
+    assert response.status_code == 400
+    assert "opent alle dossiers van de school" in response.get_data(as_text=True)
+    school = app.extensions["meldroute.registry"].school("regenboog")
+    assert school.assigned_role("directeur", "beslissen") == "directeur"
+    assert client_of(app, teacher).get(f"/dossiers/{dossier}").status_code == 404
+    refused = audit(app, "school.config")
+    assert refused and refused[-1].result == "refused"
 
 
 # --- finding 2: the rules' actors save a step -------------------------------------------------
