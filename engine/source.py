@@ -384,6 +384,8 @@ def _type_message(inst: Any, vv: Any) -> str:
 
 
 def _pattern_message(inst: Any, vv: Any) -> str:
+    if "@" in vv:  # an e-mail address (the pattern refuses ?, & and the like): as format
+        return f"waarde {_show(inst)} is geen geldig {_FORMATS_NL.get('email', 'e-mailadres')}"
     hint = ""
     if vv.startswith("^[a-z]"):
         hint = " (kleine letters, cijfers, '_' of '-', beginnend met een letter)"

@@ -229,8 +229,8 @@ def step(dossier_id: int, step_id: str) -> Any:
     if not may_act(g.user, g.school_id, step, state.protocol, state.school):
         record("dossier.change", result="refused", dossier_id=dossier.id, detail=step.id)
         db().commit()
-        return render_template("error.html", title="Niet uw stap", message=(
-            f"Stap {step.number} ({step.title}) legt vast wie de route daarvoor aanwijst; u "
+        return render_template("error.html", title="Niet jouw stap", message=(
+            f"Stap {step.number} ({step.title}) legt vast wie de route daarvoor aanwijst; je "
             "kunt deze stap lezen, niet opslaan. Er is niets opgeslagen.")), 403
     if dossier.closed_at is not None:
         record("dossier.change", result="closed", dossier_id=dossier.id, detail=step.id)
@@ -387,11 +387,14 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
     questions = lifecycle.question_views(
         state.protocol, [(f.id, f.question) for f in form_class.field_defs
                          if f.type == "answer" and f.question], state.evaluation)
+    user, school_id = g.user, g.school_id
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],
         coordinator=_coordinator(), may_close=may_close(state),
+        may_save=may_act(user, school_id, step, state.protocol, state.school),
         flag_choices=lifecycle.flag_choices(state.protocol, state.evaluation,
-                                            recorded_flags(state.dossier)),
+                                            recorded_flags(state.dossier))
+        if may_act(user, school_id, state.current, state.protocol, state.school) else [],
         conflict=conflict, recorded=recorded, questions=questions,
         route_answers=json.dumps(dict(state.evaluation.used)),
         decisions=state.dossier.decisions,
@@ -508,6 +511,12 @@ def record_fact(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id, "dossier.change")
     state = dossier_state(db(), registry(), dossier, _today())
     name, value = request.form.get("flag", ""), request.form.get("value", "")
+    if not may_act(g.user, g.school_id, state.current, state.protocol, state.school):
+        record("dossier.change", result="refused", dossier_id=dossier.id, detail=name[:60])
+        db().commit()
+        return render_template("error.html", title="Niet jouw stap", message=(
+            f"Dit legt wie stap {state.current.number} ({state.current.title}) doet vast; je "
+            "kunt het lezen, niet vastleggen. Er is niets vastgelegd.")), 403
     if not record_flag(db(), registry(), state, name, value, _today(),
                        before_commit=lambda: record("dossier.change", dossier_id=dossier.id,
                                                     detail=name)):

@@ -64,7 +64,9 @@ def expected(endpoint: str, role: str, relation: str) -> int:
             return 404
         return 400 if role in SIGNALEREN_ACTORS else 403  # actors: the empty form refused
     if endpoint == "dossiers.record_fact":
-        return 400 if visible else 404  # visible: the (empty) form is refused
+        # only the actors of the step at work (the director's: the dossier was flagged acute
+        # earlier in the matrix) or a coordinating role; they post an empty form: refused
+        return (400 if role in COORDINATING else 403) if visible else 404
     if endpoint == "dossiers.unflag":  # just flagged: a coordinating role may lift it
         return (200 if role in COORDINATING else 302) if visible else 404
     if endpoint.split(":")[0] in ("dossiers.close", "dossiers.reopen", "dossiers.unflag",

@@ -148,7 +148,7 @@ def test_the_overview_shows_a_page_of_dossiers_at_a_time(app: Flask, browser: Br
         db.commit()
     browser.login("ib")
     first = browser.get("/dossiers")
-    assert first.count('class="dossiers"') == 1 and "Pagina 1 van 2" in first
+    assert first.count('class="dossiers') == 1 and "Pagina 1 van 2" in first
     assert first.count("<tr") == PAGE_SIZE + 1  # the header row and a page of dossiers
     second = browser.get("/dossiers?pagina=2")
     assert second.count("<tr") == 3 + 1 and "Pagina 2 van 2" in second

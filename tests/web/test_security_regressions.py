@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from meldroute.webapp.models import AuditEvent, Membership, ResetToken, User
+from meldroute.webapp.models import AuditEvent, Dossier, Membership, ResetToken, User
 
 from .conftest import (
     TOKEN,
@@ -23,6 +23,8 @@ from .test_permissions import _dossier_of
 
 PEOPLE = "/scholen/regenboog/instellingen/mensen"
 GRANTS = "/scholen/regenboog/instellingen/toekenningen"
+MELDEN = {"sterk_vermoeden": "nee", "actie_nodig": "ja", "onveilig": "ja"}
+MELDING = {"melding_datum": "2026-11-27", "melding_besproken_met_ouder": "y"}
 LINK = re.compile(r"http://localhost(/wachtwoord-herstellen/[A-Za-z0-9_-]+)")
 
 
@@ -197,9 +199,11 @@ def test_finding2_a_teacher_cannot_save_the_directors_step(app, browser: Browser
     # the teacher is an optional actor of afwegen: saving it is allowed
     assert browser.post_step(dossier, "afwegen", weighing).status_code == 302, browser.last
     stored = records(app)
-    response = browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "nee"})
+    assert "Stap 5 opslaan" not in browser.get(f"/dossiers/{dossier}/stap/beslissen")
+    # posted anyway (the page has no form for the teacher)
+    response = browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "nee"}, base=0)
     assert response.status_code == 403
-    assert "u kunt deze stap lezen, niet opslaan" in browser.last
+    assert "je kunt deze stap lezen, niet opslaan" in browser.last
     assert records(app) == stored
     assert "Melden bij Veilig Thuis" not in browser.get(f"/dossiers/{dossier}")
     refused = audit(app, "dossier.change")[-1]
@@ -209,6 +213,31 @@ def test_finding2_a_teacher_cannot_save_the_directors_step(app, browser: Browser
     assert browser.post_step(dossier, "beslissen", {"hulp_mogelijk": "nee"}
                              ).status_code == 302
     assert records(app) == stored + 1
+
+
+def test_finding2_a_teacher_cannot_record_veilig_thuis_response(app, browser: Browser):
+    """Found after the first fix: the flags on the dossier page (Veilig Thuis's response)
+    moved the dossier on for anyone who could see it. Now the step at work decides, as for
+    a save; the teacher sees the step read-only, without the form."""
+    browser.login("leerkracht")
+    dossier = browser.new_dossier()
+    walk_to_afwegen(browser, dossier)
+    assert browser.post_step(dossier, "afwegen", MELDEN).status_code == 302, browser.last
+    browser.login("directeur")
+    assert browser.post_step(dossier, "beslissen", MELDING).status_code == 302, browser.last
+    browser.login("leerkracht")
+    page = browser.get(f"/dossiers/{dossier}")
+    assert "Reactie van Veilig Thuis vastleggen" not in page
+    assert "Stap 5 opslaan" not in page and "je kunt hem lezen, niet opslaan" in page
+    response = browser.client.post(f"/dossiers/{dossier}/feit", data={
+        "csrf_token": TOKEN.search(page).group(1),  # type: ignore[union-attr]
+        "flag": "reactie_veilig_thuis", "value": "geen_vervolg"})
+    assert response.status_code == 403
+    with app.extensions["meldroute.db_sessions"]() as db:
+        assert db.get(Dossier, dossier).stage == "wacht_op_veilig_thuis"
+    assert audit(app, "dossier.change")[-1].result == "refused"
+    browser.login("directeur")
+    assert "Reactie van Veilig Thuis vastleggen" in browser.get(f"/dossiers/{dossier}")
 
 
 # --- finding 3: the platform admin ------------------------------------------------------------
