@@ -135,7 +135,9 @@ def overview(school_id: str) -> Any:
     db().commit()
     return render_template("settings/overview.html", school=school, found=found,
                            contacts=contacts, roles=roles, protocol=protocol,
-                           origins=found.origins)
+                           origins=found.origins,
+                           author=_author_names([found.school_version]).get(
+                               found.school_version.author, found.school_version.author))
 
 
 @bp.route("/contacten/<key>", methods=["GET", "POST"])
@@ -235,7 +237,7 @@ def roles(school_id: str) -> Any:
         data["remap"] = remap
     else:
         data.pop("remap", None)
-    if _widens_access(protocol, school, remap):
+    if _widens_access(protocol, school, remap, known={*protocol.roles, *school.roles, *names}):
         record("school.config", result="refused", school_id=school_id, detail="remap")
         db().commit()
         return render_template("settings/roles.html", school=school, form=form,
@@ -255,12 +257,14 @@ def roles(school_id: str) -> Any:
     return redirect(url_for("settings.overview", school_id=school_id))
 
 
-def _widens_access(protocol: Any, school: SchoolConfig, remap: list[dict[str, Any]]
-                   ) -> bool:
-    """Would this remapping make a role open every dossier that does not now (a remap of a
-    coordinating role in every step)? Nobody widens that alone on this page."""
+def _widens_access(protocol: Any, school: SchoolConfig, remap: list[dict[str, Any]],
+                   known: set[str]) -> bool:
+    """Would this remapping make a (known) role open every dossier that does not now (a
+    remap of a coordinating role in every step)? Nobody widens that alone on this page;
+    an unknown role is refused when the configuration is checked."""
     opening = {r.id for r in protocol.roles.values() if r.access == "all"}
-    after = {r["to"] for r in remap if r.get("role") in opening and not r.get("steps")}
+    after = {r["to"] for r in remap if r.get("role") in opening and not r.get("steps")
+             and r["to"] in known}
     return bool(after - coordinating_roles(protocol, school) - opening)
 
 
