@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import signal
 import socket
 import sys
 from collections.abc import Callable
@@ -93,6 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.demo:  # before anything is upgraded: never a database with real accounts
         check_demo_database(settings.database_url())
         cmd_db_upgrade(args)
+    _stop_on_signals()
     # demo: plain HTTP on this machine, so the session cookie cannot be Secure
     app = create_app({"DEMO": args.demo, "SESSION_COOKIE_SECURE": not args.demo})
     if args.demo:
@@ -108,6 +110,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         server.close()
     return 0
+
+
+def _stop_on_signals() -> None:
+    """Ctrl+C (SIGINT) and SIGTERM (systemd, a container) stop the server cleanly, also
+    when it was started with SIGINT ignored or blocked (by a script, a job runner)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def _demo_users(app: Flask, args: argparse.Namespace) -> None:
