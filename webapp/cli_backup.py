@@ -175,6 +175,9 @@ def sqlite_path(url: str) -> Path:
 def sqlite_copy(source: Path, target: Path) -> None:
     """SQLite's online backup: one consistent snapshot, also while the app writes."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():  # a dossier database: readable by its owner only, from birth
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(target, 0o600)
     with contextlib.closing(sqlite3.connect(source, timeout=30)) as src, \
             contextlib.closing(sqlite3.connect(target)) as dst:
         src.backup(dst)

@@ -64,9 +64,17 @@ def pending_grants(db: Session, school_id: str) -> list[RoleGrant]:
 
 def request_grant(db: Session, user_id: int, school_id: str, roles: Iterable[str],
                   granted_by_id: int | None, kind: str = "roles") -> RoleGrant:
-    """A grant (or a reset) that takes effect once a second person confirms it."""
+    """A grant (or a reset) that takes effect once a second person confirms it; the same
+    request made again while it waits is the waiting grant, not a second one."""
+    wanted = " ".join(sorted(roles))
+    waiting = db.scalars(select(RoleGrant).where(
+        RoleGrant.user_id == user_id, RoleGrant.school_id == school_id,
+        RoleGrant.kind == kind, RoleGrant.roles == wanted,
+        RoleGrant.status == "pending")).first()
+    if waiting is not None:
+        return waiting
     grant = RoleGrant(kind=kind, user_id=user_id, school_id=school_id,
-                      roles=" ".join(sorted(roles)), granted_by_id=granted_by_id,
+                      roles=wanted, granted_by_id=granted_by_id,
                       status="pending")
     db.add(grant)
     db.flush()

@@ -61,6 +61,8 @@ def test_backup_and_restore_into_a_new_instance(
     assert main(args) == 0, capsys.readouterr().err
     assert "lezen de gegevens" in capsys.readouterr().out
     assert (instance / "keys").read_text().split() == keys
+    if url.startswith("sqlite"):  # the restored dossiers: readable by their owner only
+        assert oct((instance / "meldroute.db").stat().st_mode & 0o777) == "0o600"
     restored = start(app, instance, DATABASE_URL=url)
     with db_sessions_of(restored)() as db:
         assert db.get(Dossier, dossier).pupil_name == f"Kind {CANARY}"  # type: ignore[union-attr]

@@ -94,6 +94,13 @@ def test_finding1_a_coordinating_grant_waits_for_a_second_person(app):
                                      f"roles__{colleague.id}": ["leerkracht"]})
     assert response.status_code == 302
     assert roles_of(app, teacher) == ["leerkracht"]  # not yet
+    # the same page sent again (a double click, a reload) asks once, not twice
+    assert post(client, PEOPLE, {f"roles__{admin.id}": ["schooladmin"],
+                                 f"roles__{other_admin.id}": ["schooladmin"],
+                                 f"roles__{teacher.id}": ["leerkracht", "directeur"],
+                                 f"roles__{colleague.id}": ["leerkracht"]}).status_code == 302
+    assert len(client_of(app, other_admin).get(GRANTS).get_data(as_text=True)
+               .split("Meester.C")) == 2
     assert client_of(app, teacher).get(f"/dossiers/{dossier}").status_code == 404
     grant = pending_grant(app)
     # neither the one who granted it nor the one who gets it confirms
