@@ -19,6 +19,7 @@ from .services import DossierState, dossier_state
 bp = Blueprint("routepicture", __name__)
 
 
+@bp.app_template_global("route_alt")
 def alt_text(state: DossierState) -> str:
     """What the picture shows, in words (the img's alt text)."""
     e = state.evaluation

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from meldroute.forms.fields import DutchForm
+from meldroute.forms.fields import DutchForm, SelectChoice
 
 from . import numbering
 from .auth import login_required
@@ -146,15 +146,17 @@ class NoteForm(DutchForm):
         description="Bijvoorbeeld: Veilig Thuis gebeld, teruggebeld op maandag. Een "
                     "notitie is daarna niet meer te wijzigen; een verbetering is een nieuwe "
                     "notitie.")
-    corrects = SelectField("Verbetert een eerdere notitie", choices=[("", "Nee")],
+    corrects = SelectField("Verbetert een eerdere notitie",
+                           choices=[SelectChoice("", "Nee, een nieuwe notitie")],
                            description="Kies de notitie die deze notitie verbetert. De "
                                        "eerdere notitie blijft staan.")
 
 
 def _note_form(notes: list[DossierNote], data: Any = None) -> NoteForm:
     form = NoteForm(data)
-    form.corrects.choices = [("", "Nee, een nieuwe notitie")] + [
-        (str(n.id), f"Notitie {i} ({dutch_date(n.created_at)}, {n.author.display_name})")
+    form.corrects.choices = [SelectChoice("", "Nee, een nieuwe notitie")] + [
+        SelectChoice(str(n.id), f"Notitie {i} ({dutch_date(n.created_at)}, "
+                                f"{n.author.display_name})")
         for i, n in enumerate(notes, 1)]
     return form
 
