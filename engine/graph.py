@@ -189,8 +189,8 @@ def _node_text(protocol: Protocol, node: str) -> str:
         return f"Stap {step.number}: {step.title}"
     if kind == "q":
         question = protocol.questions[ident]
-        step = protocol.steps_by_id.get(question.step)
-        return f"{question.label} (stap {step.number})" if step else question.label
+        asked_in = protocol.steps_by_id.get(question.step)
+        return f"{question.label} (stap {asked_in.number})" if asked_in else question.label
     return _label(protocol, node)
 
 

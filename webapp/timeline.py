@@ -104,7 +104,7 @@ def _audited(db_session: Session, dossier_id: int) -> list[Entry]:
         AuditEvent.result == "ok").order_by(AuditEvent.seq)).all()
     ids = {e.actor_id for e in events if e.actor_id is not None}
     names = dict(db_session.execute(select(User.id, User.display_name)
-                                    .where(User.id.in_(ids))).tuples().all()) if ids else {}
+                                    .where(User.id.in_(ids))).all()) if ids else {}
     return [Entry(aware(e.at), "logboek", AUDITED[e.action],
                   names.get(e.actor_id or 0) or e.actor, e.detail) for e in events]
 
@@ -146,7 +146,7 @@ class NoteForm(DutchForm):
         description="Bijvoorbeeld: Veilig Thuis gebeld, teruggebeld op maandag. Een "
                     "notitie is daarna niet meer te wijzigen; een verbetering is een nieuwe "
                     "notitie.")
-    corrects = SelectField("Verbetert een eerdere notitie",
+    corrects = SelectField("Verbetert een eerdere notitie", default="",
                            choices=[SelectChoice("", "Nee, een nieuwe notitie")],
                            description="Kies de notitie die deze notitie verbetert. De "
                                        "eerdere notitie blijft staan.")

@@ -15,10 +15,12 @@ from .conftest import TOKEN, count, walk_to_afwegen
 NOTE = "Veilig Thuis gebeld, teruggebeld op maandag."
 
 
-def add_note(browser, dossier, body, corrects=""):
+def add_note(browser, dossier, body, corrects=None):
+    """As the page posts it: no "corrects" field while the dossier has no note yet."""
     token = TOKEN.search(browser.get(f"/dossiers/{dossier}/tijdlijn")).group(1)
+    extra = {} if corrects is None else {"corrects": corrects}
     response = browser.client.post(f"/dossiers/{dossier}/notities", data={
-        "csrf_token": token, "text": body, "corrects": corrects})
+        "csrf_token": token, "text": body, **extra})
     browser.last = response.get_data(as_text=True)
     return response
 
