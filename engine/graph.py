@@ -355,7 +355,8 @@ def route_svg(protocol: Protocol, position: Position | None = None, title: str =
              f'<title id="titel">{escape(title)}</title>',
              f"<style>{SVG_STYLE}</style>",
              '<defs><marker id="pijl" viewBox="0 0 10 10" refX="10" refY="5" '
-             'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+             'markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" '
+             'orient="auto-start-reverse">'
              '<path d="M0,0 L10,5 L0,10 z"/></marker></defs>']
     boxes = drawn.boxes
     for source, target, label in drawn.edges:
