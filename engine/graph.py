@@ -80,7 +80,7 @@ def dot(protocol: Protocol) -> str:
 
 # --- the route as an SVG picture, laid out in Python (no graphviz binary) -------------------
 
-NODE_WIDTH, LINE_HEIGHT, CHARS_PER_LINE = 220, 16, 28
+NODE_WIDTH, LINE_HEIGHT, CHARS_PER_LINE = 240, 16, 32
 LAYER_GAP, NODE_GAP, MARGIN, DUMMY_WIDTH = 60, 40, 20, 16
 
 
@@ -177,7 +177,15 @@ def drawn_edges(protocol: Protocol) -> list[tuple[str, str, str]]:
 
 
 HERE = "▶ Hier staat het dossier"
-HERE_CLASS = ' class="here"'
+HERE_CLASS = ' class="here" font-weight="bold" fill="#8a4b00"'
+# Presentation attributes rather than a <style> element: the picture keeps its colours
+# when opened on its own under the web app's Content-Security-Policy (no inline style).
+NODE_LOOK = {"": 'fill="#ffffff" stroke="#6b6b6b" stroke-width="1.5"',
+             "path": 'fill="#e6f0fa" stroke="#1f5b99" stroke-width="2.5"',
+             "current": 'fill="#fff1b8" stroke="#8a4b00" stroke-width="4"'}
+EDGE_LOOK = {False: 'fill="none" stroke="#8c8c8c" stroke-width="1.2"',
+             True: 'fill="none" stroke="#1f5b99" stroke-width="3"'}
+LABEL_LOOK = 'font-size="11" fill="#444444"'
 
 
 def _node_text(protocol: Protocol, node: str) -> str:
@@ -286,15 +294,17 @@ def layout(protocol: Protocol, current: str | None = None) -> _Layout:
     return _Layout(boxes, edges, routes, width, height)
 
 
-def _shape(box: _Box, kind: str) -> str:
+def _shape(box: _Box, kind: str, look: str) -> str:
     x, y, w, h = box.x, box.y, NODE_WIDTH, box.height
     if kind == "q":  # a weighing question: a hexagon (a decision) that still holds text
         d = 14
         points = [(x + d, y), (x + w - d, y), (x + w, y + h / 2), (x + w - d, y + h),
                   (x + d, y + h), (x, y + h / 2)]
-        return '<polygon points="' + " ".join(f"{a:.0f},{b:.0f}" for a, b in points) + '"/>'
+        return '<polygon points="' + " ".join(f"{a:.0f},{b:.0f}" for a, b in points) + \
+            f'" {look}/>'
     radius = h / 2 if kind == "start" else (0 if kind == "o" else 6)
-    return f'<rect x="{x:.0f}" y="{y:.0f}" width="{w}" height="{h:.0f}" rx="{radius:.0f}"/>'
+    return f'<rect x="{x:.0f}" y="{y:.0f}" width="{w}" height="{h:.0f}" rx="{radius:.0f}" ' \
+        f"{look}/>"
 
 
 def _curve(x1: float, y1: float, x2: float, y2: float) -> str:
@@ -311,9 +321,10 @@ def _edge(source: _Box, target: _Box, via: list[_Box], label: str, on_path: bool
         d = f"M{x:.0f},{y - 8:.0f} C{x + 36:.0f},{y - 28:.0f} {x + 36:.0f},{y + 28:.0f} " \
             f"{x:.0f},{y + 8:.0f}"
         words = label.split(": ", 1)
-        text = "".join(f'<text class="label" x="{x + 4:.0f}" y="{y + 34 + i * 12:.0f}">'
-                       f"{escape(w)}</text>" for i, w in enumerate(words))
-        return f'<g class="{css}"><path d="{d}" marker-end="url(#pijl)"/>{text}</g>'
+        text = "".join(f'<text class="label" {LABEL_LOOK} x="{x + 4:.0f}" '
+                       f'y="{y + 34 + i * 12:.0f}">{escape(w)}</text>'
+                       for i, w in enumerate(words))
+        return _edge_group(css, d, on_path, text)
     x, y = source.middle, source.y + source.height
     d = f"M{x:.0f},{y:.0f}"
     tx, ty = (x + (via[0].middle if via else target.middle)) / 2 + 4, y + LAYER_GAP / 2 - 4
@@ -321,22 +332,14 @@ def _edge(source: _Box, target: _Box, via: list[_Box], label: str, on_path: bool
         d += _curve(x, y, box.middle, box.y) + f" L{box.middle:.0f},{box.y + box.height:.0f}"
         x, y = box.middle, box.y + box.height
     d += _curve(x, y, target.middle, target.y)
-    text = f'<text class="label" x="{tx:.0f}" y="{ty:.0f}">{escape(label)}</text>' \
+    text = f'<text class="label" {LABEL_LOOK} x="{tx:.0f}" y="{ty:.0f}">{escape(label)}</text>' \
         if label else ""
-    return f'<g class="{css}"><path d="{d}" marker-end="url(#pijl)"/>{text}</g>'
+    return _edge_group(css, d, on_path, text)
 
 
-SVG_STYLE = """
-text { font-family: sans-serif; font-size: 13px; fill: #1a1a1a; }
-.node rect, .node polygon { fill: #ffffff; stroke: #6b6b6b; stroke-width: 1.5; }
-.node.path rect, .node.path polygon { fill: #e6f0fa; stroke: #1f5b99; stroke-width: 2.5; }
-.node.current rect, .node.current polygon { fill: #fff1b8; stroke: #8a4b00; stroke-width: 4; }
-.node .here { font-weight: bold; fill: #8a4b00; }
-.edge path { fill: none; stroke: #8c8c8c; stroke-width: 1.2; }
-.edge.path path { stroke: #1f5b99; stroke-width: 3; }
-.edge .label { font-size: 11px; fill: #444444; }
-marker path { fill: #6b6b6b; }
-"""
+def _edge_group(css: str, d: str, on_path: bool, text: str) -> str:
+    return f'<g class="{css}"><path d="{d}" {EDGE_LOOK[on_path]} marker-end="url(#pijl)"/>' \
+        f"{text}</g>"
 
 
 def route_svg(protocol: Protocol, position: Position | None = None, title: str = "") -> str:
@@ -353,11 +356,11 @@ def route_svg(protocol: Protocol, position: Position | None = None, title: str =
              f'height="{drawn.height:.0f}" viewBox="0 0 {drawn.width:.0f} '
              f'{drawn.height:.0f}" role="img" aria-labelledby="titel">',
              f'<title id="titel">{escape(title)}</title>',
-             f"<style>{SVG_STYLE}</style>",
              '<defs><marker id="pijl" viewBox="0 0 10 10" refX="10" refY="5" '
              'markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" '
              'orient="auto-start-reverse">'
-             '<path d="M0,0 L10,5 L0,10 z"/></marker></defs>']
+             '<path d="M0,0 L10,5 L0,10 z" fill="#6b6b6b"/></marker></defs>',
+             '<g font-family="sans-serif" font-size="13" fill="#1a1a1a">']
     boxes = drawn.boxes
     for source, target, label in drawn.edges:
         parts.append(_edge(boxes[source], boxes[target], drawn.routes.get((source, target), []),
@@ -366,6 +369,8 @@ def route_svg(protocol: Protocol, position: Position | None = None, title: str =
         kind = "start" if box.node == START else box.node.split(":", 1)[0]
         css = "node" + (" path" if box.node in on_path else "") + (
             " current" if box.node == position.current else "")
+        look = "current" if box.node == position.current else (
+            "path" if box.node in on_path else "")
         tip = _tooltip(protocol, box.node)
         texts = "".join(
             f'<text x="{box.middle:.0f}" y="{box.y + 20 + i * LINE_HEIGHT:.0f}" '
@@ -373,6 +378,6 @@ def route_svg(protocol: Protocol, position: Position | None = None, title: str =
             for i, line in enumerate(box.lines))
         parts.append(f'<g class="{css}" data-node={quoteattr(box.node)}>'
                      + (f"<title>{escape(tip)}</title>" if tip else "")
-                     + f"{_shape(box, kind)}{texts}</g>")
-    parts.append("</svg>")
+                     + f"{_shape(box, kind, NODE_LOOK[look])}{texts}</g>")
+    parts.append("</g></svg>")
     return "\n".join(parts) + "\n"

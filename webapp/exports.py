@@ -51,19 +51,31 @@ def _steps(state: DossierState) -> list[dict[str, Any]]:
     return found
 
 
+def _fetch_nothing(url: str, *args: Any, **kwargs: Any) -> Any:
+    """The PDF template holds everything it shows: WeasyPrint fetches no file or URL."""
+    raise ValueError(f"not fetched: {url[:60]}")
+
+
 @bp.route("/dossiers/<int:dossier_id>/pdf")
 @login_required
 def pdf(dossier_id: int) -> Any:
     """The whole dossier as a PDF, for handing it over (audited as an export)."""
-    from weasyprint import HTML  # the PDF renderer loads Pango only when asked
-
     dossier = _dossier(dossier_id, "dossier.export")
+    try:
+        from weasyprint import HTML  # the PDF renderer loads Pango only when asked
+    except OSError:  # the system's Pango is missing: say so, never a traceback
+        current_app.logger.error("weasyprint cannot load its system libraries (Pango)")
+        record("dossier.export", result="failed", dossier_id=dossier.id, detail="pdf")
+        db().commit()
+        return render_template("error.html", title="Pdf maken lukt nu niet", message=(
+            "De server kan op dit moment geen pdf maken. Druk de dossierpagina af via je "
+            "browser, of vraag de beheerder om hulp.")), 503
     state = dossier_state(db(), registry(), dossier, today())
     entries = timeline(db(), state, today())
     html = render_template("dossier_pdf.html", state=state, steps=_steps(state),
                            entries=entries, number=numbering.label(dossier),
                            printed_at=now(), printed_by=g.user.display_name)
-    document = HTML(string=html, base_url=current_app.root_path).write_pdf()
+    document = HTML(string=html, url_fetcher=_fetch_nothing).write_pdf()
     record("dossier.export", dossier_id=dossier.id, detail="pdf")
     db().commit()
     current_app.logger.info("dossier exported as pdf id=%s user=%s", dossier.id, g.user.id)
