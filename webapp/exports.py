@@ -71,7 +71,7 @@ def pdf(dossier_id: int) -> Any:
             "De server kan op dit moment geen pdf maken. Druk de dossierpagina af via je "
             "browser, of vraag de beheerder om hulp.")), 503
     state = dossier_state(db(), registry(), dossier, today())
-    entries = timeline(db(), state, today())
+    entries = timeline(db(), state)
     html = render_template("dossier_pdf.html", state=state, steps=_steps(state),
                            entries=entries, number=numbering.label(dossier),
                            printed_at=now(), printed_by=g.user.display_name)

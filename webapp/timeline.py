@@ -25,7 +25,7 @@ from .context import db, now, record, registry, today
 from .dossiers import _dossier
 from .filters import SCHOOL_TIME, dutch_date
 from .models import AuditEvent, DossierNote, StepRecord, User
-from .services import DossierState, dossier_state
+from .services import DossierState, dossier_state, state_of
 
 bp = Blueprint("timeline", __name__)
 
@@ -52,8 +52,8 @@ class Entry:
     link: str = ""  # the version of a step
     number: int | None = None  # a note's number within the dossier
     corrects: int | None = None  # the number of the note it corrects
-    late: bool = False  # a deadline that passed
-    future: bool = False  # a deadline still to come
+    late: bool = False  # a deadline that passed (or was met after it passed)
+    still_open: bool = False  # a deadline the rules still set
 
 
 def aware(moment: dt.datetime) -> dt.datetime:
@@ -81,11 +81,42 @@ def _answers(state: DossierState, record_: StepRecord) -> str:
     return "; ".join(given)
 
 
+def _deadlines_met(state: DossierState, records: list[StepRecord]) -> list[Entry]:
+    """Deadlines a save made go away: the rules asked again as the dossier stood before
+    and after each saved version (through the decision memo); a deadline gone after a
+    save was met then — in time, or late. (Deadlines ended by a recorded flag, such as
+    Veilig Thuis's response, are not traced back.)"""
+    app_registry = registry()
+    latest: dict[str, StepRecord] = {}
+
+    def deadlines(day: dt.date) -> dict[str, Any]:
+        found = state_of(app_registry, state.dossier, state.protocol, state.school,
+                         dict(latest), day).evaluation.deadlines
+        return {d.label: d for d in found}
+
+    entries = []
+    before: dict[str, Any] | None = None
+    for r in records:
+        day = aware(r.created_at).astimezone(SCHOOL_TIME).date()
+        before = deadlines(day) if before is None else before
+        latest[r.step_id] = r
+        after = deadlines(day)
+        for label, d in before.items():
+            if label not in after:
+                late = day > d.due
+                entries.append(Entry(
+                    aware(r.created_at), "termijn",
+                    f"Termijn {'te laat ' if late else ''}gehaald: {label}",
+                    r.author.display_name, f"uiterlijk {dutch_date(d.due)}", late=late))
+        before = after
+    return entries
+
+
 def _step_entries(db_session: Session, state: DossierState) -> list[Entry]:
-    records = db_session.scalars(
+    records = list(db_session.scalars(
         select(StepRecord).options(joinedload(StepRecord.author))
         .where(StepRecord.dossier_id == state.dossier.id)
-        .order_by(StepRecord.created_at, StepRecord.id))
+        .order_by(StepRecord.created_at, StepRecord.id)))
     entries = []
     for r in records:
         step = state.protocol.steps_by_id.get(r.step_id)
@@ -95,7 +126,7 @@ def _step_entries(db_session: Session, state: DossierState) -> list[Entry]:
             r.author.display_name, _answers(state, r),
             url_for("dossiers.version", dossier_id=state.dossier.id, step_id=r.step_id,
                     version=r.version)))
-    return entries
+    return entries + _deadlines_met(state, records)  # (after the save that met them)
 
 
 def _audited(db_session: Session, dossier_id: int) -> list[Entry]:
@@ -109,18 +140,18 @@ def _audited(db_session: Session, dossier_id: int) -> list[Entry]:
                   names.get(e.actor_id or 0) or e.actor, e.detail) for e in events]
 
 
-def _deadline_entries(state: DossierState, today_: dt.date) -> list[Entry]:
+def _deadline_entries(state: DossierState) -> list[Entry]:
     entries = []
     for d in state.evaluation.deadlines:
         at = dt.datetime.combine(d.due, dt.time(23, 59), SCHOOL_TIME)
         status = "verlopen" if d.overdue else "loopt nog"
         entries.append(Entry(at, "termijn", f"Termijn: {d.label}",
                              text=f"uiterlijk {dutch_date(d.due)} ({status})",
-                             late=d.overdue, future=d.due >= today_))
+                             late=d.overdue, still_open=True))
     return entries
 
 
-def timeline(db_session: Session, state: DossierState, today_: dt.date) -> list[Entry]:
+def timeline(db_session: Session, state: DossierState) -> list[Entry]:
     """Everything that happened to the dossier, oldest first; open deadlines last."""
     dossier = state.dossier
     entries = [Entry(aware(dossier.created_at), "start", "Dossier gestart",
@@ -135,7 +166,7 @@ def timeline(db_session: Session, state: DossierState, today_: dt.date) -> list[
                       n.author.display_name, n.text, number=number[n.id],
                       corrects=number.get(n.corrects_id or 0)) for n in notes]
     entries += _audited(db_session, dossier.id)
-    entries += _deadline_entries(state, today_)
+    entries += _deadline_entries(state)
     return sorted(entries, key=lambda e: e.at)
 
 
@@ -162,7 +193,7 @@ def _note_form(notes: list[DossierNote], data: Any = None) -> NoteForm:
 
 
 def _page(state: DossierState, form: NoteForm, status: int = 200) -> Any:
-    entries = timeline(db(), state, today())
+    entries = timeline(db(), state)
     return render_template("timeline.html", state=state, entries=entries, form=form,
                            number=numbering.label(state.dossier)), status
 

@@ -65,7 +65,7 @@ def test_an_empty_note_or_a_foreign_correction_is_refused_and_nothing_stored(app
     assert count(app, DossierNote) == 0
 
 
-def test_the_timeline_holds_steps_answers_decisions_deadlines_and_assignments(app, browser):
+def test_the_timeline_holds_steps_answers_deadlines_and_assignments(app, browser):
     browser.login("ib")
     dossier = browser.new_dossier()
     walk_to_afwegen(browser, dossier)
@@ -83,6 +83,13 @@ def test_the_timeline_holds_steps_answers_decisions_deadlines_and_assignments(ap
     assert "Afweging 2: veiligheid: ja" in page  # the answers of that version
     assert "Termijn: " in page and "loopt nog" in page
     assert "Persoon aan het dossier toegewezen" in page
+    assert "Termijn gehaald" not in page
+    # recording the melding meets the deadline to report: the timeline says so, in time
+    assert browser.post_step(dossier, "beslissen", {
+        "melding_datum": "2026-11-27", "melding_besproken_met_ouder": "y"}).status_code == 302
+    page = browser.get(f"/dossiers/{dossier}/tijdlijn")
+    assert "Termijn gehaald: " in page and "te laat" not in page
+    assert page.index("Stap 5 (Beslissen) opgeslagen") < page.index("Termijn gehaald")
     # oldest first: the start, then step 1, the deadline last
     assert page.index("Dossier gestart") < page.index("Stap 1 (Signaleren)") \
         < page.index("Termijn: ")
