@@ -34,6 +34,7 @@ from .evaluate import (
     evaluate,
 )
 from .facts import FactValue, check_facts, dossier_facts
+from .graph import Position, route_position, route_svg
 from .loader import (
     DEFAULT_PROTOCOL,
     is_dutch_phone,
@@ -118,6 +119,9 @@ __all__ = [
     "expand",
     "format_problem",
     "graph_problems",
+    "Position",
+    "route_position",
+    "route_svg",
     "is_dutch_phone",
     "load_protocol",
     "load_protocol_by_id",

@@ -78,7 +78,7 @@ def add_engine_commands(sub: Any) -> None:
     add_diff_command(sub)
 
     graph = sub.add_parser("graph", help="de route als stroomschema")
-    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
     graph.add_argument("--protocol", type=Path, metavar="FILE")
     graph.set_defaults(func=cmd_graph)
 
@@ -208,8 +208,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
         protocol = load_protocol(args.protocol)
     except ConfigError as err:
         return _fail(err.problems)
-    print(route_graph.mermaid(protocol) if args.format == "mermaid"
-          else route_graph.dot(protocol))
+    draw = {"mermaid": route_graph.mermaid, "dot": route_graph.dot, "svg": route_graph.route_svg}
+    print(draw[args.format](protocol), end="\n" if args.format != "svg" else "")
     return 0
 
 

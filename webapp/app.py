@@ -24,12 +24,15 @@ from . import (
     crypto,
     dossiers,
     errors,
+    exports,
     filters,
     hardening,
     key_check,
     reset,
+    routepicture,
     settings,
     startup,
+    timeline,
 )
 from . import schooladmin as school_settings
 from .context import DB_ENGINE, DB_SESSIONS, REGISTRY, close_db, db_engine_of, db_sessions_of
@@ -136,6 +139,8 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(school_settings.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(reset.bp)
+    for extra in (timeline.bp, exports.bp, routepicture.bp):  # issue 14: timeline, exports
+        app.register_blueprint(extra)
 
     @app.context_processor
     def admin_links() -> dict[str, Any]:

@@ -59,6 +59,7 @@ ACTIONS = {
     "dossier.acute": "gemarkeerd als acuut gevaar", "dossier.reopen": "weer geopend",
     "dossier.acute_off": "markering acuut gevaar opgeheven",
     "dossier.migrate": "naar een andere protocolversie verplaatst",
+    "dossier.export": "geëxporteerd", "dossier.note": "notitie toegevoegd",
 }
 # The outcome of an action as the log shows it (the stored word stays English).
 RESULTS = {

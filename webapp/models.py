@@ -331,3 +331,20 @@ class KeyCheck(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     canary: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DossierNote(Base):
+    """A dated note on a dossier ("Veilig Thuis gebeld, ..."): never changed or removed; a
+    correction is a new note that names the one it corrects. The text is content
+    (encrypted)."""
+
+    __tablename__ = "dossier_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    text: Mapped[str] = mapped_column(EncryptedText)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("dossier_notes.id"))
+
+    author: Mapped[User] = relationship()

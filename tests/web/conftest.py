@@ -105,6 +105,14 @@ ROUTES: dict[str, tuple[str, str]] = {
     "board.remove_contact": ("GET", "/besturen/{b}/contacten/geen/verwijderen"),
     "board.remove_contact:post": ("POST", "/besturen/{b}/contacten/geen/verwijderen"),
 }
+# issue 14: the timeline with its notes, the exports and the route picture
+ROUTES.update({
+    "timeline.show": ("GET", "/dossiers/{d}/tijdlijn"),
+    "timeline.add_note": ("POST", "/dossiers/{d}/notities"),
+    "exports.pdf": ("GET", "/dossiers/{d}/pdf"),
+    "exports.melding": ("GET", "/dossiers/{d}/melding"),
+    "routepicture.picture": ("GET", "/dossiers/{d}/route.svg"),
+})
 
 
 @pytest.fixture(params=BACKENDS)

@@ -74,7 +74,15 @@ def expected(endpoint: str, role: str, relation: str) -> int:
         return 302 if visible else 404  # (closing etc.: not now, so back to the dossier)
     if endpoint == "dossiers.audit_log":
         return 200 if visible and role in COORDINATING else 404
+    if endpoint in EXPORT_CELLS:
+        return EXPORT_CELLS[endpoint] if visible else 404
     return 200 if visible else 404
+
+
+# issue 14: the timeline, the exports and the route picture: need-to-know exactly like the
+# dossier page; a note posted empty is refused (nothing stored)
+EXPORT_CELLS = {"timeline.show": 200, "timeline.add_note": 400, "exports.pdf": 200,
+                "exports.melding": 200, "routepicture.picture": 200}
 
 
 def admin_expected(endpoint: str, role: str, relation: str) -> int:
