@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from xml.etree import ElementTree as ET
 
-from .check import CheckReport
+from .checkreport import CheckReport
 
 FORMATS = ("text", "json", "junit", "github")
 
