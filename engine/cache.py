@@ -30,13 +30,11 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 KEEP = 64  # entries per kind
-_LIBRARIES = ("durable-rules", "holidays", "jsonschema", "phonenumbers", "ruamel.yaml",
-              "networkx")
 _state = {"enabled": False}
 T = TypeVar("T")
 
@@ -69,7 +67,7 @@ def directory() -> Path | None:
 
 @functools.cache
 def fingerprint() -> str:
-    """This engine: its modules, the schemas, Python and the libraries it relies on."""
+    """This engine: its modules, the schemas, Python and the installed libraries."""
     h = hashlib.sha256(sys.version.encode())
     engine = Path(__file__).parent
     for path in sorted(engine.glob("*.py")):
@@ -78,12 +76,23 @@ def fingerprint() -> str:
     for entry in sorted(schemas.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".json"):
             h.update(entry.name.encode() + b"\0" + entry.read_bytes())
-    for name in _LIBRARIES:
-        try:
-            h.update(f"{name}={metadata.version(name)}".encode())
-        except metadata.PackageNotFoundError:
-            h.update(f"{name}=-".encode())
+    h.update("\0".join(_installed()).encode())
     return h.hexdigest()
+
+
+def _installed() -> list[str]:
+    """Every installed distribution with its version, from the names of the ``*.dist-info``
+    folders on ``sys.path`` (``holidays-0.60.dist-info``): installing or upgrading any
+    library starts a new cache. Listing the folders is much quicker than importing
+    ``importlib.metadata``."""
+    found = []
+    for entry in dict.fromkeys(sys.path):
+        try:
+            with os.scandir(entry or ".") as names:
+                found += [n.name for n in names if n.name.endswith((".dist-info", ".egg-info"))]
+        except OSError:  # a zip file, a folder that is not there
+            continue
+    return sorted(found)
 
 
 def key(kind: str, parts: Iterable[str | bytes]) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import Problem
-from .source import READ
 
 
 @dataclass
@@ -44,6 +43,8 @@ class CheckReport:
     def unchecked(self) -> list[Problem]:
         """What could not be checked at all (a file not read, a folder with nothing to
         check): `meldroute check` exits 2 and reports only these."""
+        from .source import READ
+
         return [p for p in self.problems if p.check == READ]
 
     @property

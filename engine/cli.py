@@ -18,10 +18,8 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import cache
 from .errors import AnswerError, AnswerProblem, ConfigError, Problem, RouteError
 from .report import FORMATS
-from .source import SettingError, exit_status, format_problem
 
 if TYPE_CHECKING:  # each command imports what it needs, so that it starts quickly
     from .evaluate import Evaluation
@@ -76,6 +74,8 @@ def add_engine_commands(sub: Any) -> None:
 
 def _fail(problems: Sequence[Problem | str], status: int | None = None) -> int:
     """Print the problems on standard error; 2 if a file could not be read, else 1."""
+    from .source import exit_status, format_problem
+
     for p in problems:
         print(format_problem(p) if isinstance(p, Problem) else p, file=sys.stderr)
     return status or exit_status(p for p in problems if isinstance(p, Problem))
@@ -344,7 +344,10 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *extensions: Callable[[Any], None]) -> int:
     parser = build_parser(*extensions)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --help ends here, before the engine is loaded
+    from . import cache
+    from .source import SettingError
+
     cache.enable(getattr(args, "cached", False) and not getattr(args, "no_cache", False))
     try:
         code: int = args.func(args)
