@@ -18,6 +18,8 @@ only the modules it needs, not networkx, jsonschema or the diff for every comman
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -147,6 +149,19 @@ _LAZY: dict[str, str] = {
     "shipped_dir": "loader",
     "shipped_protocol_files": "loader",
 }
+
+
+class _Package(types.ModuleType):
+    """Importing the submodule ``evaluate`` sets the package's attribute ``evaluate`` to
+    that module; the public name is the function, as when it was imported eagerly."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

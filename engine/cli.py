@@ -246,9 +246,9 @@ def add_diff_command(sub: Any) -> None:
 
 
 def _git_document(rev: str, path: str) -> Document:
+    """The file at ``path`` as it was in git revision ``rev``."""
     from .source import parse_text
 
-    """The file at ``path`` as it was in git revision ``rev``."""
     where = Path(path).resolve()
     try:
         done = subprocess.run(["git", "-C", str(where.parent), "show", f"{rev}:./{where.name}"],

@@ -142,3 +142,20 @@ def test_commands_start_without_the_libraries_they_do_not_need(tmp_path):
     assert loaded("--help") == ""
     loaded("check")  # fills the cache
     assert loaded("check") == ""
+
+
+def test_the_key_of_a_report_covers_every_shipped_protocol():
+    """A cached report's key lists the YAML files of the shipped ``rules`` folder, because a
+    check falls back on the shipped protocols; if they move, the key must follow."""
+    from meldroute.engine import check
+
+    listed = {p for p in check._shipped("rules").rglob("*") if p.suffix in check.YAML_SUFFIXES}
+    assert set(meldroute.engine.shipped_protocol_files()) <= listed
+    assert check._shipped("rules") == meldroute.engine.shipped_dir("rules")
+
+
+def test_evaluate_is_the_function_also_after_its_module_is_imported():
+    import meldroute.engine.evaluate  # noqa: F401 - what a lazy package could get wrong
+    from meldroute.engine import evaluate
+
+    assert callable(evaluate) and evaluate.__name__ == "evaluate"
