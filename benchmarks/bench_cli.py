@@ -14,7 +14,15 @@ output discarded, exit code checked:
   answers, the help route, open question hulp_resultaat);
 * `meldroute diff rules/meldcode-onderwijs.yaml CHANGED`: the shipped protocol against a
   copy with one changed `then` (an unsafe pupil reported as acute danger); exit 1 (changed)
-  is its expected result.
+  is its expected result;
+* `meldroute check --no-cache` and `meldroute decide ... --no-cache`: the same without the
+  command line's cache (engine/cache.py), as on a first run or after every file changed.
+
+The cache lives in a fresh folder of this run (XDG_CACHE_HOME), so the warm-up round fills
+it as a first run would; the rows without `--no-cache` then show a repeated run on
+unchanged files (the cache's guarantees: README, `meldroute check`). Python writes its
+bytecode (`__pycache__`) as it does for a user: PYTHONDONTWRITEBYTECODE is removed from the
+commands' environment (with it every run compiles Meldroute's modules again, ~0.3 s).
 
 The commands take turns in each round (--warmup rounds first, not counted), so a busy
 moment of the machine hits them alike. Prints the median and minimum of --runs rounds, the
@@ -117,9 +125,11 @@ def main() -> int:
         parser.error("--runs >= 1, --warmup >= 0")
     if not args.meldroute.exists():
         parser.error(f"{args.meldroute} not found (install with `pip install -e .`)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MELDROUTE_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MELDROUTE_") and k != "PYTHONDONTWRITEBYTECODE"}
 
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
+        env["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
         answers = Path(tmp) / "answers.yaml"
         answers.write_text(ANSWERS, encoding="utf-8")
         decide = ["decide", "--school", str(args.school), "--answers", str(answers)]
@@ -133,7 +143,11 @@ def main() -> int:
                     ("meldroute --help", [str(args.meldroute), "--help"], ["--help"]),
                     ("meldroute check", [str(args.meldroute), "check"], ["check"]),
                     ("meldroute decide", [str(args.meldroute), *decide], decide),
-                    ("meldroute diff", [str(args.meldroute), *diff], diff)]
+                    ("meldroute diff", [str(args.meldroute), *diff], diff),
+                    ("meldroute check --no-cache", [str(args.meldroute), "check",
+                                                    "--no-cache"], None),
+                    ("meldroute decide --no-cache", [str(args.meldroute), *decide,
+                                                     "--no-cache"], None)]
         print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
               f" ({os.cpu_count()} cores); Python {sys.version.split()[0]}")
         samples: dict[str, list[float]] = {name: [] for name, _, _ in commands}
@@ -148,10 +162,10 @@ def main() -> int:
 
     base = statistics.median(samples[commands[0][0]])
     print(f"\nwhole process, {args.runs} runs each (after {args.warmup} not counted)")
-    print(f"{'command':<28} {'median s':>9} {'min s':>7} {'ratio':>7} {'CPU s':>7}")
+    print(f"{'command':<30} {'median s':>9} {'min s':>7} {'ratio':>7} {'CPU s':>7}")
     for name, _, _ in commands:
         median = statistics.median(samples[name])
-        print(f"{name:<28} {median:9.3f} {min(samples[name]):7.3f} {median / base:6.1f}x "
+        print(f"{name:<30} {median:9.3f} {min(samples[name]):7.3f} {median / base:6.1f}x "
               f"{statistics.median(cpu[name]):7.3f}")
 
     print("\nimported by the process (python -X importtime; cumulative import time)")

@@ -1,77 +1,49 @@
 """``meldroute check``: which files to check, and every check on them.
 
-Schemas and semantic checks first, then the rule graph (``routegraph.py``), every answer
-combination (``enumerate.py``), the scenarios and their branch coverage
-(``scenarios.py``). Every problem is collected into one ``CheckReport``.
+Schemas and semantic checks first, then the rule graph (``routegraph.py``), every reachable
+state (``enumerate.py``), the scenarios and their branch coverage (``scenarios.py``): all in
+``checkrun.py``, loaded only when the report is not in the cache (``cache.py``). Every
+problem is collected into one ``CheckReport``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .enumerate import enumerate_combinations
-from .errors import ConfigError, Problem
-from .loader import (
-    DEFAULT_PROTOCOL,
-    protocol_from_document,
-    school_from_document,
-    shipped_dir,
-    shipped_protocol_files,
-)
-from .model import Protocol
-from .routegraph import graph_problems
-from .scenarios import all_branches, run_scenarios
-from .source import READ, Document, display_path, read_document, schema_problems
+from . import cache
+from .checkreport import CheckReport, Coverage
+from .errors import Problem
+from .source import MAX_FILE_ENV, READ, display_path, file_state
+
+if TYPE_CHECKING:
+    from .source import Document
+
+__all__ = ["CheckReport", "Coverage", "default_paths", "expand", "kind_of", "run_check"]
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-@dataclass
-class Coverage:
-    protocol: str
-    covered: list[tuple[str, str]]
-    uncovered: list[tuple[str, str]]
-
-    @property
-    def percent(self) -> float:
-        total = len(self.covered) + len(self.uncovered)
-        return 100.0 * len(self.covered) / total if total else 100.0
-
-
-@dataclass
-class CheckReport:
-    files: list[str] = field(default_factory=list)
-    ran: list[tuple[str, str]] = field(default_factory=list)  # (file, check)
-    problems: list[Problem] = field(default_factory=list)
-    combinations: int = 0
-    scenarios: int = 0
-    coverage: list[Coverage] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def unchecked(self) -> list[Problem]:
-        """What could not be checked at all (a file not read, a folder with nothing to
-        check): `meldroute check` exits 2 and reports only these."""
-        return [p for p in self.problems if p.check == READ]
-
-    @property
-    def exit_status(self) -> int:
-        """0 all well, 1 problems found in the files, 2 something could not be checked."""
-        return 2 if self.unchecked else (0 if self.ok else 1)
+def _shipped(package: str) -> Path:
+    return Path(str(resources.files(f"meldroute.{package}")))  # as loader.shipped_dir
 
 
 def default_paths() -> list[Path]:
-    return [shipped_dir("rules"), shipped_dir("schools")]
+    return [_shipped("rules"), _shipped("schools")]
+
+
+def kind_of(doc: Document) -> str:
+    """"protocol", "school" or "scenarios": what a parsed file is."""
+    data = doc.data
+    if isinstance(data, dict) and "scenarios" in data:
+        return "scenarios"
+    if isinstance(data, dict) and ("rules" in data or "steps" in data):
+        return "protocol"
+    return "school"
 
 
 def _folder_files(folder: Path, problems: list[Problem]) -> list[Path]:
@@ -107,121 +79,49 @@ def expand(paths: Iterable[Path], problems: list[Problem] | None = None) -> list
     return list(dict.fromkeys(files))
 
 
-def kind_of(doc: Document) -> str:
-    data = doc.data
-    if isinstance(data, dict) and "scenarios" in data:
-        return "scenarios"
-    if isinstance(data, dict) and ("rules" in data or "steps" in data):
-        return "protocol"
-    return "school"
-
-
-def _read(files: Iterable[Path], report: CheckReport) -> dict[str, list[Document]]:
-    """The files parsed and sorted by kind; a file that does not parse is a problem."""
-    docs: dict[str, list[Document]] = {"protocol": [], "school": [], "scenarios": []}
-    for path in files:
-        try:
-            doc = read_document(path)
-        except ConfigError as err:
-            report.files.append(err.problems[0].path)
-            report.ran.append((err.problems[0].path, "syntax"))
-            report.problems += err.problems
-            continue
-        report.files.append(doc.path)
-        docs[kind_of(doc)].append(doc)
-    return docs
-
-
-def _shipped_protocols(skip: Iterable[Document]) -> dict[str, Protocol]:
-    """The shipped protocols (by id) that are not among the files to check."""
-    protocols: dict[str, Protocol] = {}
-    checked = {Path(doc.path).resolve() for doc in skip}
-    for path in shipped_protocol_files():
-        if path.resolve() in checked:
-            continue  # parsed with the other checked files
-        try:
-            p = protocol_from_document(read_document(path))
-            protocols[p.id] = p
-        except ConfigError:
-            pass  # a broken shipped file is reported when it is checked itself
-    return protocols
-
-
-def _check_protocol(doc: Document, report: CheckReport) -> Protocol | None:
-    report.ran.append((doc.path, "schema"))
-    try:
-        protocol = protocol_from_document(doc)
-    except ConfigError as err:
-        report.problems += err.problems
-        return None
-    report.ran += [(doc.path, "graph"), (doc.path, "enumeration")]
-    graph = graph_problems(protocol)
-    report.problems += graph
-    if not graph:
-        enum = enumerate_combinations(protocol)
-        report.combinations += enum.combinations
-        report.problems += enum.problems
-    return protocol
-
-
-def _check_school(doc: Document, protocols: dict[str, Protocol], report: CheckReport) -> None:
-    report.ran.append((doc.path, "schema"))
-    problems = schema_problems(doc, "school")
-    if problems:
-        report.problems += problems
-        return
-    wanted = doc.data.get("protocol", DEFAULT_PROTOCOL)
-    if wanted not in protocols:
-        report.problems.append(doc.problem(("protocol",), f"onbekend protocol '{wanted}'",
-                                           check="references"))
-        return
-    try:
-        school_from_document(doc, protocols[wanted])
-    except ConfigError as err:
-        report.problems += err.problems
-
-
-def _check_scenarios(docs: Iterable[Document], protocols: dict[str, Protocol],
-                     report: CheckReport, min_coverage: float) -> None:
-    covered: dict[str, set[tuple[str, str]]] = {}
-    for doc in docs:
-        report.ran.append((doc.path, "scenario"))
-        run = run_scenarios(doc, protocols)
-        report.problems += run.problems
-        report.scenarios += run.count
-        if run.protocol is not None:
-            covered.setdefault(run.protocol.id, set()).update(run.covered)
-    for protocol_id, pairs in sorted(covered.items()):
-        protocol = protocols[protocol_id]
-        branches = all_branches(protocol)
-        cov = Coverage(protocol_id, [b for b in branches if b in pairs],
-                       [b for b in branches if b not in pairs])
-        report.coverage.append(cov)
-        report.ran.append((protocol.source.path, "coverage"))
-        severity = "error" if cov.percent < min_coverage else "warning"
-        for q, a in cov.uncovered:
-            section, what, value = (("facts", "feit", "waarde") if q in protocol.facts
-                                    else ("questions", "vraag", "antwoord"))
-            report.problems.append(Problem(
-                *(protocol.source.path, *protocol.source.locate(protocol.where(section, q))),
-                f"geen scenario dekt {what} '{q}' met {value} '{a}'", "coverage", severity))
-
-
 def run_check(paths: Iterable[Path] | None = None, min_coverage: float = 100.0
               ) -> CheckReport:
-    """Check the files (folders: every YAML/JSON file in them; default: what ships)."""
-    report = CheckReport()
-    docs = _read(expand(list(paths) if paths else default_paths(), report.problems), report)
-    if report.unchecked:
-        report.problems.sort()
-        return report  # not everything could be read: checking the rest would mislead
-    protocols = _shipped_protocols(docs["protocol"])
-    for doc in docs["protocol"]:
-        protocol = _check_protocol(doc, report)
-        if protocol is not None:
-            protocols[protocol.id] = protocol
-    for doc in docs["school"]:
-        _check_school(doc, protocols, report)
-    _check_scenarios(docs["scenarios"], protocols, report, min_coverage)
-    report.problems.sort()
+    """Check the files (folders: every YAML/JSON file in them; default: what ships).
+
+    With the cache on (``cache.py``, the command line), a report of the same files (every
+    file it read has the same bytes), engine, options and day is used again."""
+    asked = list(paths) if paths else default_paths()
+    problems: list[Problem] = []
+    files = expand(asked, problems)
+    entry = _report_key(asked, files, min_coverage) if cache.enabled() and not problems \
+        else ""
+    cached = _cached_report(entry) if entry else None
+    if cached is not None:
+        return cached
+    with cache.recording() as read:
+        from .checkrun import run
+
+        report = run(files, problems, min_coverage)
+    if entry and not report.unchecked:
+        cache.store("check", entry, (read, report))
     return report
+
+
+def _report_key(asked: list[Path], files: list[Path], min_coverage: float) -> str:
+    """Everything a report depends on besides the bytes of the files it read (which its
+    manifest holds): the engine (in ``cache.key``), the folder it runs in, the paths, the
+    files found in folders, the shipped protocols it may fall back on (every YAML file in
+    the shipped ``rules`` folder), the options, today and the file size limit."""
+    shipped = sorted(p for p in _shipped("rules").rglob("*") if p.suffix in YAML_SUFFIXES)
+    return cache.key("check", [os.getcwd(), repr(min_coverage), dt.date.today().isoformat(),
+                               os.environ.get(MAX_FILE_ENV, ""), "\0paths",
+                               *map(str, asked), "\0files", *map(str, files), "\0shipped",
+                               *map(str, shipped)])
+
+
+def _cached_report(entry: str) -> CheckReport | None:
+    """The stored report, if every file it read still has the bytes it had."""
+    stored = cache.load("check", entry)
+    if not (isinstance(stored, tuple) and len(stored) == 2
+            and isinstance(stored[1], CheckReport) and isinstance(stored[0], dict)):
+        return None
+    manifest: dict[str, str] = stored[0]
+    report: CheckReport = stored[1]
+    if all(file_state(path) == digest for path, digest in manifest.items()):
+        return report
+    return None

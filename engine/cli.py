@@ -16,33 +16,19 @@ import subprocess
 import sys
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import graph as route_graph
-from .check import kind_of, run_check
-from .diff import RENDERERS as DIFF_RENDERERS
-from .diff import diff
 from .errors import AnswerError, AnswerProblem, ConfigError, Problem, RouteError
-from .evaluate import Evaluation, evaluate
-from .loader import (
-    load_protocol,
-    load_protocol_by_id,
-    load_school,
-    neutral_school,
-    protocol_from_document,
-    school_from_document,
-)
-from .model import Protocol, SchoolConfig
-from .report import FORMATS, RENDERERS
-from .source import (
-    Document,
-    SettingError,
-    exit_status,
-    format_problem,
-    parse_text,
-    read_document,
-    read_stream,
-)
+from .report import FORMATS
+
+if TYPE_CHECKING:  # each command imports what it needs, so that it starts quickly
+    from .evaluate import Evaluation
+    from .model import Protocol, SchoolConfig
+    from .source import Document
+
+# the formats of ``diff.RENDERERS`` (tests/test_cli_speed.py keeps them equal)
+DIFF_FORMATS = ("text", "markdown", "json", "github")
+NO_CACHE_HELP = "reken alles opnieuw uit, zonder de cache van eerdere uitkomsten"
 
 
 def _date(text: str) -> dt.date:
@@ -60,7 +46,8 @@ def add_engine_commands(sub: Any) -> None:
     check.add_argument("--min-coverage", type=float, default=100.0, metavar="PCT",
                        help="minimale dekking van vraag/antwoord-paren door scenario's "
                             "(standaard 100)")
-    check.set_defaults(func=cmd_check)
+    check.add_argument("--no-cache", action="store_true", help=NO_CACHE_HELP)
+    check.set_defaults(func=cmd_check, cached=True)
 
     decide = sub.add_parser("decide", help="reken antwoorden door voor een school")
     decide.add_argument("--school", type=Path, required=True, metavar="FILE")
@@ -73,24 +60,31 @@ def add_engine_commands(sub: Any) -> None:
                              "(feit: waarde, datum: JJJJ-MM-DD)")
     decide.add_argument("--today", type=_date, metavar="JJJJ-MM-DD")
     decide.add_argument("--json", action="store_true", help="uitvoer als JSON")
-    decide.set_defaults(func=cmd_decide)
+    decide.add_argument("--no-cache", action="store_true", help=NO_CACHE_HELP)
+    decide.set_defaults(func=cmd_decide, cached=True)
 
     add_diff_command(sub)
 
     graph = sub.add_parser("graph", help="de route als stroomschema")
     graph.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
     graph.add_argument("--protocol", type=Path, metavar="FILE")
-    graph.set_defaults(func=cmd_graph)
+    graph.add_argument("--no-cache", action="store_true", help=NO_CACHE_HELP)
+    graph.set_defaults(func=cmd_graph, cached=True)
 
 
 def _fail(problems: Sequence[Problem | str], status: int | None = None) -> int:
     """Print the problems on standard error; 2 if a file could not be read, else 1."""
+    from .source import exit_status, format_problem
+
     for p in problems:
         print(format_problem(p) if isinstance(p, Problem) else p, file=sys.stderr)
     return status or exit_status(p for p in problems if isinstance(p, Problem))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .check import run_check
+    from .report import RENDERERS
+
     report = run_check(args.paths or None, min_coverage=args.min_coverage)
     if report.unchecked:  # could not check: no report that could pass for a result
         return _fail(report.unchecked)
@@ -99,6 +93,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _read_answers(path: str) -> tuple[Document, dict[str, str]]:
+    from .source import parse_text, read_document, read_stream
+
     doc = parse_text(read_stream(sys.stdin, "<stdin>"), "<stdin>") if path == "-" \
         else read_document(path)
     if not isinstance(doc.data, dict):
@@ -112,6 +108,8 @@ def _read_answers(path: str) -> tuple[Document, dict[str, str]]:
 
 
 def _read_facts(path: str | None) -> tuple[Document | None, dict[str, str]]:
+    from .source import read_document
+
     if path is None:
         return None, {}
     doc = read_document(path)
@@ -127,6 +125,9 @@ def _read_facts(path: str | None) -> tuple[Document | None, dict[str, str]]:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate
+    from .loader import load_protocol, load_protocol_by_id, load_school
+
     doc: Document | None = None
     facts_doc: Document | None = None
     try:
@@ -204,6 +205,9 @@ def format_evaluation(e: Evaluation) -> str:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
+    from . import graph as route_graph
+    from .loader import load_protocol
+
     try:
         protocol = load_protocol(args.protocol)
     except ConfigError as err:
@@ -234,14 +238,17 @@ def add_diff_command(sub: Any) -> None:
                        help="bij protocollen: reken met deze school (standaard: een neutrale)")
     diff_.add_argument("--protocol", type=Path, metavar="FILE",
                        help="bij schoolconfiguraties: dit protocol (standaard: dat van de school)")
-    diff_.add_argument("--format", choices=tuple(DIFF_RENDERERS), default="text")
+    diff_.add_argument("--format", choices=DIFF_FORMATS, default="text")
     diff_.add_argument("--allow", type=Path, metavar="FILE",
                        help="YAML-lijst van goedgekeurde wijzigings-ids")
-    diff_.set_defaults(func=cmd_diff)
+    diff_.add_argument("--no-cache", action="store_true", help=NO_CACHE_HELP)
+    diff_.set_defaults(func=cmd_diff, cached=True)
 
 
 def _git_document(rev: str, path: str) -> Document:
     """The file at ``path`` as it was in git revision ``rev``."""
+    from .source import parse_text
+
     where = Path(path).resolve()
     try:
         done = subprocess.run(["git", "-C", str(where.parent), "show", f"{rev}:./{where.name}"],
@@ -256,6 +263,8 @@ def _git_document(rev: str, path: str) -> Document:
 
 
 def _diff_documents(args: argparse.Namespace) -> tuple[Document, Document]:
+    from .source import read_document
+
     if args.git:
         if len(args.paths) != 1:
             raise _BadInput("met --git hoort er precies één bestand bij")
@@ -266,6 +275,16 @@ def _diff_documents(args: argparse.Namespace) -> tuple[Document, Document]:
 
 
 def _pair(doc: Document, args: argparse.Namespace) -> tuple[Protocol, SchoolConfig]:
+    from .check import kind_of
+    from .loader import (
+        load_protocol,
+        load_protocol_by_id,
+        load_school,
+        neutral_school,
+        protocol_from_document,
+        school_from_document,
+    )
+
     if kind_of(doc) == "protocol":
         protocol = protocol_from_document(doc)
         school = load_school(args.school, protocol) if args.school else neutral_school(protocol)
@@ -277,6 +296,8 @@ def _pair(doc: Document, args: argparse.Namespace) -> tuple[Protocol, SchoolConf
 
 
 def _allowed_ids(path: Path | None) -> list[str]:
+    from .source import read_document
+
     if path is None:
         return []
     doc = read_document(path)
@@ -288,6 +309,10 @@ def _allowed_ids(path: Path | None) -> list[str]:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from .check import kind_of
+    from .diff import RENDERERS as DIFF_RENDERERS
+    from .diff import diff
+
     try:
         old_doc, new_doc = _diff_documents(args)
         if kind_of(old_doc) != kind_of(new_doc) or kind_of(old_doc) == "scenarios":
@@ -319,11 +344,17 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *extensions: Callable[[Any], None]) -> int:
     parser = build_parser(*extensions)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --help ends here, before the engine is loaded
+    from . import cache
+    from .source import SettingError
+
+    cache.enable(getattr(args, "cached", False) and not getattr(args, "no_cache", False))
     try:
         code: int = args.func(args)
     except SettingError as err:
         return _fail([str(err)], 2)
+    finally:
+        cache.enable(False)  # only for this command, also when called in a process
     return code
 
 

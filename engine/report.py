@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from .check import CheckReport
+if TYPE_CHECKING:
+    from .checkreport import CheckReport
 
 FORMATS = ("text", "json", "junit", "github")
 

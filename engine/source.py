@@ -11,25 +11,29 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import functools
+import hashlib
 import json
 import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer, MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 
+from . import cache
 from .errors import ConfigError, MeldrouteError, Problem
+
+if TYPE_CHECKING:  # jsonschema is imported when a schema is first needed (~0.15 s)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 PathItem = str | int
 
@@ -142,6 +146,7 @@ class Document:
     path: str
     data: Any
     tree: Any
+    digest: str = field(default="", compare=False)  # SHA-256 of the text (cache.py)
 
     def locate(self, where: Sequence[PathItem], *, key: bool = False) -> tuple[int, int]:
         """1-based line and column of the value at ``where`` (or of its key)."""
@@ -250,7 +255,8 @@ def parse_text(text: str, path: str) -> Document:
         message = f"ongeldige YAML: {clip(str(exc), MAX_MESSAGE)}"
         raise ConfigError([Problem(path, 1, 1, message, "syntax")]) from None
     budget = max(MIN_NODE_BUDGET, len(text))
-    return Document(path, _plain(tree, path, budget), tree)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    return Document(path, _plain(tree, path, budget), tree, digest)
 
 
 def _number(n: int) -> str:
@@ -310,8 +316,19 @@ def read_text(path: Path | str) -> str:
     try:
         data = _read_bytes(Path(path), max_file_bytes())
     except _Refused as refused:
+        cache.note_read(path, None)
         raise ConfigError([Problem(shown, 1, 1, str(refused), READ)]) from None
+    cache.note_read(path, data)
     return decode(data, shown)
+
+
+def file_state(path: Path | str) -> str:
+    """What ``read_text`` would find now: the SHA-256 of the bytes, or ``cache.UNREADABLE``
+    (for checking a cached result's manifest)."""
+    try:
+        return cache.file_digest(_read_bytes(Path(path), max_file_bytes()))
+    except _Refused:
+        return cache.UNREADABLE
 
 
 def read_stream(stream: Any, path: str) -> str:
@@ -328,7 +345,15 @@ def read_stream(stream: Any, path: str) -> str:
 
 
 def read_document(path: Path | str) -> Document:
-    return parse_text(read_text(path), display_path(path))
+    text, shown = read_text(path), display_path(path)
+    if not cache.enabled():
+        return parse_text(text, shown)
+    entry = cache.key("document", (shown, text))
+    doc = cache.load("document", entry)
+    if not isinstance(doc, Document):
+        doc = parse_text(text, shown)  # a file that does not parse raises: not kept
+        cache.store("document", entry, doc)
+    return doc
 
 
 # --- schemas ------------------------------------------------------------------------------
@@ -347,8 +372,11 @@ def schema_text(kind: str) -> str:
 
 @functools.cache
 def validator(kind: str) -> Draft202012Validator:
+    """The schema's validator. The shipped schemas are checked against the draft 2020-12
+    meta-schema by the tests (``tests/test_cli_speed.py``), not on every start."""
+    from jsonschema import Draft202012Validator
+
     schema = json.loads(schema_text(kind))
-    Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
@@ -446,6 +474,8 @@ def _messages(error: ValidationError) -> Iterator[tuple[list[PathItem], str, boo
         for key in vv["required"]:
             yield [*where, key], f"sleutel '{key}' is hier niet toegestaan", True
     elif v in ("oneOf", "anyOf") and error.context:
+        from jsonschema.exceptions import best_match
+
         yield from _messages(best_match(error.context))
     elif v == "propertyNames":
         yield where, f"ongeldige sleutel {_show(inst)}", True
@@ -457,11 +487,19 @@ def _messages(error: ValidationError) -> Iterator[tuple[list[PathItem], str, boo
 
 def schema_problems(doc: Document, kind: str, check: str = "schema") -> list[Problem]:
     """Every schema error of ``doc``, as Problems with Dutch messages, in file order."""
+    entry = cache.key("schema", (kind, check, doc.path, doc.digest)) \
+        if doc.digest and cache.enabled() else ""
+    cached = cache.load("schema", entry) if entry else None
+    if isinstance(cached, list):
+        return cached
     problems = []
     for error in validator(kind).iter_errors(doc.data):
         for where, message, at_key in _messages(error):
             problems.append(doc.problem(where, message, key=at_key, check=check))
-    return sorted(set(problems))
+    result = sorted(set(problems))
+    if entry:
+        cache.store("schema", entry, result)
+    return result
 
 
 def load_checked(path: Path | str, kind: str) -> Document:

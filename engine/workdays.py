@@ -11,14 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-import holidays
-
-_CATEGORIES = (holidays.PUBLIC, holidays.OPTIONAL)
+from . import cache
 
 
 @functools.cache
 def holidays_in(year: int) -> frozenset[dt.date]:
-    return frozenset(holidays.country_holidays("NL", years=year, categories=_CATEGORIES))
+    """The year's holidays (kept in the command line's cache: ``holidays`` takes ~0.2 s to
+    import and compute, and its version is in the cache's key)."""
+    return cache.memo("holidays", (str(year),), lambda: _holidays(year))
+
+
+def _holidays(year: int) -> frozenset[dt.date]:
+    import holidays
+
+    return frozenset(holidays.country_holidays(
+        "NL", years=year, categories=(holidays.PUBLIC, holidays.OPTIONAL)))
 
 
 def is_working_day(day: dt.date) -> bool:

@@ -21,6 +21,15 @@ DEMO_FILE = shipped_dir("schools") / "demo.yaml"
 FRIDAY = dt.date(2026, 11, 27)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The command line's cache (engine/cache.py) in a folder of this test run, also for
+    the `meldroute` processes the tests start, never the user's own."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def protocol() -> Protocol:
     return load_protocol()

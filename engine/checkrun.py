@@ -1,0 +1,134 @@
+"""The checks of ``meldroute check`` on files that could be read: schemas and semantic
+checks, the rule graph (``routegraph.py``), every reachable state (``enumerate.py``), the
+scenarios and their branch coverage (``scenarios.py``). ``check.py`` chooses the files and
+keeps the report in the cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from .check import kind_of
+from .checkreport import CheckReport, Coverage
+from .enumerate import enumerate_combinations
+from .errors import ConfigError, Problem
+from .loader import (
+    DEFAULT_PROTOCOL,
+    protocol_from_document,
+    school_from_document,
+    shipped_protocol_files,
+)
+from .model import Protocol
+from .routegraph import graph_problems
+from .scenarios import all_branches, run_scenarios
+from .source import Document, read_document, schema_problems
+
+
+def _read(files: Iterable[Path], report: CheckReport) -> dict[str, list[Document]]:
+    """The files parsed and sorted by kind; a file that does not parse is a problem."""
+    docs: dict[str, list[Document]] = {"protocol": [], "school": [], "scenarios": []}
+    for path in files:
+        try:
+            doc = read_document(path)
+        except ConfigError as err:
+            report.files.append(err.problems[0].path)
+            report.ran.append((err.problems[0].path, "syntax"))
+            report.problems += err.problems
+            continue
+        report.files.append(doc.path)
+        docs[kind_of(doc)].append(doc)
+    return docs
+
+
+def _shipped_protocols(skip: Iterable[Document]) -> dict[str, Protocol]:
+    """The shipped protocols (by id) that are not among the files to check."""
+    protocols: dict[str, Protocol] = {}
+    checked = {Path(doc.path).resolve() for doc in skip}
+    for path in shipped_protocol_files():
+        if path.resolve() in checked:
+            continue  # parsed with the other checked files
+        try:
+            p = protocol_from_document(read_document(path))
+            protocols[p.id] = p
+        except ConfigError:
+            pass  # a broken shipped file is reported when it is checked itself
+    return protocols
+
+
+def _check_protocol(doc: Document, report: CheckReport) -> Protocol | None:
+    report.ran.append((doc.path, "schema"))
+    try:
+        protocol = protocol_from_document(doc)
+    except ConfigError as err:
+        report.problems += err.problems
+        return None
+    report.ran += [(doc.path, "graph"), (doc.path, "enumeration")]
+    graph = graph_problems(protocol)
+    report.problems += graph
+    if not graph:
+        enum = enumerate_combinations(protocol)
+        report.combinations += enum.combinations
+        report.problems += enum.problems
+    return protocol
+
+
+def _check_school(doc: Document, protocols: dict[str, Protocol], report: CheckReport) -> None:
+    report.ran.append((doc.path, "schema"))
+    problems = schema_problems(doc, "school")
+    if problems:
+        report.problems += problems
+        return
+    wanted = doc.data.get("protocol", DEFAULT_PROTOCOL)
+    if wanted not in protocols:
+        report.problems.append(doc.problem(("protocol",), f"onbekend protocol '{wanted}'",
+                                           check="references"))
+        return
+    try:
+        school_from_document(doc, protocols[wanted])
+    except ConfigError as err:
+        report.problems += err.problems
+
+
+def _check_scenarios(docs: Iterable[Document], protocols: dict[str, Protocol],
+                     report: CheckReport, min_coverage: float) -> None:
+    covered: dict[str, set[tuple[str, str]]] = {}
+    for doc in docs:
+        report.ran.append((doc.path, "scenario"))
+        run = run_scenarios(doc, protocols)
+        report.problems += run.problems
+        report.scenarios += run.count
+        if run.protocol is not None:
+            covered.setdefault(run.protocol.id, set()).update(run.covered)
+    for protocol_id, pairs in sorted(covered.items()):
+        protocol = protocols[protocol_id]
+        branches = all_branches(protocol)
+        cov = Coverage(protocol_id, [b for b in branches if b in pairs],
+                       [b for b in branches if b not in pairs])
+        report.coverage.append(cov)
+        report.ran.append((protocol.source.path, "coverage"))
+        severity = "error" if cov.percent < min_coverage else "warning"
+        for q, a in cov.uncovered:
+            section, what, value = (("facts", "feit", "waarde") if q in protocol.facts
+                                    else ("questions", "vraag", "antwoord"))
+            report.problems.append(Problem(
+                *(protocol.source.path, *protocol.source.locate(protocol.where(section, q))),
+                f"geen scenario dekt {what} '{q}' met {value} '{a}'", "coverage", severity))
+
+
+def run(files: list[Path], problems: list[Problem], min_coverage: float) -> CheckReport:
+    report = CheckReport(problems=problems)
+    docs = _read(files, report)
+    if report.unchecked:
+        report.problems.sort()
+        return report  # not everything could be read: checking the rest would mislead
+    protocols = _shipped_protocols(docs["protocol"])
+    for doc in docs["protocol"]:
+        protocol = _check_protocol(doc, report)
+        if protocol is not None:
+            protocols[protocol.id] = protocol
+    for doc in docs["school"]:
+        _check_school(doc, protocols, report)
+    _check_scenarios(docs["scenarios"], protocols, report, min_coverage)
+    report.problems.sort()
+    return report
