@@ -22,6 +22,7 @@ from . import (
     auth,
     board,
     crypto,
+    daily,
     dossiers,
     errors,
     filters,
@@ -136,6 +137,7 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(school_settings.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(reset.bp)
+    daily.register(app)  # issue 14: Mijn taken, named people, dossier numbers
 
     @app.context_processor
     def admin_links() -> dict[str, Any]:
