@@ -160,7 +160,9 @@ def overview() -> Any:
     return render_template("overview.html", items=items, today=_today(), page=page,
                            pages=pages, total=total, coordinator=coordinator, filters=filters,
                            sorts=search.SORTS, responsible=responsible,
-                           stages=app_registry.protocol_for(_school()).stages)
+                           stages=app_registry.protocol_for(_school()).stages,
+                           possible_duplicates=duplicates.recent(db(), g.school_id)
+                           if coordinator else [])
 
 
 def _responsible_choices(query: Any) -> list[str]:

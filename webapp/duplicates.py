@@ -12,6 +12,7 @@ decryption.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -25,6 +26,7 @@ from .numbering import label
 from .registry import Registry
 
 ACTION = "dossier.duplicate"
+EARLIER = re.compile(r"\(id (\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,21 @@ def detail(duplicate: Duplicate) -> str:
     return f"mogelijk dubbel met dossier {label(duplicate.earlier)} (id {duplicate.earlier.id})"
 
 
-def recent(db: Session, school_id: str, limit: int = 20) -> list[AuditEvent]:
-    """The latest possible duplicates of the school, for its coordinating roles."""
-    return list(db.scalars(select(AuditEvent).where(
+def recent(db: Session, school_id: str, limit: int = 10) -> list[tuple[Dossier, Dossier]]:
+    """The latest possible duplicates of the school that are both still open (new,
+    earlier), for its coordinating roles."""
+    events = db.scalars(select(AuditEvent).where(
         AuditEvent.action == ACTION, AuditEvent.school_id == school_id)
-        .order_by(AuditEvent.seq.desc()).limit(limit)))
+        .order_by(AuditEvent.seq.desc()).limit(limit))
+    found = []
+    for event in events:
+        earlier_id = EARLIER.search(event.detail)
+        new = db.get(Dossier, event.dossier_id) if event.dossier_id else None
+        earlier = db.get(Dossier, int(earlier_id.group(1))) if earlier_id else None
+        if new is not None and earlier is not None and new.closed_at is None \
+                and earlier.closed_at is None:
+            found.append((new, earlier))
+    return found
 
 
 def warn(dossier: Dossier) -> None:

@@ -52,10 +52,9 @@ def year_of(moment: dt.datetime | None) -> int:
 def next_number(connection: Connection, school_id: str, year: int) -> int:
     """Bump and return the school's counter for ``year``, in the caller's transaction."""
     table = DossierCounter.__table__
-    dialect = connection.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(school_id=school_id, year=year, last=1)
-    statement = statement.on_conflict_do_update(
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).values(  # type: ignore[arg-type]
+        school_id=school_id, year=year, last=1).on_conflict_do_update(
         index_elements=["school_id", "year"], set_={"last": table.c.last + 1}
     ).returning(table.c.last)
     return int(connection.execute(statement).scalar_one())

@@ -114,13 +114,15 @@ def _tasks_of(state: DossierState, people: list[DossierAssignment], user: User,
     named = [a for a in people if a.user_id is not None or a.person_name]
     mine = bool(held & roles) or any(a.user_id == user.id for a in people)
     who = ", ".join(person_name(a) for a in named) or ", ".join(r.name for r in e.responsible)
-    base = {"dossier": d, "number": label(d), "step": state.current,
-            "what": what_now(state.protocol, state), "acute": d.acute_at is not None,
-            "responsible": who, "mine": mine}
+    what, acute = what_now(state.protocol, state), d.acute_at is not None
+
+    def task(deadline: str, due: dt.date | None, kind: str) -> Task:
+        return Task(d, label(d), state.current, what, deadline, due, kind,
+                    due is not None and due < today, acute, who, mine)
+
     if not e.deadlines:
-        return [Task(**base, deadline="", due=None, kind="", overdue=False)]
-    return [Task(**base, deadline=dl.label, due=dl.due, kind=dl.kind,
-                 overdue=dl.due < today) for dl in sorted(e.deadlines, key=lambda x: x.due)]
+        return [task("", None, "")]
+    return [task(dl.label, dl.due, dl.kind) for dl in sorted(e.deadlines, key=lambda x: x.due)]
 
 
 def order_key(task: Task) -> tuple[bool, bool, dt.date, str]:
