@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from meldroute.forms.fields import DutchForm, add_error
+from meldroute.forms.fields import DutchForm, SelectChoice, add_error
 
 from .models import Dossier, DossierAssignment, Membership, User
 from .tasks import person_name
@@ -29,8 +29,8 @@ TASKS = {
 
 
 class AssignForm(DutchForm):
-    kind = RadioField("Wie", choices=[("staff", "Iemand van de school"),
-                                      ("external", "Iemand buiten de school")],
+    kind = RadioField("Wie", choices=[SelectChoice("staff", "Iemand van de school"),
+                                      SelectChoice("external", "Iemand buiten de school")],
                       default="staff", validators=[InputRequired()])
     user_id = SelectField("Medewerker", coerce=str, validators=[Optional()],
                           description="Alleen bij iemand van de school.")
@@ -38,7 +38,7 @@ class AssignForm(DutchForm):
                               description="Alleen bij iemand buiten de school.")
     organisation = StringField("Organisatie", validators=[Optional(), Length(max=200)],
                                description="Bijvoorbeeld het wijkteam of het CJG.")
-    task = SelectField("Rol in dit dossier", choices=list(TASKS.items()),
+    task = SelectField("Rol in dit dossier", choices=[SelectChoice(k, v) for k, v in TASKS.items()],
                        validators=[InputRequired()])
 
     def check(self, staff: dict[int, User]) -> bool:

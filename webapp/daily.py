@@ -19,6 +19,8 @@ from flask import (
     url_for,
 )
 
+from meldroute.forms.fields import SelectChoice
+
 from . import assignments, filters, numbering, tasks
 from .access import is_coordinator
 from .assignments import AssignForm
@@ -76,8 +78,8 @@ def people(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id, action)
     staff = assignments.staff_of(db(), g.school_id)
     form = AssignForm(request.form if request.method == "POST" else None)
-    form.user_id.choices = [("", "Kies een medewerker")] + [
-        (str(u.id), u.display_name) for u in staff.values()]
+    form.user_id.choices = [SelectChoice("", "Kies een medewerker")] + [
+        SelectChoice(str(u.id), u.display_name) for u in staff.values()]
     may_assign = _may_assign()
     status = 200
     if request.method == "POST":
