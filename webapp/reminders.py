@@ -6,7 +6,7 @@ protocol's name for the deadline, its date and a link ("Dossier 2026-014 (groep 
 Melding bij Veilig Thuis, termijn verstreken op ..."). Which reminder went to whom on which
 day is recorded (``ReminderSent``: ids and a digest of the deadline, no text), so that
 nobody gets the same one twice a day, also when the command runs twice or on two machines
-at once: the row is inserted first (``insert_if_absent``), in the transaction that ends
+at once: the row is inserted first (``claim``), in the transaction that ends
 after the mail went out; a mail that fails rolls its rows back, to be tried next run.
 """
 
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from meldroute.engine import add_working_days, dutch_date
@@ -27,7 +28,6 @@ from . import mail
 from .models import ReminderSent, User
 from .registry import Registry
 from .tasks import Task, due_soon, tasks_for
-from .upserts import insert_if_absent
 
 DEFAULT_DAYS = 2
 
@@ -70,6 +70,21 @@ def compose(user: User, tasks: list[Task], base_url: str) -> EmailMessage:
     return message
 
 
+def claim(db: Session, user: User, task: Task, today: dt.date) -> bool:
+    """Record the reminder unless it was sent today; True when this run sends it.
+
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: a row comes back only when it was
+    inserted (the rowcount of such an insert is not reliable on psycopg), and a concurrent
+    run waits for this transaction and then finds the row."""
+    table = ReminderSent.__table__
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).values(  # type: ignore[arg-type]
+        user_id=user.id, dossier_id=task.dossier.id, subject=subject_of(task), sent_on=today
+    ).on_conflict_do_nothing(index_elements=["user_id", "dossier_id", "subject", "sent_on"]
+                             ).returning(table.c.id)
+    return db.execute(statement).first() is not None
+
+
 def people(db: Session) -> list[User]:
     return list(db.scalars(select(User).options(joinedload(User.memberships)).where(
         User.active.is_(True)).order_by(User.id)).unique())
@@ -100,9 +115,7 @@ def run(db: Session, registry: Registry, today: dt.date, days: int, base_url: st
             outcome.reminders += len(tasks)
             outcome.lines.append(f"gebruiker {user.id}: {len(tasks)} termijn(en)")
             continue
-        new = [t for t in tasks if insert_if_absent(db, ReminderSent, {
-            "user_id": user.id, "dossier_id": t.dossier.id, "subject": subject_of(t),
-            "sent_on": today}, ["user_id", "dossier_id", "subject", "sent_on"])]
+        new = [t for t in tasks if claim(db, user, t, today)]
         outcome.skipped += len(tasks) - len(new)
         if not new:
             db.commit()
