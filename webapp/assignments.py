@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from meldroute.forms.fields import DutchForm, SelectChoice, add_error
 
 from .models import Dossier, DossierAssignment, Membership, User
-from .tasks import person_name
+from .tasks import aan_zet_words
 
 # the part someone plays in the dossier (stored key -> words)
 TASKS = {
@@ -96,10 +96,6 @@ def remove(db: Session, dossier: Dossier, assignment_id: int, by: User,
 
 
 def aan_zet(db: Session, dossier: Dossier, responsible: Sequence[Any]) -> str:
-    """Who is aan zet: the roles the rules name, with the people named on the dossier who
-    hold one of those roles ("Intern begeleider (Jan Jansen)")."""
-    roles = ", ".join(r.name for r in responsible)
-    wanted = {r.assigned for r in responsible}
-    people = [person_name(a) for a in in_force(db, dossier) if a.user is not None
-              and wanted & set(a.user.roles_at(dossier.school_id))]
-    return f"{roles} ({', '.join(people)})" if people else roles
+    """Who is aan zet on the dossier page: the rules' roles with the named people who hold
+    one of them (``tasks.aan_zet_words``)."""
+    return aan_zet_words(in_force(db, dossier), responsible, dossier.school_id)

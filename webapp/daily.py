@@ -65,9 +65,11 @@ def my_tasks() -> Any:
                            today=today())
 
 
-def _may_assign() -> bool:
-    school = _school()
-    return is_coordinator(g.user, g.school_id, registry().protocol_for(school), school)
+def _may_assign(dossier: Any) -> bool:
+    """A coordinating role of the dossier's own protocol (on a route with stricter access,
+    its coordinating roles only) names and removes people."""
+    protocol = registry().by_digest(db(), dossier.protocol_digest)
+    return is_coordinator(g.user, g.school_id, protocol, _school())
 
 
 @bp.route("/dossiers/<int:dossier_id>/mensen", methods=["GET", "POST"])
@@ -80,7 +82,7 @@ def people(dossier_id: int) -> Any:
     form = AssignForm(request.form if request.method == "POST" else None)
     form.user_id.choices = [SelectChoice("", "Kies een medewerker")] + [
         SelectChoice(str(u.id), u.display_name) for u in staff.values()]
-    may_assign = _may_assign()
+    may_assign = _may_assign(dossier)
     status = 200
     if request.method == "POST":
         if not may_assign:
@@ -113,7 +115,7 @@ def people(dossier_id: int) -> Any:
 @login_required
 def remove_person(dossier_id: int, assignment_id: int) -> Any:
     dossier = _dossier(dossier_id, "dossier.unassign")
-    if not _may_assign():
+    if not _may_assign(dossier):
         record("dossier.unassign", result="refused", dossier_id=dossier.id)
         db().commit()
         abort(403)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, defer, joinedload
@@ -81,7 +82,8 @@ def latest_of(db: Session, ids: Sequence[int]) -> dict[int, dict[str, StepRecord
 def people_on(db: Session, ids: Iterable[int]) -> dict[int, list[DossierAssignment]]:
     """The named people in force per dossier."""
     found: dict[int, list[DossierAssignment]] = {}
-    for a in db.scalars(select(DossierAssignment).options(joinedload(DossierAssignment.user))
+    for a in db.scalars(select(DossierAssignment).options(
+            joinedload(DossierAssignment.user).selectinload(User.memberships))
                         .where(DossierAssignment.dossier_id.in_(list(ids)),
                                DossierAssignment.removed_at.is_(None))
                         .order_by(DossierAssignment.id)):
@@ -94,6 +96,18 @@ def person_name(assignment: DossierAssignment) -> str:
         return assignment.user.display_name
     org = f" ({assignment.organisation})" if assignment.organisation else ""
     return f"{assignment.person_name or ''}{org}"
+
+
+def aan_zet_words(people: Iterable[DossierAssignment], responsible: Iterable[Any],
+                  school_id: str) -> str:
+    """Who is aan zet: the roles the rules name, with the people named on the dossier who
+    hold one of those roles ("intern begeleider (Jan Jansen)")."""
+    responsible = list(responsible)
+    roles = ", ".join(r.name for r in responsible)
+    wanted = {r.assigned for r in responsible}
+    named = [person_name(a) for a in people
+             if a.user is not None and wanted & set(a.user.roles_at(school_id))]
+    return f"{roles} ({', '.join(named)})" if named else roles
 
 
 def what_now(protocol: Protocol, state: DossierState) -> str:
@@ -111,9 +125,8 @@ def _tasks_of(state: DossierState, people: list[DossierAssignment], user: User,
               held: set[str], today: dt.date) -> list[Task]:
     e, d = state.evaluation, state.dossier
     roles = {r.assigned for r in e.responsible}
-    named = [a for a in people if a.user_id is not None or a.person_name]
     mine = bool(held & roles) or any(a.user_id == user.id for a in people)
-    who = ", ".join(person_name(a) for a in named) or ", ".join(r.name for r in e.responsible)
+    who = aan_zet_words(people, e.responsible, d.school_id)
     what, acute = what_now(state.protocol, state), d.acute_at is not None
 
     def task(deadline: str, due: dt.date | None, kind: str) -> Task:
