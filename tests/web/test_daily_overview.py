@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import select
 
 from meldroute.webapp import dossiers as dossier_pages
+from meldroute.webapp import numbering
 from meldroute.webapp.models import AuditEvent, Dossier
 
 from .conftest import TOKEN, make_user, sign_in_as, walk_to_afwegen
@@ -24,7 +25,7 @@ def numbers_on(page: str) -> list[str]:
 
 
 def _year() -> int:
-    return dt.datetime.now(dt.UTC).year  # numbers use the year the row was written
+    return numbering.year_of(None)  # the year (in Amsterdam) the row is written
 
 
 def test_numbers_per_school_shown_instead_of_the_id(app, browser):
@@ -148,3 +149,39 @@ def test_duplicate_warning_only_for_who_may_see_the_earlier_dossier(app, browser
     browser.login("directeur")  # the coordinating roles are told on their overview
     overview = browser.get("/dossiers")
     assert "Mogelijk dubbele dossiers" in overview and f"{_year()}-004" in overview
+
+
+def test_the_migration_numbers_existing_dossiers_per_school_and_year(tmp_path):
+    from sqlalchemy import create_engine, text
+
+    from meldroute.webapp.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0007_grants")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO users (id, username, display_name, demo, active, is_admin, "
+            "must_change_password, created_at) VALUES (1, 'u', 'U', 0, 1, 0, 0, "
+            "'2025-01-01 00:00:00')"))
+        connection.execute(text(
+            "INSERT INTO protocol_versions (digest, protocol_id, version, source, created_at) "
+            "VALUES ('d', 'meldcode-onderwijs', '1', '', '2025-01-01 00:00:00')"))
+        for n, (school, created) in enumerate([
+                ("a", "2025-12-31 22:30:00+00:00"),  # 23:30 in Amsterdam: still 2025
+                ("a", "2025-12-31 23:30:00+00:00"),  # 00:30 on New Year's day: 2026
+                ("b", "2025-06-01 10:00:00+00:00"), ("a", "2025-03-01 10:00:00+00:00")], 1):
+            connection.execute(text(
+                "INSERT INTO dossiers (id, school_id, pupil_initials, pupil_group, pupil_name, "
+                "protocol_digest, created_by_id, created_at, updated_at, current_step, "
+                "responsible, flags, row_version) VALUES (:i, :s, 'A.', '1', 'x', 'd', 1, "
+                ":c, :c, 'signaleren', '', '{}', 1)"), {"i": n, "s": school, "c": created})
+    upgrade(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT id, number_year, number_seq FROM dossiers ORDER BY id")).all()
+        counters = connection.execute(text(
+            "SELECT school_id, year, last FROM dossier_counters ORDER BY school_id, year")).all()
+    engine.dispose()
+    assert rows == [(1, 2025, 2), (2, 2026, 1), (3, 2025, 1), (4, 2025, 1)]
+    assert counters == [("a", 2025, 2), ("a", 2026, 1), ("b", 2025, 1)]
