@@ -132,3 +132,71 @@ def test_smtp_urls():
     assert mail.settings({"MELDROUTE_SMTP_HOST": "relay"}) == mail.SmtpSettings(
         "relay", 25, "legacy", "", "", "meldroute@relay")
     assert mail.settings({}) is None
+
+
+def self_signed(tmp_path) -> tuple[str, str]:
+    """A certificate for localhost (and its key), made here; the client trusts it through
+    SSL_CERT_FILE."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([
+                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+def test_smtp_url_sends_over_starttls(tmp_path, monkeypatch):
+    import ssl
+    from email.message import EmailMessage
+
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(),
+                            tls_context=context, require_starttls=True)
+    controller.start()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", cert)
+        config = mail.settings({"MELDROUTE_SMTP_URL": f"smtp://localhost:{controller.port}"})
+        assert config is not None and config.security == "starttls"
+        message = EmailMessage()
+        message["To"], message["Subject"] = "ib@example.org", "proef"
+        message.set_content("versleuteld verstuurd")
+        mail.send(config, [message])  # the server refuses mail before STARTTLS
+    finally:
+        controller.stop()
+    assert [(to, body.rstrip()) for to, body in inbox.messages] == [
+        (["ib@example.org"], "proef\nversleuteld verstuurd")]
+
+
+def test_smtp_url_never_falls_back_to_plain_text(smtp_server):
+    import smtplib
+    from email.message import EmailMessage
+
+    controller, inbox = smtp_server  # offers no STARTTLS
+    config = mail.settings({"MELDROUTE_SMTP_URL": f"smtp://127.0.0.1:{controller.port}"})
+    message = EmailMessage()
+    message["To"], message["Subject"] = "ib@example.org", "proef"
+    with pytest.raises(smtplib.SMTPNotSupportedError):
+        mail.send(config, [message])
+    assert inbox.messages == []
