@@ -14,9 +14,12 @@ after the school's remapping for that step, or a coordinating role.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from meldroute.engine import Protocol, SchoolConfig, Step
 
-from .models import Dossier, User
+from .models import Dossier, DossierAssignment, User
 
 
 def coordinating_roles(protocol: Protocol, school: SchoolConfig) -> frozenset[str]:
@@ -37,7 +40,7 @@ def can_see(user: User, school_id: str, dossier: Dossier, protocol: Protocol,
         return False
     if dossier.created_by_id == user.id:
         return True
-    return is_coordinator(user, school_id, protocol, school)
+    return is_coordinator(user, school_id, protocol, school) or is_assigned(user, dossier)
 
 
 def step_actors(step: Step, school: SchoolConfig) -> frozenset[str]:
@@ -53,3 +56,16 @@ def may_act(user: User, school_id: str, step: Step, protocol: Protocol,
     held = set(user.roles_at(school_id))
     return bool(held & step_actors(step, school)) or bool(
         held & coordinating_roles(protocol, school))
+
+
+# --- named people (issue 14) -----------------------------------------------------------------
+
+def is_assigned(user: User, dossier: Dossier) -> bool:
+    """Is ``user`` named on ``dossier`` by a coordinating role (and not removed since)? An
+    assigned member of staff has need-to-know: they see the dossier and its tasks."""
+    db = object_session(dossier)
+    if db is None or dossier.id is None:
+        return False
+    return db.scalar(select(DossierAssignment.id).where(
+        DossierAssignment.dossier_id == dossier.id, DossierAssignment.user_id == user.id,
+        DossierAssignment.removed_at.is_(None)).limit(1)) is not None

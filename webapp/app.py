@@ -22,6 +22,7 @@ from . import (
     auth,
     board,
     crypto,
+    daily,
     dossiers,
     errors,
     exports,
@@ -141,6 +142,7 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(reset.bp)
     for extra in (timeline.bp, exports.bp, routepicture.bp):  # issue 14: timeline, exports
         app.register_blueprint(extra)
+    daily.register(app)  # issue 14: Mijn taken, named people, dossier numbers
 
     @app.context_processor
     def admin_links() -> dict[str, Any]:

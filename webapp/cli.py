@@ -33,6 +33,8 @@ WEB_COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("backup", "back-up van de database en (apart, versleuteld) de sleutels"),
     "restore": ("backup", "een back-up terugzetten (met --force over bestaande gegevens)"),
     "dossiers": ("dossiers", "open dossiers naar een andere protocolversie"),
+    "reminders": ("reminders", "herinneringen mailen: termijnen die binnenkort aflopen of "
+                               "verstreken zijn"),
 }
 
 

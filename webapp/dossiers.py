@@ -17,7 +17,7 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import defer, joinedload
 from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -27,13 +27,13 @@ from meldroute.forms import DisplayContext, build_form, recorded_values, to_form
 from meldroute.forms.fields import MAX_ROWS, DutchForm
 from meldroute.forms.validators import NotFuture, use_today
 
-from . import lifecycle
+from . import duplicates, lifecycle, search
 from .access import can_see, is_coordinator, may_act
 from .auth import login_required
 from .changes import field_changes
 from .context import db, now, record, registry, today
 from .filters import dutch_date
-from .models import AuditEvent, Dossier, DossierDecision, StepRecord, User
+from .models import AuditEvent, Dossier, DossierAssignment, DossierDecision, StepRecord, User
 from .services import (
     Conflict,
     DossierState,
@@ -121,22 +121,28 @@ PAGE_SIZE = 50  # dossiers per page of the overview
 @bp.route("/dossiers")
 @login_required
 def overview() -> Any:
+    """The school's dossiers this user may see: open ones, or closed ones in the archive
+    tab (?archief=1), with search, filters and sorting (``search``), a page at a time."""
     app_registry = registry()
     coordinator = _coordinator()
+    filters = search.read(request.args, app_registry.protocol_for(_school()).stages)
     query = select(Dossier).where(Dossier.school_id == g.school_id)
     if not coordinator:
-        query = query.where(Dossier.created_by_id == g.user.id)
+        query = query.where(or_(Dossier.created_by_id == g.user.id, Dossier.id.in_(
+            select(DossierAssignment.dossier_id).where(
+                DossierAssignment.user_id == g.user.id,
+                DossierAssignment.removed_at.is_(None)))))
+    responsible = _responsible_choices(query)
+    query = search.apply(query, filters, _today())
     total = db().scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(request.args.get("pagina", 1, type=int) or 1, 1), pages)
-    # coordinators see acute dossiers first; then the newest first
-    order: list[ColumnElement[Any]] = [Dossier.updated_at.desc(), Dossier.id.desc()]
-    if coordinator:
-        order.insert(0, Dossier.acute_at.is_(None))
+    # coordinators see acute dossiers first (open ones); then as sorted
     rows = db().scalars(query.options(defer(Dossier.pupil_name), defer(Dossier.pupil_birthdate))
-                        .order_by(*order)
+                        .order_by(*search.order(filters, coordinator and not filters.archive))
                         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    record("dossier.list", detail=f"{len(rows)} dossiers" + (
+    record("dossier.list", detail=f"{len(rows)} dossiers" + (" archief" if filters.archive
+                                                               else "") + (
         f" (pagina {page} van {pages})" if pages > 1 else ""))
     db().commit()
     items = []
@@ -152,7 +158,18 @@ def overview() -> Any:
             "stage": lifecycle.stage_label(protocol, d.stage),
         })
     return render_template("overview.html", items=items, today=_today(), page=page,
-                           pages=pages, total=total, coordinator=coordinator)
+                           pages=pages, total=total, coordinator=coordinator, filters=filters,
+                           sorts=search.SORTS, responsible=responsible,
+                           stages=app_registry.protocol_for(_school()).stages,
+                           possible_duplicates=duplicates.recent(db(), g.school_id)
+                           if coordinator else [])
+
+
+def _responsible_choices(query: Any) -> list[str]:
+    """The roles (and people) aan zet in these dossiers, for the filter's choices."""
+    found = db().scalars(query.with_only_columns(Dossier.responsible).distinct()).all()
+    return sorted({part.strip() for value in found for part in (value or "").split(",")
+                   if part.strip()})
 
 
 def _asked_now(protocol: Any, dossier: Dossier) -> Any:
@@ -176,6 +193,7 @@ def new() -> Any:
                                      form.pupil_birthdate.data,
                                      acute_at=now() if form.acute.data else None)
             record("dossier.create", dossier_id=dossier.id)
+            duplicates.warn(dossier)  # issue 14: same pupil already open?
             if dossier.acute_at is not None:
                 record("dossier.acute", dossier_id=dossier.id)
             db().commit()

@@ -242,6 +242,9 @@ class Dossier(Base):
     __table_args__ = (  # what the overview filters on and sorts by (newest change first)
         Index("ix_dossiers_school_updated", "school_id", "updated_at"),
         Index("ix_dossiers_school_creator_updated", "school_id", "created_by_id", "updated_at"),
+        # the dossier number (issue 14): unique per school and year
+        UniqueConstraint("school_id", "number_year", "number_seq",
+                         name="uq_dossiers_school_number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -272,6 +275,9 @@ class Dossier(Base):
     # Veilig Thuis's response
     flags: Mapped[str] = mapped_column(Text, default="{}")
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # --- daily work (issue 14): the dossier number per school, ``2026-014`` (numbering.py)
+    number_year: Mapped[int | None] = mapped_column(Integer)
+    number_seq: Mapped[int | None] = mapped_column(Integer)
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     acute_by: Mapped[User | None] = relationship(foreign_keys=[acute_by_id])
@@ -348,3 +354,50 @@ class DossierNote(Base):
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("dossier_notes.id"))
 
     author: Mapped[User] = relationship()
+
+# --- daily work (issue 14): dossier numbers, named people, reminders sent -------------------
+
+class DossierCounter(Base):
+    """The last dossier number handed out per school and year (numbering.py bumps it in
+    one statement, so that two dossiers opened at once never get the same number)."""
+
+    __tablename__ = "dossier_counters"
+
+    school_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class DossierAssignment(Base):
+    """A named person on a dossier: a member of staff (``user_id``), or someone outside
+    the school recorded by name and organisation (encrypted). Removal ends it; the row
+    stays, so that who was assigned when can be told."""
+
+    __tablename__ = "dossier_assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    person_name: Mapped[str | None] = mapped_column(EncryptedText)
+    organisation: Mapped[str | None] = mapped_column(EncryptedText)
+    task: Mapped[str] = mapped_column(String(40))  # assignments.TASKS
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+class ReminderSent(Base):
+    """One reminder mailed: to whom, about which dossier's deadline, on which day (never
+    the same one twice a day)."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("user_id", "dossier_id", "subject", "sent_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    dossier_id: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(64))  # which deadline (a digest, no text)
+    sent_on: Mapped[dt.date] = mapped_column(Date)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from meldroute.forms.fields import add_error
 
-from . import security
+from . import mail, security
 from .auth import PasswordForm
 from .context import db, now, record, registry
 from .models import ResetToken, User
@@ -68,13 +68,17 @@ def smtp_host() -> str:
 
 def send_link(user: User, link: str) -> bool:
     """Mail the link to the account's address; False when there is no mail or no address
-    (or the mail server refused), so that the link is shown instead."""
-    host = smtp_host()
-    if not host or not user.email:
+    (or the mail server refused), so that the link is shown instead. Mail as set up in
+    ``mail`` (``MELDROUTE_SMTP_URL``, or the older ``MELDROUTE_SMTP_HOST``)."""
+    try:
+        config = mail.settings(legacy_host=smtp_host())
+    except mail.MailSettingError as exc:
+        current_app.logger.warning("reset mail not sent user=%s: %s", user.id, exc)
+        return False
+    if config is None or not user.email:
         return False
     message = EmailMessage()
     message["Subject"] = "Meldroute: nieuw wachtwoord instellen"
-    message["From"] = os.environ.get("MELDROUTE_MAIL_FROM", f"meldroute@{host}")
     message["To"] = user.email
     message.set_content(
         f"Beste {user.display_name},\n\nMet deze link stelt u een nieuw wachtwoord in en "
@@ -82,13 +86,7 @@ def send_link(user: User, link: str) -> bool:
         f"lang:\n\n{link}\n\nHeeft u hier niet om gevraagd? Neem contact op met de "
         "beheerder.\n")
     try:
-        with smtplib.SMTP(host, int(os.environ.get("MELDROUTE_SMTP_PORT", "25")),
-                          timeout=20) as smtp:
-            if os.environ.get("MELDROUTE_SMTP_USER"):
-                smtp.starttls()
-                smtp.login(os.environ["MELDROUTE_SMTP_USER"],
-                           os.environ.get("MELDROUTE_SMTP_PASSWORD", ""))
-            smtp.send_message(message)
+        mail.send(config, [message])
     except (OSError, smtplib.SMTPException) as exc:
         current_app.logger.warning("reset mail not sent user=%s: %s", user.id,
                                    exc.__class__.__name__)

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import audit, security
-from .models import Dossier, DossierDecision, DossierNote, StepRecord
+from .models import Dossier, DossierAssignment, DossierDecision, DossierNote, StepRecord
 from .registry import Registry
 from .web_sessions import purge_web_sessions
 
@@ -54,6 +54,8 @@ def purge(db: Session, items: list[Due], now: dt.datetime, actor: str) -> int:
         db.execute(delete(StepRecord).where(StepRecord.dossier_id == item.dossier_id))
         db.execute(delete(DossierDecision).where(DossierDecision.dossier_id == item.dossier_id))
         db.execute(delete(DossierNote).where(DossierNote.dossier_id == item.dossier_id))
+        db.execute(delete(DossierAssignment).where(
+            DossierAssignment.dossier_id == item.dossier_id))
         db.execute(delete(Dossier).where(Dossier.id == item.dossier_id))
         audit.append(db, action="dossier.delete", actor=actor, actor_id=None, address="cli",
                      now=now, school_id=item.school_id, dossier_id=item.dossier_id,

@@ -93,7 +93,7 @@ def test_a_dossier_moves_through_every_stage_to_afgesloten(app, browser):
     assert stage_shown(page) == "Afgesloten" and "Dossier afsluiten" not in page
     assert "Nu aan zet" not in page and "Markeer dit dossier als acuut" not in page
     assert 'href="tel:112"' in page  # the guidance stays
-    assert ">Afgesloten</td>" in browser.get("/dossiers")
+    assert ">Afgesloten</td>" in browser.get("/dossiers?archief=1")  # the archive tab
 
 
 def test_veilig_thuis_response_is_audited_without_its_value(app, browser):

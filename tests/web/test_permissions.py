@@ -18,6 +18,31 @@ COORDINATING = {"ib", "directeur"}
 SIGNALEREN_ACTORS = {"leerkracht", "admin", *COORDINATING}  # the admin is a leerkracht
 RELATIONS = ["own", "same", "other"]
 
+# --- issue 14, daily work (Mijn taken, named people): rows and cells --------------------------
+DAILY_ROUTES = {
+    "daily.my_tasks": ("GET", "/taken"),
+    "daily.people": ("GET", "/dossiers/{d}/mensen"),
+    "daily.people:post": ("POST", "/dossiers/{d}/mensen"),
+    "daily.remove_person": ("POST", "/dossiers/{d}/mensen/999999/verwijderen"),
+}
+ROUTES.update(DAILY_ROUTES)
+
+
+def daily_expected(endpoint: str, role: str, visible: bool) -> int:
+    """Mijn taken: every member of staff (their own tasks); the named people of a dossier:
+    who may see it reads them, a coordinating role assigns (the empty form: refused) and
+    removes (this assignment does not exist)."""
+    if endpoint == "daily.my_tasks":
+        return 200
+    if not visible:
+        return 404
+    if endpoint == "daily.people":
+        return 200
+    if role not in COORDINATING:
+        return 403
+    return 400 if endpoint == "daily.people:post" else 404
+
+
 # what a POST sends besides its CSRF token (chosen so that nothing valid is stored)
 POSTED = {
     "settings.roles:post": {"remap_0_role": "ib", "remap_0_to": "bestaat_niet"},
@@ -76,6 +101,8 @@ def expected(endpoint: str, role: str, relation: str) -> int:
         return 200 if visible and role in COORDINATING else 404
     if endpoint in EXPORT_CELLS:
         return EXPORT_CELLS[endpoint] if visible else 404
+    if endpoint.startswith("daily."):
+        return daily_expected(endpoint, role, visible)
     return 200 if visible else 404
 
 
