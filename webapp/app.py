@@ -27,6 +27,7 @@ from . import (
     filters,
     hardening,
     key_check,
+    oidc,
     reset,
     settings,
     startup,
@@ -136,6 +137,7 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(school_settings.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(reset.bp)
+    oidc.init_app(app)  # the schools' identity providers (instance/oidc.yaml)
 
     @app.context_processor
     def admin_links() -> dict[str, Any]:

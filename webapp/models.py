@@ -331,3 +331,18 @@ class KeyCheck(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     canary: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OidcLink(Base):
+    """An account signed in through a school's identity provider (OpenID Connect): the
+    provider and a hash of the configured claim's value (``oidc.subject_hash``), made at
+    the first sign-in that matched an account the school had made (or made one)."""
+
+    __tablename__ = "oidc_links"
+    __table_args__ = (UniqueConstraint("provider_id", "subject_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(40))
+    subject_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
