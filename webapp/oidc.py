@@ -157,11 +157,11 @@ def init_app(app: Flask) -> None:
     providers = load_providers(Path(app.instance_path))
     oauth = OAuth(app)
     for provider in providers.values():
-        oauth.register(provider.id, client_id=provider.client_id,
-                       client_secret=provider.client_secret,
-                       server_metadata_url=provider.discovery_url,
-                       client_kwargs={"scope": provider.scope, "code_challenge_method": "S256",
-                                      "default_timeout": TIMEOUT})
+        oauth.register(  # type: ignore[no-untyped-call]  # (untyped in types-Authlib)
+            provider.id, client_id=provider.client_id, client_secret=provider.client_secret,
+            server_metadata_url=provider.discovery_url,
+            client_kwargs={"scope": provider.scope, "code_challenge_method": "S256",
+                           "default_timeout": TIMEOUT})
     app.extensions[PROVIDERS] = providers
     app.extensions[OAUTH] = oauth
     app.register_blueprint(bp)
