@@ -217,7 +217,7 @@ def login_page(status: int = 200, form: LoginForm | None = None) -> Any:
     demo_users = db().scalars(select(User).where(User.demo.is_(True)).order_by(User.id)
                               ).all() if current_app.config["DEMO"] else []
     return render_template("login.html", users=demo_users, form=form or LoginForm(None),
-                           providers=oidc.providers()), status
+                           providers=oidc.show_form()), status
 
 
 @bp.route("/inloggen", methods=["GET", "POST"])

@@ -27,11 +27,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Blueprint, Flask, abort, current_app, flash, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    request,
+    url_for,
+)
 from flask import session as web_session
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from jsonschema import Draft202012Validator
@@ -47,6 +58,7 @@ from .settings import SettingError
 
 bp = Blueprint("oidc", __name__)
 PROVIDERS = "meldroute.oidc.providers"
+FORM_SHOWN = "meldroute_oidc_form"  # on flask.g: this page shows the providers' form
 OAUTH = "meldroute.oidc.oauth"
 MFA_AMR = {"mfa", "otp", "hwk"}  # RFC 8176: more than one factor, a code, a hardware key
 LEEWAY = 120  # seconds of clock difference accepted (exp, iat)
@@ -165,6 +177,36 @@ def init_app(app: Flask) -> None:
     app.extensions[PROVIDERS] = providers
     app.extensions[OAUTH] = oauth
     app.register_blueprint(bp)
+    # (after_request runs in reverse order: this one after hardening's, which sets the CSP)
+    app.after_request(_allow_provider_forms)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _allow_provider_forms(response: Response) -> Response:
+    """A page with the providers' form may send the browser on to them: the CSP's
+    ``form-action 'self'`` also governs where the form's redirect goes (Chromium)."""
+    policy = response.headers.get("Content-Security-Policy", "")
+    if not g.get(FORM_SHOWN) or "form-action 'self'" not in policy:
+        return response
+    origins: list[str] = []
+    for p in providers():
+        metadata = getattr(_client(p), "server_metadata", None) or {}
+        for url in (p.issuer, metadata.get("authorization_endpoint")):
+            if isinstance(url, str) and _origin(url) not in origins:
+                origins.append(_origin(url))
+    response.headers["Content-Security-Policy"] = policy.replace(
+        "form-action 'self'", " ".join(["form-action 'self'", *origins]))
+    return response
+
+
+def show_form() -> list[Provider]:
+    """The providers for the login page (which then may post on to them)."""
+    g.setdefault(FORM_SHOWN, True)
+    return providers()
 
 
 def providers() -> list[Provider]:
