@@ -345,4 +345,6 @@ class OidcLink(Base):
     provider_id: Mapped[str] = mapped_column(String(40))
     subject_hash: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # the school the first sign-in came for (an account made without a role waits there)
+    school_id: Mapped[str] = mapped_column(String(40), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -346,7 +346,8 @@ def _account(p: Provider, school_id: str, subject: str, claims: Mapping[str, Any
         user, action = _new_account(p, claims), "oidc.create"
     if user is None or user.is_admin:
         return user
-    db().add(OidcLink(provider_id=p.id, subject_hash=key, user_id=user.id))
+    db().add(OidcLink(provider_id=p.id, subject_hash=key, user_id=user.id,
+                      school_id=school_id))
     record(action, user=user, school_id=school_id, detail=f"{p.id} user {user.id}")
     return user
 

@@ -382,3 +382,20 @@ def test_providers_are_an_installation_setting_with_a_documented_secret_name():
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert "MELDROUTE_OIDC_<ID>_CLIENT_SECRET" in readme
     assert "/inloggen/oidc/<id>/terug" in readme  # the redirect URI to register
+
+
+def test_many_providers_are_a_school_picker(provider, tmp_path, clock, now, monkeypatch):
+    entries = []
+    for number in range(6):
+        monkeypatch.setenv(f"MELDROUTE_OIDC_SCHOOL-{number}_CLIENT_SECRET".replace("-", "_"),
+                           SECRET)
+        entries.append(f"  - {{id: school-{number}, name: School {number}, issuer: "
+                       f"'{provider.url}', client_id: c{number}, schools: {{s: regenboog}}}}")
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "oidc.yaml").write_text("providers:\n" + "\n".join(entries))
+    app = make_app(tmp_path, clock, now)
+    response = app.test_client().get("/inloggen")
+    page = text(response)
+    assert '<label for="provider">Uw school of bestuur</label>' in page
+    assert page.count("<option value=") == 6
+    assert f"form-action 'self' {provider.url}" in response.headers["Content-Security-Policy"]

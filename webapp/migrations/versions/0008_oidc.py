@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column('provider_id', sa.String(length=40), nullable=False),
         sa.Column('subject_hash', sa.String(length=64), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('school_id', sa.String(length=40), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'],
                                 name=op.f('fk_oidc_links_user_id_users')),
@@ -33,6 +34,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('oidc_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_oidc_links_user_id'), ['user_id'])
+        batch_op.create_index(batch_op.f('ix_oidc_links_school_id'), ['school_id'])
 
 
 def downgrade() -> None:
