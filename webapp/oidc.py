@@ -48,7 +48,7 @@ from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from meldroute.engine import shipped_dir
 
@@ -313,9 +313,9 @@ def _known(p: Provider, school_id: str, subject: str) -> User | None:
     at_school = or_(User.id.in_(select(Membership.user_id).where(
         Membership.school_id == school_id)), User.id.in_(select(RoleGrant.user_id).where(
             RoleGrant.school_id == school_id, RoleGrant.status == "pending")))
+    # equality, case ignored (never LIKE: a claim with % or _ must match no one else)
     found = db().scalars(select(User).where(
-        field.is_not(None), field.ilike(subject.strip()), User.demo.is_(False),
-        at_school)).all()
+        func.lower(field) == subject.strip().lower(), User.demo.is_(False), at_school)).all()
     return found[0] if len(found) == 1 else None
 
 

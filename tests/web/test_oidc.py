@@ -172,6 +172,14 @@ def test_an_unknown_person_is_sent_to_the_school_admin(oidc_app, provider):
     assert audit(oidc_app, "oidc.login")[0].detail == f"{SCHOOL_IDP} unknown"
 
 
+def test_a_claim_with_wildcards_matches_no_other_account(oidc_app, provider):
+    make_user(oidc_app, "juf-anna", "regenboog", "leerkracht")
+    for claimed in ("juf_anna", "%", "juf-%"):
+        provider.person = {"sub": claimed, "amr": ["mfa"]}
+        assert sign_in(oidc_app.test_client()).status_code == 403
+    assert audit(oidc_app, "oidc.link") == []
+
+
 @pytest.mark.parametrize(("fault", "message"), [
     ("tamper", "niet te vertrouwen"),
     ("nonce", "hoort niet bij deze inlogpoging"),
