@@ -316,6 +316,14 @@ def test_a_school_may_let_new_staff_in_without_any_role(provider, tmp_path, cloc
         assert db.scalars(select(Membership)).all() == []
         assert len(db.scalars(select(OidcLink)).all()) == 1
     assert len(audit(app, "oidc.create")) == 1
+    # the school admin finds the new account on the people page, to give it roles there
+    admin = make_user(app, "beheer.regenboog", "regenboog", "schooladmin")
+    with app.extensions["meldroute.db_sessions"]() as db:
+        new = db.scalar(select(OidcLink)).user_id
+    manager = app.test_client()
+    sign_in_as(app, manager, admin.id, "regenboog")
+    page = manager.get("/scholen/regenboog/instellingen/mensen").get_data(as_text=True)
+    assert "Nieuwe Collega" in page and f'name="roles__{new}"' in page
 
 
 def test_logout_ends_the_session_and_offers_the_providers_logout(oidc_app, provider):
