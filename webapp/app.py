@@ -29,6 +29,7 @@ from . import (
     filters,
     hardening,
     key_check,
+    oidc,
     reset,
     routepicture,
     settings,
@@ -143,6 +144,7 @@ def _register_web(app: Flask) -> None:
     for extra in (timeline.bp, exports.bp, routepicture.bp):  # issue 14: timeline, exports
         app.register_blueprint(extra)
     daily.register(app)  # issue 14: Mijn taken, named people, dossier numbers
+    oidc.init_app(app)  # the schools' identity providers (instance/oidc.yaml)
 
     @app.context_processor
     def admin_links() -> dict[str, Any]:

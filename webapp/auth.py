@@ -33,7 +33,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from meldroute.forms.fields import DutchForm, add_error
 
-from . import crypto, security
+from . import crypto, oidc, security
 from .context import address, db, now, record, registry
 from .models import User, WebSession
 from .web_sessions import (
@@ -129,9 +129,17 @@ class PasswordForm(DutchForm):
 
 
 def _complete_login(user: User) -> Any:
-    current_web_session().login(user.id, user.first_school, now())
-    record("login", user=user, school_id=user.first_school)
-    security.record_attempt(db(), user.username, address(), True, "totp", now())
+    via = web_session.get("via")  # signed in through a school's provider (oidc.py)
+    provider_id, school = (via.get("provider"), via.get("school")) \
+        if isinstance(via, dict) else (None, None)
+    school = school if school in user.schools else user.first_school
+    current_web_session().login(user.id, school, now())
+    if provider_id:
+        web_session["via"] = {"provider": provider_id}  # for the provider's logout
+    record("login", user=user, school_id=school,
+           detail=f"oidc {provider_id}" if provider_id else "")
+    security.record_attempt(db(), user.username, address(), True,
+                            "oidc" if provider_id else "totp", now())
     db().commit()
     current_app.logger.info("login user=%s", user.id)
     if user.must_change_password:
@@ -166,9 +174,13 @@ def _refused(username: str, stage: str, user: User | None) -> bool:
     return True
 
 
-def _password_step_done(user: User) -> Any:
-    """The right password: the session moves to the database under a fresh id."""
+def _password_step_done(user: User, via: dict[str, str] | None = None) -> Any:
+    """The right password (or a provider's sign-in without its second factor): the
+    session moves to the database under a fresh id, the code step comes next."""
     web_session = current_web_session()
+    web_session.pop("via", None)
+    if via is not None:
+        web_session["via"] = via
     key = "totp_pending" if user.totp_secret else "enroll_pending"
     web_session[key] = {"user": user.id, "at": now().isoformat()}
     if not user.totp_secret:  # kept encrypted in the session row until enrolled
@@ -187,6 +199,27 @@ def _enroll_secret() -> str | None:
         return None
 
 
+def oidc_signed_in(user: User, provider_id: str, school_id: str, mfa: bool) -> Any:
+    """A provider vouched for ``user`` (oidc.py): done when it asserted more than one
+    factor, else the account's own code (or setting it up) as after a password."""
+    via = {"provider": provider_id, "school": school_id}
+    if mfa:
+        current_web_session()["via"] = via
+        return _complete_login(user)
+    record("oidc.login", result="totp", user=user, school_id=school_id,
+           detail=f"{provider_id} user {user.id}")
+    db().commit()
+    return _password_step_done(user, via)
+
+
+def login_page(status: int = 200, form: LoginForm | None = None) -> Any:
+    """The sign-in page: the school providers' buttons (or picker), the password form."""
+    demo_users = db().scalars(select(User).where(User.demo.is_(True)).order_by(User.id)
+                              ).all() if current_app.config["DEMO"] else []
+    return render_template("login.html", users=demo_users, form=form or LoginForm(None),
+                           providers=oidc.show_form()), status
+
+
 @bp.route("/inloggen", methods=["GET", "POST"])
 def login() -> Any:
     demo = current_app.config["DEMO"]
@@ -200,14 +233,14 @@ def login() -> Any:
         user = next((u for u in demo_users if str(u.id) == request.form["user"]), None)
         if user is None:
             flash("Kies een van de demogebruikers.", "error")
-            return render_template("login.html", users=demo_users, form=form), 400
+            return login_page(400, form)
         return _complete_login(user)
     if request.method == "POST":
         if not form.validate():
-            return render_template("login.html", users=demo_users, form=form), 400
+            return login_page(400, form)
         username = (form.username.data or "").strip().lower()
         if _refused(username, "password", None):
-            return render_template("login.html", users=demo_users, form=form), 429
+            return login_page(429, form)
         user = db().scalar(select(User).where(User.username == username))
         ok = security.verify_password(user, form.password.data or "") and user is not None and \
             user.active and not user.demo
@@ -216,11 +249,11 @@ def login() -> Any:
             record("login", result="failed", actor=username)
             db().commit()
             flash("Gebruikersnaam of wachtwoord onjuist.", "error")
-            return render_template("login.html", users=demo_users, form=form), 401
+            return login_page(401, form)
         db().commit()  # a rehashed password is kept
         assert user is not None
         return _password_step_done(user)
-    return render_template("login.html", users=demo_users, form=form)
+    return login_page(200, form)
 
 
 @bp.route("/inloggen/code", methods=["GET", "POST"])
@@ -272,10 +305,15 @@ def enroll() -> Any:
 
 @bp.route("/uitloggen", methods=["POST"])
 def logout() -> Any:
+    via = web_session.get("via")
     if g.user is not None:
         record("logout")
         db().commit()
     current_web_session().destroy()
+    # signed in through a school's provider: offer its logout too (its end-session endpoint)
+    elsewhere = oidc.end_session_url(via.get("provider")) if isinstance(via, dict) else None
+    if elsewhere is not None:
+        return render_template("logged_out.html", provider=elsewhere[0], url=elsewhere[1])
     return redirect(url_for("auth.login"))
 
 

@@ -355,6 +355,7 @@ class DossierNote(Base):
 
     author: Mapped[User] = relationship()
 
+
 # --- daily work (issue 14): dossier numbers, named people, reminders sent -------------------
 
 class DossierCounter(Base):
@@ -401,3 +402,20 @@ class ReminderSent(Base):
     dossier_id: Mapped[int] = mapped_column(Integer)
     subject: Mapped[str] = mapped_column(String(64))  # which deadline (a digest, no text)
     sent_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class OidcLink(Base):
+    """An account signed in through a school's identity provider (OpenID Connect): the
+    provider and a hash of the configured claim's value (``oidc.subject_hash``), made at
+    the first sign-in that matched an account the school had made (or made one)."""
+
+    __tablename__ = "oidc_links"
+    __table_args__ = (UniqueConstraint("provider_id", "subject_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(40))
+    subject_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # the school the first sign-in came for (an account made without a role waits there)
+    school_id: Mapped[str] = mapped_column(String(40), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from meldroute.engine import (
     DEFAULT_PROTOCOL,
@@ -33,7 +33,7 @@ from .auth import signed_in_required
 from .changes import config_changes
 from .context import db, forget_schools, now, record, registry, today
 from .filters import dutch_date
-from .models import Membership, RoleGrant, School, User
+from .models import Membership, OidcLink, RoleGrant, School, User
 from .schooladmin_forms import (
     ContactForm,
     NewContactForm,
@@ -277,8 +277,10 @@ def people(school_id: str) -> Any:
     school, found = _guard(school_id)
     protocol = registry().protocol_for(school)
     roles = list(dict.fromkeys([*protocol.roles, *school.roles, "schooladmin"]))
-    members = list(db().scalars(select(User).join(Membership).where(
-        Membership.school_id == school_id, User.demo.is_(False)).distinct()
+    # (and who signed in through the school's provider without a role yet: oidc.py)
+    members = list(db().scalars(select(User).where(User.demo.is_(False), or_(
+        User.id.in_(select(Membership.user_id).where(Membership.school_id == school_id)),
+        User.id.in_(select(OidcLink.user_id).where(OidcLink.school_id == school_id))))
         .order_by(User.display_name, User.id)))
     form_class = people_form_class(protocol, school, roles, members)
     if request.method == "GET":

@@ -104,6 +104,9 @@ ROUTES: dict[str, tuple[str, str]] = {
     "board.contact:post": ("POST", "/besturen/{b}/contacten/veilig_thuis"),
     "board.remove_contact": ("GET", "/besturen/{b}/contacten/geen/verwijderen"),
     "board.remove_contact:post": ("POST", "/besturen/{b}/contacten/geen/verwijderen"),
+    # sign-in through a school's provider (test_oidc.py; none configured here)
+    "oidc.start": ("POST", "/inloggen/oidc"),
+    "oidc.callback": ("GET", "/inloggen/oidc/geen/terug"),
 }
 # issue 14: the timeline with its notes, the exports and the route picture
 ROUTES.update({

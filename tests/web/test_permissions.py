@@ -52,7 +52,14 @@ POSTED = {
 }
 
 
+def oidc_expected(endpoint: str) -> int:
+    """Sign-in through a school's provider: the same for everyone (none configured)."""
+    return 400 if endpoint == "oidc.start" else 404  # no provider chosen; no such provider
+
+
 def expected(endpoint: str, role: str, relation: str) -> int:
+    if endpoint.startswith("oidc."):
+        return oidc_expected(endpoint)
     visible = relation == "own" or (relation == "same" and role in COORDINATING)
     if endpoint in ("static", "auth.login"):
         return 200
