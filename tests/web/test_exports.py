@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from meldroute.webapp.models import AuditEvent
+from meldroute.webapp import numbering
+from meldroute.webapp.models import AuditEvent, Dossier
 
 from .conftest import walk_to_afwegen
 
@@ -24,6 +25,13 @@ def exports(app, dossier):
             AuditEvent.result == "ok").order_by(AuditEvent.seq))]
 
 
+def number_of(app, dossier):
+    with app.extensions["meldroute.db_sessions"]() as db:
+        label = numbering.label(db.get(Dossier, dossier))
+    assert label.startswith("20") and "-" in label  # 2026-001, not the database id
+    return label
+
+
 def test_the_dossier_as_a_pdf_is_valid_numbered_and_audited_as_an_export(app, browser):
     browser.login("ib")
     dossier = browser.new_dossier(name="Fictieve Leerling")
@@ -34,7 +42,7 @@ def test_the_dossier_as_a_pdf_is_valid_numbered_and_audited_as_an_export(app, br
     assert "attachment" in response.headers["Content-Disposition"]
     reader = PdfReader(io.BytesIO(response.data))  # a valid PDF, or this raises
     words = " ".join(page.extract_text() for page in reader.pages)
-    assert f"Dossier {dossier}" in words  # the dossier number (numbering.label)
+    assert f"Dossier {number_of(app, dossier)}" in words  # the school's dossier number
     assert "Basisschool De Regenboog" in words
     assert "Afgedrukt door" in words and "Fictieve Leerling" in words
     assert "Stap 3: Gesprek voeren" in words and "Wij maken ons zorgen." in words
