@@ -14,11 +14,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from meldroute.engine import Evaluation, Protocol, SchoolConfig, evaluate
 
 MAX_DECISIONS = 4096
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -41,16 +43,17 @@ def freeze(value: Any) -> Hashable:
     return value
 
 
-class DecisionCache:
-    """A bounded, thread-safe memo: least recently used entries go first."""
+class BoundedCache(Generic[K, V]):
+    """A bounded, thread-safe memo: least recently used entries go first. The key must
+    hold everything the value depends on (nothing here expires it)."""
 
-    def __init__(self, size: int = MAX_DECISIONS) -> None:
+    def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[DecisionKey, Evaluation] = OrderedDict()
+        self._entries: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: DecisionKey, compute: Callable[[], Evaluation]) -> Evaluation:
+    def get(self, key: K, compute: Callable[[], V]) -> V:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
@@ -58,7 +61,7 @@ class DecisionCache:
                 self.hits += 1
                 return found
             self.misses += 1
-        result = compute()  # outside the lock: evaluations are pure, a race costs one run
+        result = compute()  # outside the lock: computations are pure, a race costs one run
         with self._lock:
             self._entries[key] = result
             self._entries.move_to_end(key)
@@ -70,6 +73,15 @@ class DecisionCache:
         with self._lock:
             self._entries.clear()
             self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+class DecisionCache(BoundedCache[DecisionKey, Evaluation]):
+    def __init__(self, size: int = MAX_DECISIONS) -> None:
+        super().__init__(size)
 
 
 DECISIONS = DecisionCache()
