@@ -10,17 +10,15 @@ cache is bounded (least recently used out) and shared by the threads of a proces
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from meldroute.engine import Evaluation, Protocol, SchoolConfig, evaluate
 
+from .memo import BoundedCache
+
 MAX_DECISIONS = 4096
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -41,42 +39,6 @@ def freeze(value: Any) -> Hashable:
             else tuple(items)
     assert isinstance(value, Hashable)
     return value
-
-
-class BoundedCache(Generic[K, V]):
-    """A bounded, thread-safe memo: least recently used entries go first. The key must
-    hold everything the value depends on (nothing here expires it)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key: K, compute: Callable[[], V]) -> V:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return found
-            self.misses += 1
-        result = compute()  # outside the lock: computations are pure, a race costs one run
-        with self._lock:
-            self._entries[key] = result
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return result
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
 
 
 class DecisionCache(BoundedCache[DecisionKey, Evaluation]):

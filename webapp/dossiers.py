@@ -33,8 +33,9 @@ from .access import can_see, is_coordinator, may_act
 from .auth import login_required
 from .changes import field_changes
 from .context import db, now, record, registry, today
-from .decisions import BoundedCache, freeze
+from .decisions import freeze
 from .filters import dutch_date
+from .memo import BoundedCache
 from .models import AuditEvent, Dossier, DossierDecision, StepRecord, User
 from .services import (
     Conflict,
