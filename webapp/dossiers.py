@@ -94,11 +94,13 @@ def _coordinator() -> bool:
                           school)
 
 
+_DOSSIER_LOADS = [joinedload(Dossier.created_by),
+                  joinedload(Dossier.decisions).joinedload(DossierDecision.author)]
+
+
 def _dossier(dossier_id: int, action: str = "dossier.read") -> Dossier:
     """The dossier if this user may see it; otherwise 404 (no hint), recorded as denied."""
-    dossier = db().get(Dossier, dossier_id, options=[
-        joinedload(Dossier.created_by),
-        joinedload(Dossier.decisions).joinedload(DossierDecision.author)])
+    dossier = db().get(Dossier, dossier_id, options=_DOSSIER_LOADS)
     app_registry = registry()
     allowed = dossier is not None and can_see(
         g.user, g.school_id, dossier, app_registry.by_digest(db(), dossier.protocol_digest),
