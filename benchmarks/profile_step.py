@@ -1,6 +1,7 @@
 """Where a step page's time goes: the in-process step GET (and save) under cProfile.
 
     python benchmarks/profile_step.py [--rounds 200] [--versions 10] [--save] [--top 40]
+                                      [--sort cumulative] [--out FILE]
 
 In process through the Flask test client, SQLite in a temporary folder, demo school, the
 IB-er's dossier with steps 1-4 recorded --versions times (bench_scale.py's walk). Prints
@@ -34,6 +35,7 @@ def main() -> int:
     parser.add_argument("--save", action="store_true", help="profile the save POST")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--out", help="also write the raw profile here (pstats)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'profile.db'}"
@@ -80,7 +82,8 @@ def main() -> int:
         for _ in range(args.rounds):
             once()
         profiler.disable()
-        profiler.dump_stats("/tmp/h13/prof.out")
+        if args.out:
+            profiler.dump_stats(args.out)
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
         app.extensions["meldroute.db_engine"].dispose()
     return 0
