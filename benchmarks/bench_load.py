@@ -89,9 +89,9 @@ class BenchError(RuntimeError):
 
 
 def stages(step: str, today: dt.date, version: int) -> list[dict[str, Any]]:
-    """The forms a person posts for ``step``: the first walk answers a question at a time
-    (a form shows only the questions reached), later versions post the whole form with
-    edited text."""
+    """The form a person posts for ``step``: the whole form, with the answers the route
+    reaches (a save needs the question it opens on the same page answered), edited text
+    in each version."""
     day = (today - dt.timedelta(days=9)).isoformat()
     if step == "signaleren":
         return [{"observaties-0-datum": day, "observaties-0-waargenomen_door": ["leerkracht"],
@@ -108,18 +108,17 @@ def stages(step: str, today: dt.date, version: int) -> list[dict[str, Any]]:
         return [{"gesprek_gevoerd": "y", "gesprek_datum": (today - dt.timedelta(days=4)
                                                            ).isoformat(),
                  "hoofdboodschap": f"Wij maken ons zorgen (versie {version})."}]
-    if step == "afwegen":
-        answers = [("sterk_vermoeden", "nee"), ("actie_nodig", "ja"), ("onveilig", "nee")]
-        forms = [dict(answers[:i]) for i in range(1, len(answers) + 1)]
-        forms[-1]["oordeel_veilig_thuis"] = f"Hulp op gang brengen (versie {version})."
-        return forms
+    if step == "afwegen":  # the answers the route reaches are needed in the same save
+        return [{"sterk_vermoeden": "nee", "actie_nodig": "ja", "onveilig": "nee",
+                 "oordeel_veilig_thuis": f"Hulp op gang brengen (versie {version})."}]
     if step == "beslissen":
         plan = {"hulp_termijn": (today + dt.timedelta(days=45)).isoformat(),
                 "hulp_casemanager": "ib",
                 "hulp_rollen": "IB-er: casemanager; leerkracht: volgt de leerling.",
                 "hulp_taken": f"Wekelijks contact met ouders; verwijzing naar CJG "
                               f"(versie {version})."}
-        return [{"hulp_mogelijk": "ja"}, {"hulp_mogelijk": "ja", "hulp_aanvaard": "ja"},
+        # the plan's fields are on the form once the route asks for them (a second save)
+        return [{"hulp_mogelijk": "ja", "hulp_aanvaard": "ja"},
                 {"hulp_mogelijk": "ja", "hulp_aanvaard": "ja", **plan}]
     raise BenchError(f"no form for step {step!r} (known: {', '.join(STEPS)})")
 

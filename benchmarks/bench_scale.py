@@ -58,7 +58,7 @@ WALK = [
                      "uitkomst_consultatie": "Advies: gesprek met ouders voeren."}),
     ("gesprek", {"gesprek_gevoerd": "y", "gesprek_datum": "2026-11-25",
                  "hoofdboodschap": "Wij maken ons zorgen."}),
-    ("afwegen", {"sterk_vermoeden": "nee"}),
+    ("afwegen", {"sterk_vermoeden": "nee", "actie_nodig": "nee"}),
 ]
 
 

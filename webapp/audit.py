@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import event, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from .crypto import AuditKey
@@ -47,6 +47,14 @@ class Trail:
     anchor: Anchor | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True)
+class Appended:
+    """An entry just appended: its sequence number and chain value."""
+
+    seq: int
+    hash: str
+
+
 _TRAIL: Trail | None = None  # for sessions not made by an app's sessionmaker
 
 
@@ -68,10 +76,14 @@ def _utc_naive(value: dt.datetime) -> dt.datetime:
     return value
 
 
-def _fields(e: AuditEvent) -> bytes:
-    fields = [e.seq, _utc_naive(e.at).isoformat(timespec="microseconds"), e.actor_id, e.actor,
-              e.on_behalf_of, e.action, e.school_id, e.dossier_id, e.result, e.address,
-              e.detail, e.prev_hash]
+def _fields(e: AuditEvent | Mapping[str, object]) -> bytes:
+    get = e.get if isinstance(e, Mapping) else lambda name: getattr(e, name)
+    at = get("at")
+    assert isinstance(at, dt.datetime)
+    fields = [get("seq"), _utc_naive(at).isoformat(timespec="microseconds"), get("actor_id"),
+              get("actor"), get("on_behalf_of"), get("action"), get("school_id"),
+              get("dossier_id"), get("result"), get("address"), get("detail"),
+              get("prev_hash")]
     return json.dumps(fields, ensure_ascii=False).encode()
 
 
@@ -88,20 +100,29 @@ def entry_mac(e: AuditEvent, key: AuditKey) -> str:
 def append(db: Session, *, action: str, actor: str, actor_id: int | None, address: str,
            now: dt.datetime, result: str = "ok", school_id: str | None = None,
            dossier_id: int | None = None, detail: str = "",
-           on_behalf_of: str | None = None) -> AuditEvent:
+           on_behalf_of: str | None = None) -> Appended:
+    """Append an entry in the session's transaction: three Core statements on its
+    connection (take the head, insert the entry, move the head), no ORM bookkeeping and
+    no read-back."""
     key = trail_of(db).key
-    seq, prev = db.execute(update(AuditHead).where(AuditHead.id == 1)
-                           .values(seq=AuditHead.seq + 1)
-                           .returning(AuditHead.seq, AuditHead.last_hash)).one()
-    event_ = AuditEvent(seq=seq, at=_utc_naive(now).replace(tzinfo=dt.UTC), actor_id=actor_id,
-                        actor=actor[:64], on_behalf_of=on_behalf_of, action=action,
-                        school_id=school_id, dossier_id=dossier_id, result=result,
-                        address=address[:64], detail=detail[:200], prev_hash=prev)
-    event_.hash = entry_mac(event_, key)
-    db.add(event_)
-    db.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=event_.hash))
-    db.info[PENDING] = (seq, event_.hash)
-    return event_
+    connection = db.connection()
+    seq, prev = connection.execute(_TAKE_HEAD).one()
+    values = {"seq": seq, "at": _utc_naive(now).replace(tzinfo=dt.UTC), "actor_id": actor_id,
+              "actor": actor[:64], "on_behalf_of": on_behalf_of, "action": action,
+              "school_id": school_id, "dossier_id": dossier_id, "result": result,
+              "address": address[:64], "detail": detail[:200], "prev_hash": prev}
+    chain = values["hash"] = key.mac(b"meldroute audit entry", _fields(values))
+    connection.execute(_INSERT, values)
+    connection.execute(_MOVE_HEAD, {"last": chain})
+    db.info[PENDING] = (seq, chain)
+    return Appended(seq, chain)
+
+
+# Core statements (executed on the session's connection, not through the ORM session)
+_TAKE_HEAD = (update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+              .returning(AuditHead.seq, AuditHead.last_hash))
+_INSERT = insert(AuditEvent)
+_MOVE_HEAD = update(AuditHead).where(AuditHead.id == 1).values(last_hash=bindparam("last"))
 
 
 @event.listens_for(Session, "after_commit")

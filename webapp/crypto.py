@@ -33,6 +33,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
+from .memo import BoundedCache
 from .settings import SettingError
 
 
@@ -282,7 +283,15 @@ class EncryptedText(TypeDecorator[str]):
     def process_result_value(self, value: Any, dialect: Any) -> str | None:
         if value is None:
             return None
+        current = ring()
         try:
-            return ring().decrypt(value)
+            return READ.get((current.keys, value), lambda: current.decrypt(value))
         except KeyError_:  # written with a key this process has not read yet?
             return fresh_ring().decrypt(value)
+
+
+# Values read again (a step's newest version on every view of its dossier) are not
+# decrypted again: a Fernet token authenticates its content, so (the keys, the stored
+# token) always gives the same text; a new version, or a rotated ring, is another key.
+# What is kept is what this process decrypted anyway; bounded, least recently used out.
+READ: BoundedCache[tuple[tuple[str, ...], str], str] = BoundedCache(1024)

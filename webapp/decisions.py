@@ -10,13 +10,13 @@ cache is bounded (least recently used out) and shared by the threads of a proces
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from meldroute.engine import Evaluation, Protocol, SchoolConfig, evaluate
+
+from .memo import BoundedCache
 
 MAX_DECISIONS = 4096
 
@@ -41,35 +41,9 @@ def freeze(value: Any) -> Hashable:
     return value
 
 
-class DecisionCache:
-    """A bounded, thread-safe memo: least recently used entries go first."""
-
+class DecisionCache(BoundedCache[DecisionKey, Evaluation]):
     def __init__(self, size: int = MAX_DECISIONS) -> None:
-        self.size = size
-        self._entries: OrderedDict[DecisionKey, Evaluation] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key: DecisionKey, compute: Callable[[], Evaluation]) -> Evaluation:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return found
-            self.misses += 1
-        result = compute()  # outside the lock: evaluations are pure, a race costs one run
-        with self._lock:
-            self._entries[key] = result
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return result
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.hits = self.misses = 0
+        super().__init__(size)
 
 
 DECISIONS = DecisionCache()

@@ -17,13 +17,14 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import func, or_, select
+from markupsafe import Markup
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import defer, joinedload
 from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from meldroute.engine import FieldDef, SchoolConfig, Step, resolve_contact
-from meldroute.forms import DisplayContext, build_form, recorded_values, to_form, visible_fields
+from meldroute.forms import DisplayContext, build_form, recorded_values, to_form
 from meldroute.forms.fields import MAX_ROWS, DutchForm
 from meldroute.forms.validators import NotFuture, use_today
 
@@ -32,7 +33,9 @@ from .access import can_see, is_coordinator, may_act
 from .auth import login_required
 from .changes import field_changes
 from .context import db, now, record, registry, today
+from .decisions import freeze
 from .filters import dutch_date
+from .memo import BoundedCache
 from .models import AuditEvent, Dossier, DossierAssignment, DossierDecision, StepRecord, User
 from .services import (
     Conflict,
@@ -91,11 +94,13 @@ def _coordinator() -> bool:
                           school)
 
 
+_DOSSIER_LOADS = [joinedload(Dossier.created_by),
+                  joinedload(Dossier.decisions).joinedload(DossierDecision.author)]
+
+
 def _dossier(dossier_id: int, action: str = "dossier.read") -> Dossier:
     """The dossier if this user may see it; otherwise 404 (no hint), recorded as denied."""
-    dossier = db().get(Dossier, dossier_id, options=[
-        joinedload(Dossier.created_by),
-        joinedload(Dossier.decisions).joinedload(DossierDecision.author)])
+    dossier = db().get(Dossier, dossier_id, options=_DOSSIER_LOADS)
     app_registry = registry()
     allowed = dossier is not None and can_see(
         g.user, g.school_id, dossier, app_registry.by_digest(db(), dossier.protocol_digest),
@@ -396,18 +401,17 @@ def recorded_fields(state: DossierState, step: Step, data: dict[str, Any],
 def _render_step(state: DossierState, step: Step, form: Any = None,
                  problems: list[str] | None = None, conflict: bool = False) -> str:
     form_class = build_form(state.protocol, step, state.school, state.evaluation)
-    if form is None:
-        fields = visible_fields(state.protocol, step, state.evaluation)
-        form = form_class(data=to_form(fields, state.data(step.id)))
     recorded = {s.id: recorded_fields(state, s, state.data(s.id),
                                       school_then(state, state.latest[s.id]))
                 for s in state.protocol.steps if s.id in state.latest}
     questions = lifecycle.question_views(
         state.protocol, [(f.id, f.question) for f in form_class.field_defs
                          if f.type == "answer" and f.question], state.evaluation)
+    fields_html = _fields_html(form_class, state.data(step.id), questions, form)
     user, school_id = g.user, g.school_id
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],
+        fields_html=fields_html,
         coordinator=_coordinator(), may_close=may_close(state),
         may_save=may_act(user, school_id, step, state.protocol, state.school),
         flag_choices=lifecycle.flag_choices(state.protocol, state.evaluation,
@@ -417,6 +421,28 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
         route_answers=json.dumps(dict(state.evaluation.used)),
         decisions=state.dossier.decisions,
         base_version=state.version(step.id), e=state.evaluation, today_=_today())
+
+
+# The markup of a fresh step form (no errors, the recorded values): it depends only on
+# the form class (protocol digest, step, school configuration digest, the fields shown),
+# the values and the route's view of the questions, which are all in the key. No CSRF
+# token or anything of the user is in it (dossier.html adds those).
+FIELDS_HTML: BoundedCache[tuple[Any, ...], Markup] = BoundedCache(512)
+
+
+def _fields_html(form_class: Any, data: dict[str, Any], questions: dict[str, Any],
+                 form: Any = None) -> Markup:
+    """The step form's fields; a posted form (with its errors) is rendered every time."""
+    template = current_app.jinja_env.get_template("_step_fields.html")
+    if form is not None:
+        return Markup(template.render(form=form, questions=questions))
+    values = to_form(form_class.field_defs, data)
+
+    def render() -> Markup:
+        return Markup(template.render(form=form_class(data=values), questions=questions))
+
+    key = (form_class, freeze(values), repr(sorted(questions.items())))
+    return FIELDS_HTML.get(key, render)
 
 
 class ReasonForm(DutchForm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,7 @@ def dutch_date(value: Any) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=256)  # a page shows the same few numbers on every view
 def tel_uri(phone: str | None) -> str:
     if not phone:
         return ""

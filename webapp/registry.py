@@ -72,6 +72,7 @@ class Registry:
         self._db_sessions: sessionmaker[Session] | None = None
         self._built: dict[tuple[int, int | None], SchoolConfig] = {}
         self._versions: dict[int, tuple[int, int | None]] = {}  # id(built) -> its key
+        self._board_named: dict[int, str | None] = {}  # school version id -> its board
 
     def bind(self, db_sessions: sessionmaker[Session]) -> None:
         self._db_sessions = db_sessions
@@ -132,15 +133,31 @@ class Registry:
             cached: SchoolConfig | None = memo[school_id]
             return cached
         with self._db() as db:
-            found = school_configs.effective(db, school_id)
-        if found is None:
-            memo[school_id] = None
-            return None
-        key = (found.school_version.id,
-               found.board_version.id if found.board_version else None)
-        school = self._build(key, found.data, f"{school_id}@{found.school_version.version}")
+            school = self._built_now(db, school_id)
+            found = None if school is not None else school_configs.effective(db, school_id)
+        if school is None and found is not None:
+            key = (found.school_version.id,
+                   found.board_version.id if found.board_version else None)
+            school = self._build(key, found.data,
+                                 f"{school_id}@{found.school_version.version}")
+            with self._lock:
+                self._board_named[found.school_version.id] = found.data.get("board")
         memo[school_id] = school
         return school
+
+    def _built_now(self, db: Session, school_id: str) -> SchoolConfig | None:
+        """The school's configuration if the newest versions were built before: only
+        their ids are read (versions never change), not their data."""
+        school_version = school_configs.latest_id(db, school_configs.SCHOOL, school_id)
+        with self._lock:
+            if school_version not in self._board_named:
+                return None
+            board = self._board_named[school_version]
+        board_version = school_configs.latest_id(db, school_configs.BOARD, board) \
+            if board else None
+        with self._lock:
+            return self._built.get((school_version, board_version)) \
+                if school_version is not None else None
 
     def config_ids(self, db: Session, school_id: str) -> tuple[int | None, int | None]:
         found = school_configs.effective(db, school_id)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, load_only
 from sqlalchemy.orm.exc import StaleDataError
@@ -53,14 +53,21 @@ class DossierState:
         return self.evaluation.next_question is None
 
 
-def latest_records(db: Session, dossier: Dossier) -> dict[str, StepRecord]:
+def _newest_versions() -> Select[StepRecord]:
     newest = (select(StepRecord.step_id, func.max(StepRecord.version).label("version"))
-              .where(StepRecord.dossier_id == dossier.id).group_by(StepRecord.step_id)
-              .subquery())
-    rows = db.scalars(select(StepRecord).options(joinedload(StepRecord.author)).join(
-        newest, and_(StepRecord.step_id == newest.c.step_id,
-                     StepRecord.version == newest.c.version))
-        .where(StepRecord.dossier_id == dossier.id))
+              .where(StepRecord.dossier_id == bindparam("dossier"))
+              .group_by(StepRecord.step_id).subquery())
+    return (select(StepRecord).options(joinedload(StepRecord.author))
+            .join(newest, and_(StepRecord.step_id == newest.c.step_id,
+                               StepRecord.version == newest.c.version))
+            .where(StepRecord.dossier_id == bindparam("dossier")))
+
+
+_NEWEST_VERSIONS = _newest_versions()  # built once: only the dossier changes
+
+
+def latest_records(db: Session, dossier: Dossier) -> dict[str, StepRecord]:
+    rows = db.scalars(_NEWEST_VERSIONS, {"dossier": dossier.id})
     return {r.step_id: r for r in rows}
 
 

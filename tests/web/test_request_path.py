@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import event
 
@@ -153,3 +154,57 @@ def test_the_overview_shows_a_page_of_dossiers_at_a_time(app: Flask, browser: Br
     second = browser.get("/dossiers?pagina=2")
     assert second.count("<tr") == 3 + 1 and "Pagina 2 van 2" in second
     assert browser.get("/dossiers?pagina=99").count("<tr") == 3 + 1  # the last page
+
+
+def test_kept_form_markup_follows_the_values_and_never_carries_a_token(
+        app: Flask, browser: Browser) -> None:
+    from meldroute.webapp.dossiers import FIELDS_HTML
+
+    from .conftest import SIGNALEREN as SIGNALS
+
+    url = a_dossier_with_history(browser)
+    FIELDS_HTML.clear()
+    first = browser.get(url)
+    assert browser.get(url) == first and FIELDS_HTML.hits == 1  # the second view: kept
+    # another person who may see the dossier gets the same fields with their own token
+    colleague = Browser(app, app.test_client())
+    colleague.login("directeur")
+    theirs = colleague.get(url)
+    mine_token, their_token = (TOKEN.search(p).group(1)  # type: ignore[union-attr]
+                               for p in (first, theirs))
+    assert mine_token != their_token and mine_token not in theirs
+    assert "Zorgen over de thuissituatie." in theirs
+    # a new version shows its own values, not the kept markup of the old ones
+    dossier = int(url.split("/")[2])
+    response = browser.post_step(dossier, "signaleren",
+                                 {**SIGNALS, "interpretatie": "Nieuwe zorgen, anders."})
+    assert response.status_code == 302
+    page = browser.get(url)
+    assert "Nieuwe zorgen, anders." in page and "Zorgen over de thuissituatie." not in page
+    # a refused save shows the posted values and the message next to the field
+    response = browser.post_step(dossier, "signaleren",
+                                 {**SIGNALS, "observaties-0-datum": "2099-01-01"})
+    assert response.status_code == 400 and 'aria-invalid="true"' in browser.last
+    assert len(FIELDS_HTML) <= FIELDS_HTML.size
+
+
+def test_a_stored_value_is_read_from_the_memo_only_with_keys_that_read_it(app: Flask
+                                                                          ) -> None:
+    from cryptography.fernet import Fernet
+
+    from meldroute.webapp import crypto
+
+    before = crypto.ring()
+    ring = crypto.KeyRing((Fernet.generate_key().decode(),), "env")
+    other = crypto.KeyRing((Fernet.generate_key().decode(),), "env")
+    column = crypto.EncryptedText()
+    token = ring.encrypt("verzonnen tekst")
+    try:
+        crypto.configure(ring)
+        assert column.process_result_value(token, None) == "verzonnen tekst"
+        assert column.process_result_value(token, None) == "verzonnen tekst"  # the memo
+        crypto.configure(other)  # keys that cannot read it: not from the memo either
+        with pytest.raises(crypto.KeyError_):
+            column.process_result_value(token, None)
+    finally:
+        crypto.configure(before)

@@ -1,0 +1,93 @@
+"""Where a step page's time goes: the in-process step GET (and save) under cProfile.
+
+    python benchmarks/profile_step.py [--rounds 200] [--versions 10] [--save] [--top 40]
+                                      [--sort cumulative] [--out FILE]
+
+In process through the Flask test client, SQLite in a temporary folder, demo school, the
+IB-er's dossier with steps 1-4 recorded --versions times (bench_scale.py's walk). Prints
+the mean wall and CPU time per page, then cProfile's top entries by cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_scale import BASE, TODAY, TOKEN, add_versions, sign_in, walked_dossier  # noqa: E402
+
+from meldroute.engine.loader import shipped_dir  # noqa: E402
+from meldroute.webapp.app import create_app  # noqa: E402
+from meldroute.webapp.db import upgrade  # noqa: E402
+from meldroute.webapp.demo import ensure_demo_users  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--versions", type=int, default=10)
+    parser.add_argument("--save", action="store_true", help="profile the save POST")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--out", help="also write the raw profile here (pstats)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'profile.db'}"
+        upgrade(url)
+        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(Path(tmp) / "instance"),
+                          "SECRET_KEY": "bench", "DEMO": True, "CLOCK": lambda: TODAY,
+                          "SESSION_COOKIE_SECURE": False,
+                          "SCHOOL_PATHS": [shipped_dir("schools") / "demo.yaml"]})
+        with app.app_context(), app.extensions["meldroute.db_sessions"]() as db:
+            ensure_demo_users(db, app.extensions["meldroute.registry"])
+        ib = sign_in(app, "regenboog-ib")
+        dossier = walked_dossier(ib)
+        add_versions(app, dossier, args.versions)
+        url = f"/dossiers/{dossier}/stap/signaleren"
+        page = ib.get(url).get_data(as_text=True)
+        token = TOKEN.search(page).group(1)  # type: ignore[union-attr]
+        base = int(BASE.search(page).group(1))  # type: ignore[union-attr]
+
+        def once() -> None:
+            nonlocal base
+            if not args.save:
+                assert ib.get(url).status_code == 200
+                return
+            response = ib.post(url, data={
+                "action": "save", "csrf_token": token, "base_version": str(base),
+                "observaties-0-datum": "2026-11-20",
+                "observaties-0-waargenomen_door": ["leerkracht"],
+                "observaties-0-feit": f"Een blauwe plek op de arm ({base}).",
+                "observaties-0-bron": "zelf gezien", "interpretatie": "Zorgen.",
+                "signaleren_checklist": ["1", "2"]})
+            assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+            base += 1
+
+        for _ in range(20):
+            once()
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(args.rounds):
+            once()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(f"{'save' if args.save else 'step page'}: {wall / args.rounds * 1000:.2f} ms "
+              f"wall, {cpu / args.rounds * 1000:.2f} ms CPU per page")
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.rounds):
+            once()
+        profiler.disable()
+        if args.out:
+            profiler.dump_stats(args.out)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+        app.extensions["meldroute.db_engine"].dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
