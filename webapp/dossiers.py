@@ -18,7 +18,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import defer, joinedload
 from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp

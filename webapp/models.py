@@ -194,6 +194,8 @@ class WebSession(Base):
     # for the user's list of sessions: the last address, and the browser in a few words
     address: Mapped[str | None] = mapped_column(String(64))
     agent: Mapped[str | None] = mapped_column(String(100))
+    # read together with the session (one statement per request, web_sessions.py)
+    user: Mapped[User | None] = relationship(viewonly=True)
 
 
 class LoginAttempt(Base):

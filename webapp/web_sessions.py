@@ -28,13 +28,13 @@ from flask import Flask, Request, Response, current_app, g, has_request_context,
 from flask import request as this_request
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import CursorResult, delete, or_
+from sqlalchemy import CursorResult, delete, or_, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import CallbackDict
 
 from .context import db, db_sessions_of, now_of
-from .models import WebSession
+from .models import User, WebSession
 
 TOUCH_SECONDS = 60  # the last-seen time is at most this much behind
 MAX_COOKIE = 3000  # a longer cookie is not ours
@@ -109,7 +109,11 @@ class WebSessionInterface(SessionInterface):
             return ServerSession()
         now = now_of(app)
         request_db = db()  # the request's own: its first statement begins the transaction
-        row = request_db.get(WebSession, _hash(token))
+        # the session with its user and their roles in one statement: the user's own
+        # look-up (auth.py) then finds them in the session's identity map
+        row = request_db.scalars(select(WebSession).where(WebSession.id == _hash(token))
+                                 .options(joinedload(WebSession.user)
+                                          .joinedload(User.memberships))).unique().first()
         if row is None:
             return ServerSession()
         idle = dt.timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
