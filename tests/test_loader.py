@@ -60,5 +60,5 @@ def test_load_functions_raise_config_error_with_problems(write, protocol_text, d
         load_protocol(path)
     assert len(err.value.problems) == 1 and "geheel getal" in str(err.value)
     with pytest.raises(ConfigError):
-        load_school(write("s.yaml", demo_text.replace("protocol: meldcode-onderwijs",
-                                                      "protocol: bestaat-niet")))
+        load_school(write("s.yaml", demo_text.replace(
+            "protocols: [meldcode-onderwijs, meldplicht-medewerker]", "protocol: bestaat-niet")))
