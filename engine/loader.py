@@ -489,8 +489,8 @@ def _protocol_problems(doc: Document, protocols: Protocols) -> list[Problem]:
         return problems
     for i, wanted in enumerate(followed):
         if wanted not in protocols:
-            where = ("protocols", i) if "protocols" in d else ("protocol",)
-            problems.append(doc.problem(where, f"onbekend protocol '{wanted}'"
+            at: tuple[Any, ...] = ("protocols", i) if "protocols" in d else ("protocol",)
+            problems.append(doc.problem(at, f"onbekend protocol '{wanted}'"
                                         f"{suggest(wanted, protocols)}", check="references"))
     return problems
 
