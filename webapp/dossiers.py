@@ -74,11 +74,11 @@ class NewDossierForm(DutchForm):
                                      "leerling, nu of vandaag. De coördinatoren zien het "
                                      "dossier dan bovenaan hun overzicht.")
     subject = SelectField(
-        "Over welke medewerker gaat het?", validate_choice=True,
+        "Over welke medewerker gaat het?", validators=[Optional()], validate_choice=True,
         description="Alleen bij een zorg over een medewerker. Die persoon ziet het dossier "
                     "nooit, welke rol die ook heeft; alleen het bevoegd gezag en jij zien het.")
     linked = SelectField(
-        "Koppelen aan een ander dossier", validate_choice=True,
+        "Koppelen aan een ander dossier", validators=[Optional()], validate_choice=True,
         description="Niet verplicht. Bijvoorbeeld een Meldcode-dossier over dezelfde "
                     "leerling.")
 
