@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from meldroute.webapp.models import Dossier
 
-from .conftest import TOKEN, make_user, sign_in_as
+from .conftest import BASE, TOKEN, make_user, sign_in_as
 
 STAFF = "meldplicht-medewerker"
 
@@ -31,8 +31,9 @@ def post_new(client: Any, **fields: str) -> Any:
 
 def post_step(client: Any, dossier: int, step: str, data: dict[str, Any]) -> Any:
     html = client.get(f"/dossiers/{dossier}/stap/{step}").get_data(as_text=True)
-    base = html.split('name="base_version" value="')[1].split('"')[0]
-    token = TOKEN.search(html).group(1)
+    found = BASE.search(html)  # none where the step is read-only for this user
+    base = found.group(1) if found else "0"
+    token = TOKEN.search(client.get("/account").get_data(as_text=True)).group(1)
     return client.post(f"/dossiers/{dossier}/stap/{step}", data={
         "csrf_token": token, "base_version": base, "action": "save", **data})
 
@@ -80,3 +81,114 @@ def test_choosing_the_route_when_a_dossier_is_opened(app):
     nobody = stored(app, new_id(post_new(client, route=STAFF, subject="geen")))
     assert (nobody.protocol_id, nobody.subject_user_id) == (STAFF, None)
     assert post_new(client, route="bestaat-niet").status_code == 400
+
+
+def staff_dossier(app: Any, opener: Any, subject: Any, **fields: str) -> int:
+    return new_id(post_new(client_for(app, opener), route=STAFF,
+                           subject=str(subject.id) if subject else "geen", **fields))
+
+
+def test_only_the_bevoegd_gezag_and_the_opener_see_a_staff_dossier(app):
+    opener = make_user(app, "juf", "regenboog", "leerkracht")
+    # the suspected person is also the school's IB-er and even its director: never access
+    subject = make_user(app, "meester", "regenboog", "leerkracht", "ib", "directeur")
+    others = {name: make_user(app, name, "regenboog", *roles) for name, roles in {
+        "directeur": ("directeur",), "bestuur": ("bevoegd_gezag",), "ib": ("ib",),
+        "zorgteam": ("zorgteam",), "collega": ("leerkracht",),
+        "aandachtsfunctionaris": ("aandachtsfunctionaris",)}.items()}
+    dossier = staff_dossier(app, opener, subject)
+    home = new_id(post_new(client_for(app, opener)))  # a Meldcode dossier beside it
+    want = {"juf": 200, "meester": 404, "directeur": 200, "bestuur": 200, "ib": 404,
+            "zorgteam": 404, "collega": 404, "aandachtsfunctionaris": 404}
+    got = {}
+    for user in (opener, subject, *others.values()):
+        client = client_for(app, user)
+        got[user.username] = client.get(f"/dossiers/{dossier}").status_code
+        listed = f"/dossiers/{dossier}\"" in client.get("/dossiers").get_data(as_text=True)
+        assert listed == (want[user.username] == 200), user.username
+        # the subject cannot read a step or save one either
+        if user is subject:
+            assert client.get(f"/dossiers/{dossier}/stap/melden").status_code == 404
+            assert client.get(f"/dossiers/{dossier}/logboek").status_code == 404
+    assert got == want
+    # the IB-er still sees the Meldcode dossiers of the school
+    assert client_for(app, others["ib"]).get(f"/dossiers/{home}").status_code == 200
+
+
+def test_board_admins_see_counts_per_route_only(app):
+    from meldroute.webapp import school_configs
+    from meldroute.webapp.models import Membership
+
+    opener = make_user(app, "juf", "regenboog", "leerkracht")
+    dossier = staff_dossier(app, opener, None)
+    admin = make_user(app, "bestuur", "regenboog")
+    with app.extensions["meldroute.db_sessions"]() as db:
+        school_configs.save(db, "board", "stichting", {"id": "stichting", "name": "Stichting"},
+                            "t", "t")
+        data = school_configs.data_of(school_configs.latest(db, "school", "regenboog"))
+        school_configs.save(db, "school", "regenboog", {**data, "board": "stichting"}, "t", "t")
+        db.add(Membership(user_id=admin.id, board_id="stichting", role="bestuursadmin"))
+        db.commit()
+    client = app.test_client()
+    sign_in_as(app, client, admin.id, None)
+    page = client.get("/besturen/stichting").get_data(as_text=True)
+    assert "Meldplicht bij een vermoeden" in page and "1. Bevoegd gezag inlichten: 1" in page
+    assert "K.L." not in page and "Verzonnen" not in page
+    assert client.get(f"/dossiers/{dossier}").status_code in (302, 404)
+
+
+def test_the_bevoegd_gezag_walks_the_staff_route_to_the_aangifte(app, clock):
+    opener = make_user(app, "juf", "regenboog", "leerkracht")
+    director = make_user(app, "directeur", "regenboog", "directeur")
+    dossier = staff_dossier(app, opener, None)
+    teacher, board = client_for(app, opener), client_for(app, director)
+
+    # not yet informed: the question stays open, the action is to inform now
+    assert post_step(teacher, dossier, "melden", {
+        "wat_bekend": "Een leerling vertelde over berichten van een medewerker.",
+        "bekend_sinds": "2026-11-26", "bevoegd_gezag_ingelicht": "nee"}).status_code == 302
+    page = teacher.get(f"/dossiers/{dossier}").get_data(as_text=True)
+    assert "Licht nu het bevoegd gezag in" in page
+    assert post_step(teacher, dossier, "melden", {
+        "wat_bekend": "Een leerling vertelde over berichten van een medewerker.",
+        "bekend_sinds": "2026-11-26", "bevoegd_gezag_ingelicht": "ja"}).status_code == 302
+    # the teacher is not the bevoegd gezag: step 2 is read-only for them
+    assert post_step(teacher, dossier, "overleggen", {
+        "vertrouwensinspecteur_geraadpleegd": "nee",
+        "redelijk_vermoeden": "ja"}).status_code == 403
+
+    assert post_step(board, dossier, "overleggen", {
+        "vertrouwensinspecteur_geraadpleegd": "nee"}).status_code == 302
+    page = board.get(f"/dossiers/{dossier}").get_data(as_text=True)
+    assert "Bel nu de vertrouwensinspecteur" in page and "0900-111 3111" in page
+    assert post_step(board, dossier, "overleggen", {
+        "vertrouwensinspecteur_geraadpleegd": "ja", "overleg_datum": "2026-11-27",
+        "redelijk_vermoeden": "ja"}).status_code == 302
+    page = board.get(f"/dossiers/{dossier}").get_data(as_text=True)
+    assert "Aangifte doen bij de politie." in page
+    assert "Vertel de medewerker en de ouders van de leerling eerst" in page
+    assert "0900-8844" in page and "vrijdag 27 november 2026" in page
+    assert stored(app, dossier).outcome == "aangifte_doen"
+
+
+def test_a_staff_dossier_linked_to_a_meldcode_dossier(app):
+    opener = make_user(app, "juf", "regenboog", "ib")
+    director = make_user(app, "directeur", "regenboog", "directeur")
+    ib = make_user(app, "ib2", "regenboog", "ib")
+    teacher = client_for(app, opener)
+    home = new_id(post_new(teacher))
+    page = teacher.get(f"/dossiers/{home}").get_data(as_text=True)
+    assert f"/dossiers/nieuw?koppel={home}" in page
+    assert f'selected value="{home}"' in teacher.get(
+        f"/dossiers/nieuw?koppel={home}").get_data(as_text=True)
+    staff = staff_dossier(app, opener, None, linked=str(home))
+    assert stored(app, staff).linked_dossier_id == home
+    for user, sees in ((director, True), (ib, False)):
+        page = client_for(app, user).get(f"/dossiers/{home}").get_data(as_text=True)
+        assert (f'href="/dossiers/{staff}"' in page) == sees, user.username
+    page = client_for(app, director).get(f"/dossiers/{staff}").get_data(as_text=True)
+    assert f'href="/dossiers/{home}"' in page
+    # a dossier one may not see cannot be linked
+    other = new_id(post_new(client_for(app, make_user(app, "x", "regenboog", "leerkracht"))))
+    assert post_new(client_for(app, make_user(app, "y", "regenboog", "leerkracht")),
+                    linked=str(other)).status_code == 400
