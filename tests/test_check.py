@@ -8,7 +8,7 @@ from meldroute.engine import run_check
 def test_shipped_files_pass():
     report = run_check()
     assert report.ok, [str(p) for p in report.problems]
-    assert report.combinations == 392  # reachable states (answers and facts), not the product
+    assert report.combinations == 618  # reachable states (answers and facts), not the product
     assert [c.percent for c in report.coverage] == [100.0]
 
 
