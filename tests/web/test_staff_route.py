@@ -192,3 +192,25 @@ def test_a_staff_dossier_linked_to_a_meldcode_dossier(app):
     other = new_id(post_new(client_for(app, make_user(app, "x", "regenboog", "leerkracht"))))
     assert post_new(client_for(app, make_user(app, "y", "regenboog", "leerkracht")),
                     linked=str(other)).status_code == 400
+
+
+def test_special_forms_of_violence_add_the_expert_and_the_police(browser):
+    from .conftest import SIGNALEREN
+
+    browser.login("leerkracht")
+    dossier = browser.new_dossier()
+    page = browser.get(f"/dossiers/{dossier}/stap/signaleren")
+    assert "Signalen van (dreigende) vrouwelijke genitale verminking" in page
+    assert browser.post_step(dossier, "signaleren", {
+        **SIGNALEREN, "vorm_vgv": "y", "vorm_radicalisering": "y"}).status_code == 302
+    page = browser.get(f"/dossiers/{dossier}")
+    assert "Vrouwelijke genitale verminking: raadpleeg altijd Veilig Thuis" in page
+    assert "schakel ook de politie in" in page and "0900-8844" in page
+    assert "contactpersoon radicalisering van de gemeente" in page and "0412-000106" in page
+    assert "Eergerelateerd geweld" not in page
+    # acute danger: the rules say not to wait
+    token = browser.token(f"/dossiers/{dossier}")
+    assert browser.client.post(f"/dossiers/{dossier}/acuut",
+                               data={"csrf_token": token}).status_code == 302
+    page = browser.get(f"/dossiers/{dossier}")
+    assert "Acuut gevaar van besnijdenis" in page and "bel direct 112" in page
