@@ -69,10 +69,6 @@ class NewDossierForm(DutchForm):
                                 validators=[Optional(), NotFuture()],
                                 description="Niet verplicht. Alleen zichtbaar op de "
                                             "dossierpagina.")
-    acute = BooleanField("Er is acuut gevaar",
-                         description="Vink dit aan als je vreest voor de veiligheid van de "
-                                     "leerling, nu of vandaag. De coördinatoren zien het "
-                                     "dossier dan bovenaan hun overzicht.")
     subject = SelectField(
         "Over welke medewerker gaat het?", validators=[Optional()], validate_choice=True,
         description="Alleen bij een zorg over een medewerker. Die persoon ziet het dossier "
@@ -81,6 +77,10 @@ class NewDossierForm(DutchForm):
         "Koppelen aan een ander dossier", validators=[Optional()], validate_choice=True,
         description="Niet verplicht. Bijvoorbeeld een Meldcode-dossier over dezelfde "
                     "leerling.")
+    acute = BooleanField("Er is acuut gevaar",
+                         description="Vink dit aan als je vreest voor de veiligheid van de "
+                                     "leerling, nu of vandaag. De coördinatoren zien het "
+                                     "dossier dan bovenaan hun overzicht.")
 
 
 NO_ACCOUNT = "geen"  # the staff member has no account (a volunteer, a driver)
