@@ -535,6 +535,10 @@ def _remap_problems(doc: Document, protocols: Mapping[str, Protocol]) -> list[Pr
         problems.append(doc.problem(where, message, check="references"))
 
     followed = followed_protocols(d)
+    # roles are shared by the school's routes: any of them, or the school's own, may take
+    # over a role of one route
+    known_roles = list(dict.fromkeys([*_known(
+        [protocols[p] for p in followed if p in protocols], "roles"), *d.get("roles", {})]))
     taken: dict[tuple[str, str, str], int] = {}
     for i, r in enumerate(d.get("remap", ())):
         pid = r.get("protocol", followed[0])
@@ -545,7 +549,6 @@ def _remap_problems(doc: Document, protocols: Mapping[str, Protocol]) -> list[Pr
         protocol = protocols.get(pid)
         if protocol is None:
             continue
-        known_roles = list(dict.fromkeys([*protocol.roles, *d.get("roles", {})]))
         if r["role"] not in protocol.roles:
             add(("remap", i, "role"), f"onbekende rol '{r['role']}' in de route"
                                       f"{suggest(r['role'], protocol.roles)} "

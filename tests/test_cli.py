@@ -132,7 +132,8 @@ def test_decide_reads_answers_from_stdin(capsys, monkeypatch):
 def test_check_passes_on_shipped_files(capsys):
     assert main(["check"]) == 0
     out = capsys.readouterr().out
-    assert "Dekking meldcode-onderwijs: 100% van de vraag/antwoord-paren (40/40)." in out
+    assert "Dekking meldcode-onderwijs: 100% van de vraag/antwoord-paren (48/48)." in out
+    assert "Dekking meldplicht-medewerker: 100% van de vraag/antwoord-paren (12/12)." in out
     assert out.rstrip().endswith("OK.")
 
 

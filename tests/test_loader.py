@@ -49,8 +49,8 @@ def test_bad_phone_number_and_other_school_errors_all_at_once(messages, write, d
         "telefoonnummer (bijvoorbeeld 0412-673700)",
         f"{path}:{line_of(text, 'to: aandachtsfunctionaaris')}:9: onbekende rol "
         "'aandachtsfunctionaaris'; bedoel je 'aandachtsfunctionaris'? (bekend: leerkracht, ib, "
-        "zorgteam, directeur, bevoegd_gezag, aandachtsfunctionaris); voeg haar toe onder "
-        "'roles'",
+        "zorgteam, directeur, bevoegd_gezag, medewerker, aandachtsfunctionaris); voeg haar toe "
+        "onder 'roles'",
     ]
 
 

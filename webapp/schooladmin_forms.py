@@ -55,8 +55,10 @@ def roles_form_class(protocol: Protocol, data: Mapping[str, Any],
     spec = schemaforms.role_schema()["properties"]["name"]
     names = {r.id: r.name for p in reversed(routes) for r in p.roles.values()}
     roles = list(dict.fromkeys([*(r for p in routes for r in p.roles), *data.get("roles", {})]))
-    steps = {s.id: f"{s.number}. {s.title}" + (f" ({p.title})" if len(routes) > 1 else "")
-             for p in reversed(routes) for s in p.steps}
+    steps: dict[str, str] = {}  # every route's steps (the main route's first)
+    for route in routes:
+        for step in route.steps:
+            steps.setdefault(step.id, f"{step.number}. {step.title}")
     attrs: dict[str, Any] = {}
     for role in roles:
         known = names.get(role, role)

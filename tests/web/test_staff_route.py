@@ -5,6 +5,7 @@ linked dossiers, and walking it to the aangifte."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -214,3 +215,35 @@ def test_special_forms_of_violence_add_the_expert_and_the_police(browser):
                                data={"csrf_token": token}).status_code == 302
     page = browser.get(f"/dossiers/{dossier}")
     assert "Acuut gevaar van besnijdenis" in page and "bel direct 112" in page
+
+
+def test_the_roles_page_keeps_each_remap_on_its_route(app):
+    admin = client_for(app, make_user(app, "beheer", "regenboog", "schooladmin"))
+    url = "/scholen/regenboog/instellingen/rollen"
+    page = admin.get(url).get_data(as_text=True)
+    assert "Route (leeg: de eerste route van de school)" in page
+    assert 'selected value="meldplicht-medewerker"' in page
+    overview = admin.get("/scholen/regenboog/instellingen").get_data(as_text=True)
+    assert "vertrouwensinspecteur" in overview and "medewerker die het vermoeden heeft" in overview
+    token = TOKEN.search(page).group(1)
+    response = admin.post(url, data={
+        "csrf_token": token, "reason": "Zelfde verdeling, opnieuw opgeslagen.",
+        "name__aandachtsfunctionaris": "aandachtsfunctionaris",
+        "remap_0_protocol": "meldcode-onderwijs", "remap_0_role": "ib",
+        "remap_0_to": "aandachtsfunctionaris", "remap_0_steps": ["afwegen"],
+        "remap_1_protocol": "meldplicht-medewerker", "remap_1_role": "bevoegd_gezag",
+        "remap_1_to": "directeur"})
+    text = re.sub(r"<[^>]+>|\s+", " ", response.get_data(as_text=True))
+    assert response.status_code == 302, text[:1500]
+    school = app.extensions["meldroute.registry"].school("regenboog")
+    assert [(r.protocol, r.role, r.to) for r in school.remap] == [
+        ("meldcode-onderwijs", "ib", "aandachtsfunctionaris"),
+        (STAFF, "bevoegd_gezag", "directeur")]
+    # giving the IB-er the bevoegd gezag's part in every step would open every staff
+    # dossier to them: not on this page
+    response = admin.post(url, data={
+        "csrf_token": token, "reason": "Proef.", "remap_0_protocol": STAFF,
+        "name__aandachtsfunctionaris": "aandachtsfunctionaris",
+        "remap_0_role": "bevoegd_gezag", "remap_0_to": "ib"})
+    assert response.status_code == 400 and "opent alle dossiers" in response.get_data(
+        as_text=True)
