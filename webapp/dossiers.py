@@ -122,7 +122,7 @@ def _new_choices(form: NewDossierForm) -> tuple[Any, int | None, int | None] | N
     next to the field) when the route is about a person and nobody is chosen."""
     school = _school()
     protocol = registry().protocol_for(school)
-    if "route" in form and form.route.data:
+    if "route" in form and form.route.data in registry().protocols:
         protocol = registry().protocols[form.route.data]
     subject = form.subject.data if "subject" in form else ""
     if not staff_route(protocol):
@@ -131,7 +131,9 @@ def _new_choices(form: NewDossierForm) -> tuple[Any, int | None, int | None] | N
         form.subject.errors = ["Kies de medewerker over wie het gaat, of 'iemand zonder "
                                "account'."]
         return None
-    linked = int(form.linked.data) if form.linked.data else None
+    if subject != NO_ACCOUNT and not str(subject).isdigit():
+        return None  # not one of the choices: the form says so
+    linked = int(form.linked.data) if (form.linked.data or "").isdigit() else None
     return protocol, (None if subject == NO_ACCOUNT else int(subject)), linked
 
 
@@ -230,8 +232,9 @@ def new() -> Any:
     form = _new_form()
     if request.method == "POST":
         unknown = sorted(set(request.form) - {"csrf_token", *form._fields})
-        chosen = _new_choices(form) if form.validate() and not unknown else None
-        if chosen is not None:
+        valid = form.validate() and not unknown
+        chosen = _new_choices(form)  # (also says when the staff member is missing)
+        if valid and chosen is not None:
             protocol, subject_id, linked_id = chosen
             dossier = create_dossier(db(), registry(), _school(), g.user,
                                      (form.pupil_initials.data or "").strip(),

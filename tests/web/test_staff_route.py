@@ -82,6 +82,11 @@ def test_choosing_the_route_when_a_dossier_is_opened(app):
     nobody = stored(app, new_id(post_new(client, route=STAFF, subject="geen")))
     assert (nobody.protocol_id, nobody.subject_user_id) == (STAFF, None)
     assert post_new(client, route="bestaat-niet").status_code == 400
+    assert post_new(client, route=STAFF, subject="abc").status_code == 400
+    # every problem at once: the missing pupil fields and the missing staff member
+    both = client.post("/dossiers/nieuw", data={"csrf_token": TOKEN.search(client.get(
+        "/dossiers/nieuw").get_data(as_text=True)).group(1), "route": STAFF})
+    assert both.status_code == 400 and "Kies de medewerker" in both.get_data(as_text=True)
 
 
 def staff_dossier(app: Any, opener: Any, subject: Any, **fields: str) -> int:
@@ -221,7 +226,7 @@ def test_the_roles_page_keeps_each_remap_on_its_route(app):
     admin = client_for(app, make_user(app, "beheer", "regenboog", "schooladmin"))
     url = "/scholen/regenboog/instellingen/rollen"
     page = admin.get(url).get_data(as_text=True)
-    assert "Route (leeg: de eerste route van de school)" in page
+    assert ">Route</label>" in page
     assert 'selected value="meldplicht-medewerker"' in page
     overview = admin.get("/scholen/regenboog/instellingen").get_data(as_text=True)
     assert "vertrouwensinspecteur" in overview and "medewerker die het vermoeden heeft" in overview
