@@ -165,7 +165,7 @@ def test_check_scenario_mismatch_and_coverage(capsys, write, demo_text):
     assert lines[0] == (f"{scenarios}:6:16: scenario 'fout verwacht': verwacht outcome melden, "
                         "kreeg dossier_sluiten")
     assert "geen scenario dekt vraag 'onveilig' met antwoord 'ja'" in "\n".join(lines)
-    assert "Dekking meldcode-onderwijs: 10% van de vraag/antwoord-paren (4/40)." in lines
+    assert "Dekking meldcode-onderwijs: 8% van de vraag/antwoord-paren (4/48)." in lines
 
 
 def test_graph_formats(capsys):
