@@ -14,7 +14,6 @@ from .checkreport import CheckReport, Coverage
 from .enumerate import enumerate_combinations
 from .errors import ConfigError, Problem
 from .loader import (
-    DEFAULT_PROTOCOL,
     protocol_from_document,
     school_from_document,
     shipped_protocol_files,
@@ -79,13 +78,8 @@ def _check_school(doc: Document, protocols: dict[str, Protocol], report: CheckRe
     if problems:
         report.problems += problems
         return
-    wanted = doc.data.get("protocol", DEFAULT_PROTOCOL)
-    if wanted not in protocols:
-        report.problems.append(doc.problem(("protocol",), f"onbekend protocol '{wanted}'",
-                                           check="references"))
-        return
     try:
-        school_from_document(doc, protocols[wanted])
+        school_from_document(doc, protocols)
     except ConfigError as err:
         report.problems += err.problems
 

@@ -12,7 +12,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import ConfigError, Problem
-from .loader import DEFAULT_PROTOCOL, is_dutch_phone, school_from_document, school_problems
+from .loader import (
+    followed_protocols,
+    is_dutch_phone,
+    school_from_document,
+    school_problems,
+)
 from .model import Protocol, SchoolConfig
 from .source import Document, schema_problems
 
@@ -50,32 +55,25 @@ def merge_board(school: Mapping[str, Any], board: Mapping[str, Any]
     return data, origins
 
 
-def protocol_of(doc: Document, protocols: Mapping[str, Protocol]
-                ) -> tuple[Protocol | None, list[Problem]]:
-    """The protocol a (schema-valid) school document follows, or the problem saying why not."""
-    wanted = doc.data.get("protocol", DEFAULT_PROTOCOL) if isinstance(doc.data, dict) else ""
-    if wanted in protocols:
-        return protocols[wanted], []
-    return None, [doc.problem(("protocol",), f"onbekend protocol '{wanted}'",
-                              check="references")]
+def protocols_of(doc: Document, protocols: Mapping[str, Protocol]) -> list[Protocol]:
+    """The known protocols a (schema-valid) school document follows, its main one first."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    return [protocols[p] for p in followed_protocols(data) if p in protocols]
 
 
 def check_school_config(doc: Document, protocols: Mapping[str, Protocol],
                         board: Mapping[str, Any] | None = None) -> list[Problem]:
-    """Every problem of a school configuration: its schema, its protocol, its contacts,
+    """Every problem of a school configuration: its schema, its protocols, its contacts,
     roles and remapping, and (when it belongs to a board) the same with the board's
     defaults merged in. An empty list: the configuration can be used."""
     problems = schema_problems(doc, "school")
     if problems:
         return problems
-    protocol, problems = protocol_of(doc, protocols)
-    if protocol is None:
-        return problems
-    problems = school_problems(doc, protocol)
+    problems = school_problems(doc, protocols)
     if problems or not board:
         return problems
     merged = Document(doc.path, merge_board(doc.data, board)[0], doc.tree)
-    return school_problems(merged, protocol)
+    return school_problems(merged, protocols)
 
 
 def school_config(doc: Document, protocols: Mapping[str, Protocol],
@@ -85,11 +83,9 @@ def school_config(doc: Document, protocols: Mapping[str, Protocol],
     problems = check_school_config(doc, protocols, board)
     if problems:
         raise ConfigError(problems)
-    protocol, _ = protocol_of(doc, protocols)
-    assert protocol is not None
     if board:
         doc = Document(doc.path, merge_board(doc.data, board)[0], doc.tree)
-    return school_from_document(doc, protocol)
+    return school_from_document(doc, protocols)
 
 
 def check_board_config(doc: Document, protocols: Mapping[str, Protocol],

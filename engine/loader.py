@@ -392,6 +392,8 @@ def build_protocol(doc: Document) -> Protocol:
                 tuple(o.get("fields", ())))
             for o in d["outcomes"]}),
         rules=tuple(_rule(r, on_facts=False) for r in d["rules"]),
+        choice=d.get("choice"),
+        subject=d.get("subject"),
         digest=_digest(d),
         source=doc,
         **_lifecycle(d),
@@ -455,35 +457,98 @@ def load_protocol(path: Path | str | None = None) -> Protocol:
 # --- schools --------------------------------------------------------------------------------
 
 
-def school_problems(doc: Document, protocol: Protocol) -> list[Problem]:
-    """Semantic checks of a schema-valid school document against its protocol."""
+def followed_protocols(data: Mapping[str, Any]) -> list[str]:
+    """The ids of the protocols a school's data says it follows, its main one first:
+    ``protocols: [a, b]``, or ``protocol: a`` (the Meldcode when neither is given)."""
+    if isinstance(data.get("protocols"), list) and data["protocols"]:
+        return [str(p) for p in data["protocols"]]
+    return [str(data.get("protocol", DEFAULT_PROTOCOL))]
+
+
+Protocols = Protocol | Mapping[str, Protocol]
+
+
+def _as_mapping(protocols: Protocols) -> Mapping[str, Protocol]:
+    return {protocols.id: protocols} if isinstance(protocols, Protocol) else protocols
+
+
+def _protocol_problems(doc: Document, protocols: Protocols) -> list[Problem]:
+    """The school names protocols that exist; with one protocol given, the school follows it."""
+    d = doc.data
+    problems: list[Problem] = []
+    followed = followed_protocols(d)
+    if "protocol" in d and "protocols" in d:
+        problems.append(doc.problem(("protocols",), "gebruik 'protocols' of 'protocol', niet "
+                                    "allebei", check="references"))
+    if isinstance(protocols, Protocol):
+        if protocols.id not in followed:
+            where = ("protocols",) if "protocols" in d else ("protocol",)
+            problems.append(doc.problem(where, f"school volgt protocol "
+                                        f"'{', '.join(followed)}', maar het geladen protocol "
+                                        f"is '{protocols.id}'", check="references"))
+        return problems
+    for i, wanted in enumerate(followed):
+        if wanted not in protocols:
+            at: tuple[Any, ...] = ("protocols", i) if "protocols" in d else ("protocol",)
+            problems.append(doc.problem(at, f"onbekend protocol '{wanted}'"
+                                        f"{suggest(wanted, protocols)}", check="references"))
+    return problems
+
+
+def _known(protocols: Iterable[Protocol], section: str) -> dict[str, Any]:
+    """Contacts or roles of every protocol the school follows (shared by them)."""
+    known: dict[str, Any] = {}
+    for p in protocols:
+        known.update(p.contacts if section == "contacts" else p.roles)
+    return known
+
+
+def _contact_and_role_problems(doc: Document, protocols: list[Protocol]) -> list[Problem]:
+    d = doc.data
+    problems: list[Problem] = []
+    contacts, roles = _known(protocols, "contacts"), _known(protocols, "roles")
+    for key, contact in d.get("contacts", {}).items():
+        hint = suggest(key, contacts) if key not in contacts else ""
+        if hint:  # an own contact is fine; a misspelt protocol contact is not
+            problems.append(doc.problem(("contacts", key), f"onbekend contact '{key}'{hint}",
+                                        key=True, check="references"))
+        phone = contact.get("phone")
+        if phone is not None and not is_dutch_phone(phone):
+            problems.append(doc.problem(
+                ("contacts", key, "phone"), f"'{phone}' is geen geldig Nederlands "
+                "telefoonnummer (bijvoorbeeld 0412-673700)", check="references"))
+    for key in d.get("roles", {}):
+        hint = suggest(key, roles) if key not in roles else ""
+        if hint:
+            problems.append(doc.problem(("roles", key), f"onbekende rol '{key}'{hint}",
+                                        key=True, check="references"))
+    return problems
+
+
+def _remap_problems(doc: Document, protocols: Mapping[str, Protocol]) -> list[Problem]:
+    """Each remapping against its own protocol (``protocol:``, default the main one); a
+    remapping of a protocol that is not loaded here is not checked."""
     d = doc.data
     problems: list[Problem] = []
 
-    def add(where: tuple[Any, ...], message: str, key: bool = False) -> None:
-        problems.append(doc.problem(where, message, key=key, check="references"))
+    def add(where: tuple[Any, ...], message: str) -> None:
+        problems.append(doc.problem(where, message, check="references"))
 
-    wanted = d.get("protocol", DEFAULT_PROTOCOL)
-    if wanted != protocol.id:
-        add(("protocol",), f"school volgt protocol '{wanted}', maar het geladen protocol is "
-                           f"'{protocol.id}'")
-    for key, contact in d.get("contacts", {}).items():
-        if key not in protocol.contacts:
-            hint = suggest(key, protocol.contacts)
-            if hint:  # an own contact is fine; a misspelt protocol contact is not
-                add(("contacts", key), f"onbekend contact '{key}'{hint}", key=True)
-        phone = contact.get("phone")
-        if phone is not None and not is_dutch_phone(phone):
-            add(("contacts", key, "phone"),
-                f"'{phone}' is geen geldig Nederlands telefoonnummer (bijvoorbeeld 0412-673700)")
-    for key in d.get("roles", {}):
-        if key not in protocol.roles:
-            hint = suggest(key, protocol.roles)
-            if hint:
-                add(("roles", key), f"onbekende rol '{key}'{hint}", key=True)
-    known_roles = list(dict.fromkeys([*protocol.roles, *d.get("roles", {})]))
-    taken: dict[tuple[str, str], int] = {}
+    followed = followed_protocols(d)
+    # roles are shared by the school's routes: any of them, or the school's own, may take
+    # over a role of one route
+    known_roles = list(dict.fromkeys([*_known(
+        [protocols[p] for p in followed if p in protocols], "roles"), *d.get("roles", {})]))
+    taken: dict[tuple[str, str, str], int] = {}
     for i, r in enumerate(d.get("remap", ())):
+        pid = r.get("protocol", followed[0])
+        if pid not in followed:
+            add(("remap", i, "protocol"), f"de school volgt protocol '{pid}' niet"
+                                          f"{suggest(pid, followed)}")
+            continue
+        protocol = protocols.get(pid)
+        if protocol is None:
+            continue
         if r["role"] not in protocol.roles:
             add(("remap", i, "role"), f"onbekende rol '{r['role']}' in de route"
                                       f"{suggest(r['role'], protocol.roles)} "
@@ -497,35 +562,49 @@ def school_problems(doc: Document, protocol: Protocol) -> list[Problem]:
                 add(("remap", i, "steps", j), f"onbekende stap '{s}'"
                                               f"{suggest(s, protocol.steps_by_id)}")
         for s in r.get("steps") or list(protocol.steps_by_id):
-            if (r["role"], s) in taken:
+            if (pid, r["role"], s) in taken:
                 add(("remap", i), f"rol '{r['role']}' wordt in stap '{s}' al overgenomen "
-                                  f"(remap {taken[(r['role'], s)] + 1})")
-            taken[(r["role"], s)] = i
-    counts = Counter(r["role"] for r in d.get("remap", ()))
+                                  f"(remap {taken[(pid, r['role'], s)] + 1})")
+            taken[(pid, r["role"], s)] = i
+    counts = Counter((r.get("protocol", followed[0]), r["role"]) for r in d.get("remap", ()))
     for i, r in enumerate(d.get("remap", ())):
-        if r["to"] in counts and r["to"] != r["role"]:
+        if (r.get("protocol", followed[0]), r["to"]) in counts and r["to"] != r["role"]:
             add(("remap", i, "to"), f"rol '{r['to']}' neemt zelf al een andere rol over; "
                                     "wijs de rol direct toe")
     return problems
 
 
-def school_from_document(doc: Document, protocol: Protocol) -> SchoolConfig:
+def school_problems(doc: Document, protocols: Protocols) -> list[Problem]:
+    """Semantic checks of a schema-valid school document against the protocols it
+    follows (one protocol, or every protocol known by id). Contacts and roles are shared
+    by the school's protocols: a key one of them knows is fine for all."""
+    problems = _protocol_problems(doc, protocols)
+    given = _as_mapping(protocols)
+    followed = [given[p] for p in followed_protocols(doc.data) if p in given]
+    problems += _contact_and_role_problems(doc, followed or list(given.values()))
+    return problems + _remap_problems(doc, given)
+
+
+def school_from_document(doc: Document, protocols: Protocols) -> SchoolConfig:
     problems = schema_problems(doc, "school")
     if not problems:
-        problems = school_problems(doc, protocol)
+        problems = school_problems(doc, protocols)
     if problems:
         raise ConfigError(problems)
     d = doc.data
+    followed = followed_protocols(d)
     return SchoolConfig(
         id=d["id"],
         name=d["name"],
-        protocol=d.get("protocol", DEFAULT_PROTOCOL),
+        protocol=followed[0],
+        protocols=tuple(followed),
         contacts=MappingProxyType({
             k: SchoolContact(c["name"], c.get("phone"), c.get("email"), c.get("when"),
                              c.get("notes"))
             for k, c in d.get("contacts", {}).items()}),
         roles=MappingProxyType({k: r["name"] for k, r in d.get("roles", {}).items()}),
-        remap=tuple(Remap(r["role"], r["to"], tuple(r.get("steps", ())))
+        remap=tuple(Remap(r["role"], r["to"], tuple(r.get("steps", ())),
+                          r.get("protocol", followed[0]))
                     for r in d.get("remap", ())),
         source=doc,
         digest=_digest(d),
@@ -537,13 +616,19 @@ def school_from_document(doc: Document, protocol: Protocol) -> SchoolConfig:
 
 def load_school(path: Path | str | None = None, protocol: Protocol | None = None
                 ) -> SchoolConfig:
-    """Load and check a school file (default: the demo school) against its protocol."""
+    """Load and check a school file (default: the demo school) against the protocols it
+    follows (``protocol``: this file in place of the shipped one with its id)."""
     if path is None:
         path = shipped_dir("schools") / "demo.yaml"
     doc = load_checked(path, "school")
-    if protocol is None:
-        protocol = load_protocol_by_id(doc.data.get("protocol", DEFAULT_PROTOCOL), doc)
-    return school_from_document(doc, protocol)
+    followed = followed_protocols(doc.data)
+    protocols = {p: load_protocol_by_id(p, doc) for p in followed
+                 if protocol is None or p != protocol.id}
+    if protocol is not None:
+        if protocol.id not in followed:
+            raise ConfigError(_protocol_problems(doc, protocol))
+        protocols[protocol.id] = protocol
+    return school_from_document(doc, protocols)
 
 
 def load_protocol_by_id(protocol_id: str, asked_by: Document | None = None) -> Protocol:
@@ -559,5 +644,5 @@ def load_protocol_by_id(protocol_id: str, asked_by: Document | None = None) -> P
 def neutral_school(protocol: Protocol) -> SchoolConfig:
     """A school with no configuration of its own: protocol names, fallback numbers."""
     return SchoolConfig("neutraal", "(geen school)", protocol.id, MappingProxyType({}),
-                        MappingProxyType({}), ())
+                        MappingProxyType({}), (), protocols=(protocol.id,))
 

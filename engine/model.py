@@ -244,6 +244,12 @@ class Protocol:
     stages: Mapping[str, StageDef] = field(default_factory=dict)
     acute: AcuteGuidance | None = None
     stage_rules: tuple[Rule, ...] = ()  # ``when`` over facts: the dossier's stage and tasks
+    # how "Waar gaat je zorg over?" names this route when a school follows several
+    choice: str | None = None
+    # a route about a person (a staff member): the question naming them when a dossier is
+    # opened. Such a dossier is seen only by its opener and the ``access: all`` roles,
+    # never by the person it is about.
+    subject: str | None = None
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
@@ -285,6 +291,7 @@ class Remap:
     role: str
     to: str
     steps: tuple[str, ...] = ()  # empty: every step
+    protocol: str | None = None  # the protocol whose role it is (None: every protocol)
 
 
 @dataclass(frozen=True, eq=False)
@@ -300,10 +307,22 @@ class SchoolConfig:
     retention_years: int = 2
     board: str | None = None  # of the configuration's content: a cache key for forms
     report_within_working_days: int = 1  # melden_binnen_werkdagen: after the weighing
+    protocols: tuple[str, ...] = ()  # every protocol it follows; the first is ``protocol``
 
-    def assigned_role(self, role: str, step: str | None) -> str:
-        """The school's role that plays ``role`` in ``step`` (itself unless remapped)."""
-        for r in self.remap:
+    @property
+    def follows(self) -> tuple[str, ...]:
+        """The ids of the protocols (routes) this school follows, its main one first."""
+        return self.protocols or (self.protocol,)
+
+    def remaps_of(self, protocol: str | None = None) -> tuple[Remap, ...]:
+        """The remappings of one protocol's roles (default: the school's main protocol)."""
+        wanted = protocol or self.protocol
+        return tuple(r for r in self.remap if r.protocol in (None, wanted))
+
+    def assigned_role(self, role: str, step: str | None, protocol: str | None = None) -> str:
+        """The school's role that plays ``role`` of ``protocol`` (default: the main one) in
+        ``step`` (itself unless remapped)."""
+        for r in self.remaps_of(protocol):
             if r.role == role and (not r.steps or step in r.steps):
                 return r.to
         return role
@@ -349,7 +368,7 @@ def resolve_contact(protocol: Protocol, school: SchoolConfig, key: str) -> Resol
 
 def resolve_role(protocol: Protocol, school: SchoolConfig, role: str, step: str | None
                  ) -> ResolvedRole:
-    assigned = school.assigned_role(role, step)
+    assigned = school.assigned_role(role, step, protocol.id)
     name = school.roles.get(assigned)
     if name is None:
         spec = protocol.roles.get(assigned)

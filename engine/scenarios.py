@@ -15,7 +15,12 @@ from typing import Any
 
 from .errors import AnswerError, ConfigError, Problem, RouteError
 from .evaluate import Evaluation, evaluate
-from .loader import DEFAULT_PROTOCOL, protocol_from_document, school_from_document
+from .loader import (
+    DEFAULT_PROTOCOL,
+    followed_protocols,
+    protocol_from_document,
+    school_from_document,
+)
 from .model import Protocol
 from .source import Document, read_document, schema_problems
 
@@ -92,7 +97,7 @@ def run_scenarios(doc: Document, protocols: dict[str, Protocol]) -> ScenarioRun:
     base = Path(doc.path).parent
     try:
         school_doc = read_document(base / doc.data["school"])
-        wanted = school_doc.data.get("protocol", DEFAULT_PROTOCOL) if isinstance(
+        wanted = followed_protocols(school_doc.data)[0] if isinstance(
             school_doc.data, dict) else DEFAULT_PROTOCOL
         if "protocol" in doc.data:
             protocol = protocol_from_document(read_document(base / doc.data["protocol"]))
@@ -104,7 +109,7 @@ def run_scenarios(doc: Document, protocols: dict[str, Protocol]) -> ScenarioRun:
         problems = schema_problems(school_doc, "school")
         if problems:
             raise ConfigError(problems)
-        school = school_from_document(school_doc, protocol)
+        school = school_from_document(school_doc, {**protocols, protocol.id: protocol})
     except ConfigError as err:
         return ScenarioRun(None, problems=list(err.problems))
     run = ScenarioRun(protocol)

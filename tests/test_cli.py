@@ -132,7 +132,8 @@ def test_decide_reads_answers_from_stdin(capsys, monkeypatch):
 def test_check_passes_on_shipped_files(capsys):
     assert main(["check"]) == 0
     out = capsys.readouterr().out
-    assert "Dekking meldcode-onderwijs: 100% van de vraag/antwoord-paren (40/40)." in out
+    assert "Dekking meldcode-onderwijs: 100% van de vraag/antwoord-paren (48/48)." in out
+    assert "Dekking meldplicht-medewerker: 100% van de vraag/antwoord-paren (12/12)." in out
     assert out.rstrip().endswith("OK.")
 
 
@@ -164,7 +165,7 @@ def test_check_scenario_mismatch_and_coverage(capsys, write, demo_text):
     assert lines[0] == (f"{scenarios}:6:16: scenario 'fout verwacht': verwacht outcome melden, "
                         "kreeg dossier_sluiten")
     assert "geen scenario dekt vraag 'onveilig' met antwoord 'ja'" in "\n".join(lines)
-    assert "Dekking meldcode-onderwijs: 10% van de vraag/antwoord-paren (4/40)." in lines
+    assert "Dekking meldcode-onderwijs: 8% van de vraag/antwoord-paren (4/48)." in lines
 
 
 def test_graph_formats(capsys):

@@ -141,4 +141,5 @@ def test_answers_are_stored_as_json_values(protocol, demo):
     assert form.answers() == {
         "observaties": [{"datum": "2026-11-20", "waargenomen_door": ["leerkracht"],
                          "feit": "Feit.", "bron": None}],
-        "interpretatie": None, "signaleren_checklist": ["2"]}
+        "interpretatie": None, "signaleren_checklist": ["2"], "vorm_eergerelateerd": False,
+        "vorm_vgv": False, "vorm_huwelijksdwang": False, "vorm_radicalisering": False}

@@ -100,7 +100,7 @@ def test_every_reachable_state_has_one_stage_and_a_consistent_actor(protocol, de
         actors = {a.role for a in protocol.step(e.step).actors}
         owners = {a.role.role for a in e.actions if a.role}
         assert {r.role for r in e.responsible} <= actors | owners, (state.answers, facts)
-    assert count == 392
+    assert count == 602
 
 
 def test_a_new_dossier_with_nothing_recorded_is_the_teachers(protocol, demo):

@@ -49,8 +49,8 @@ def test_bad_phone_number_and_other_school_errors_all_at_once(messages, write, d
         "telefoonnummer (bijvoorbeeld 0412-673700)",
         f"{path}:{line_of(text, 'to: aandachtsfunctionaaris')}:9: onbekende rol "
         "'aandachtsfunctionaaris'; bedoel je 'aandachtsfunctionaris'? (bekend: leerkracht, ib, "
-        "zorgteam, directeur, bevoegd_gezag, aandachtsfunctionaris); voeg haar toe onder "
-        "'roles'",
+        "zorgteam, directeur, bevoegd_gezag, medewerker, aandachtsfunctionaris); voeg haar toe "
+        "onder 'roles'",
     ]
 
 
@@ -60,5 +60,5 @@ def test_load_functions_raise_config_error_with_problems(write, protocol_text, d
         load_protocol(path)
     assert len(err.value.problems) == 1 and "geheel getal" in str(err.value)
     with pytest.raises(ConfigError):
-        load_school(write("s.yaml", demo_text.replace("protocol: meldcode-onderwijs",
-                                                      "protocol: bestaat-niet")))
+        load_school(write("s.yaml", demo_text.replace(
+            "protocols: [meldcode-onderwijs, meldplicht-medewerker]", "protocol: bestaat-niet")))

@@ -18,7 +18,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from meldroute.engine import data_document
 
@@ -49,17 +49,22 @@ def home(board_id: str) -> Any:
         school = registry().school(school_id)
         if school is None:
             continue
-        protocol = registry().protocol_for(school)
         open_ = Dossier.closed_at.is_(None)
-        by_step = dict(db().execute(select(Dossier.current_step, func.count()).where(
-            Dossier.school_id == school_id, open_).group_by(Dossier.current_step)).all())
-        by_outcome = dict(db().execute(select(Dossier.outcome, func.count()).where(
-            Dossier.school_id == school_id, Dossier.outcome.is_not(None))
-            .group_by(Dossier.outcome)).all())
-        overdue = db().scalar(select(func.count()).select_from(Dossier).where(
-            Dossier.school_id == school_id, open_, Dossier.next_deadline < today())) or 0
-        rows.append({"school": school, "protocol": protocol, "by_step": by_step,
-                     "by_outcome": by_outcome, "overdue": overdue})
+        for protocol in registry().protocols_for(school):  # counts per route, no content
+            mine = Dossier.protocol_id == protocol.id
+            if protocol.id == school.protocol:
+                mine = or_(mine, Dossier.protocol_id.is_(None))
+            by_step = dict(db().execute(select(Dossier.current_step, func.count()).where(
+                Dossier.school_id == school_id, mine, open_)
+                .group_by(Dossier.current_step)).all())
+            by_outcome = dict(db().execute(select(Dossier.outcome, func.count()).where(
+                Dossier.school_id == school_id, mine, Dossier.outcome.is_not(None))
+                .group_by(Dossier.outcome)).all())
+            overdue = db().scalar(select(func.count()).select_from(Dossier).where(
+                Dossier.school_id == school_id, mine, open_,
+                Dossier.next_deadline < today())) or 0
+            rows.append({"school": school, "protocol": protocol, "by_step": by_step,
+                         "by_outcome": by_outcome, "overdue": overdue})
     record("board.read", detail=board_id)
     db().commit()
     contacts = data.get("contacts", {})

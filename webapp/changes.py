@@ -38,7 +38,8 @@ def _remap_words(remap: Iterable[Mapping[str, Any]], steps: Mapping[str, str]) -
     for m in remap:
         where = m.get("steps") or []
         rows.append(f"{m.get('to')} neemt de rol van {m.get('role')} over" + (
-            " in " + ", ".join(steps.get(s, s) for s in where) if where else ""))
+            " in " + ", ".join(steps.get(s, s) for s in where) if where else "")
+            + (f" (route {m['protocol']})" if m.get("protocol") else ""))
     return "; ".join(rows)
 
 

@@ -22,7 +22,7 @@ from flask import (
 from meldroute.forms.fields import SelectChoice
 
 from . import assignments, filters, numbering, tasks
-from .access import is_coordinator
+from .access import is_coordinator, may_assign
 from .assignments import AssignForm
 from .auth import login_required
 from .context import db, now, record, registry, today
@@ -69,7 +69,7 @@ def _may_assign(dossier: Any) -> bool:
     """A coordinating role of the dossier's own protocol (on a route with stricter access,
     its coordinating roles only) names and removes people."""
     protocol = registry().by_digest(db(), dossier.protocol_digest)
-    return is_coordinator(g.user, g.school_id, protocol, _school())
+    return may_assign(g.user, g.school_id, dossier, protocol, _school())
 
 
 @bp.route("/dossiers/<int:dossier_id>/mensen", methods=["GET", "POST"])

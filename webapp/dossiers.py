@@ -20,7 +20,7 @@ from flask import (
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import defer, joinedload
-from wtforms import BooleanField, DateField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from meldroute.engine import FieldDef, SchoolConfig, Step, resolve_contact
@@ -29,14 +29,14 @@ from meldroute.forms.fields import MAX_ROWS, DutchForm
 from meldroute.forms.validators import NotFuture, use_today
 
 from . import duplicates, lifecycle, search
-from .access import can_see, is_coordinator, may_act
+from .access import can_see, is_coordinator, may_act, staff_route, visible_dossiers
 from .auth import login_required
 from .changes import field_changes
 from .context import db, now, record, registry, today
 from .decisions import freeze
 from .filters import dutch_date
 from .memo import BoundedCache
-from .models import AuditEvent, Dossier, DossierAssignment, DossierDecision, StepRecord, User
+from .models import AuditEvent, Dossier, DossierDecision, Membership, StepRecord, User
 from .services import (
     Conflict,
     DossierState,
@@ -58,6 +58,7 @@ bp = Blueprint("dossiers", __name__)
 
 
 class NewDossierForm(DutchForm):
+    route = RadioField("Waar gaat je zorg over?", validators=[Optional()])
     pupil_initials = StringField(
         "Initialen van de leerling", validators=[
             DataRequired(), Length(max=10),
@@ -71,10 +72,72 @@ class NewDossierForm(DutchForm):
                                 validators=[Optional(), NotFuture()],
                                 description="Niet verplicht. Alleen zichtbaar op de "
                                             "dossierpagina.")
+    subject = SelectField(
+        "Over welke medewerker gaat het?", validators=[Optional()], validate_choice=True,
+        description="Alleen bij een zorg over een medewerker. Die persoon ziet het dossier "
+                    "nooit, welke rol die ook heeft; alleen het bevoegd gezag en jij zien het.")
+    linked = SelectField(
+        "Koppelen aan een ander dossier", validators=[Optional()], validate_choice=True,
+        description="Niet verplicht. Bijvoorbeeld een Meldcode-dossier over dezelfde "
+                    "leerling.")
     acute = BooleanField("Er is acuut gevaar",
                          description="Vink dit aan als je vreest voor de veiligheid van de "
                                      "leerling, nu of vandaag. De coördinatoren zien het "
                                      "dossier dan bovenaan hun overzicht.")
+
+
+NO_ACCOUNT = "geen"  # the staff member has no account (a volunteer, a driver)
+
+
+def _new_form() -> NewDossierForm:
+    """The new-dossier form with this school's routes, staff and dossiers as choices; the
+    route question only when the school follows several, the staff member only when one
+    of them is about a person."""
+    school = _school()
+    protocols = registry().protocols_for(school)
+    form = NewDossierForm(request.form if request.method == "POST" else None)
+    form.route.choices = [(p.id, p.choice or p.title) for p in protocols]
+    if request.method == "GET":
+        form.route.data = protocols[0].id
+        form.linked.data = request.args.get("koppel", "")
+    if len(protocols) == 1:
+        del form.route
+    if any(staff_route(p) for p in protocols):
+        staff = db().execute(select(User.id, User.display_name).join(Membership).where(
+            Membership.school_id == g.school_id, User.active.is_(True), User.id != g.user.id)
+            .distinct().order_by(User.display_name)).all()
+        form.subject.choices = [("", "Kies de medewerker"), (NO_ACCOUNT, (
+            "Iemand zonder account in Meldroute (bijvoorbeeld een vrijwilliger of chauffeur)"))
+        ] + [(str(i), name) for i, name in staff]
+    else:
+        del form.subject
+    seen = db().execute(select(Dossier.id, Dossier.pupil_initials, Dossier.pupil_group).where(
+        Dossier.school_id == g.school_id, visible_dossiers(
+            g.user, g.school_id, registry().protocols, school)).order_by(Dossier.id.desc())
+        .limit(200)).all()
+    form.linked.choices = [("", "Geen")] + [
+        (str(i), f"Dossier {i}: {initials} (groep {group})") for i, initials, group in seen]
+    return form
+
+
+def _new_choices(form: NewDossierForm) -> tuple[Any, int | None, int | None] | None:
+    """The route, the staff member and the linked dossier chosen; None (with the error
+    next to the field) when the route is about a person and nobody is chosen."""
+    school = _school()
+    protocol = registry().protocol_for(school)
+    if "route" in form and form.route.data in registry().protocols:
+        protocol = registry().protocols[form.route.data]
+    subject = form.subject.data if "subject" in form else ""
+    if not staff_route(protocol):
+        subject = NO_ACCOUNT
+    elif not subject:
+        form.subject.errors = ["Kies de medewerker over wie het gaat, of 'iemand zonder "
+                               "account'."]
+        return None
+    if subject != NO_ACCOUNT and not str(subject).isdigit():
+        return None  # not one of the choices: the form says so
+    linked = int(form.linked.data) if (form.linked.data or "").isdigit() else None
+    return protocol, (None if subject == NO_ACCOUNT else int(subject)), linked
 
 
 def _today() -> Any:
@@ -88,9 +151,10 @@ def _school() -> Any:
     return school
 
 
-def _coordinator() -> bool:
+def _coordinator(protocol: Any = None) -> bool:
+    """A coordinating role in ``protocol`` (a dossier's route; default the school's main)."""
     school = _school()
-    return is_coordinator(g.user, g.school_id, registry().protocol_for(school),
+    return is_coordinator(g.user, g.school_id, protocol or registry().protocol_for(school),
                           school)
 
 
@@ -132,11 +196,9 @@ def overview() -> Any:
     coordinator = _coordinator()
     filters = search.read(request.args, app_registry.protocol_for(_school()).stages)
     query = select(Dossier).where(Dossier.school_id == g.school_id)
-    if not coordinator:
-        query = query.where(or_(Dossier.created_by_id == g.user.id, Dossier.id.in_(
-            select(DossierAssignment.dossier_id).where(
-                DossierAssignment.user_id == g.user.id,
-                DossierAssignment.removed_at.is_(None)))))
+    # the ones they opened, were named on, or coordinate (never one about themselves)
+    query = query.where(visible_dossiers(g.user, g.school_id, app_registry.protocols,
+                                         _school()))
     responsible = _responsible_choices(query)
     query = search.apply(query, filters, _today())
     total = db().scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -187,18 +249,24 @@ def _asked_now(protocol: Any, dossier: Dossier) -> Any:
 @bp.route("/dossiers/nieuw", methods=["GET", "POST"])
 @login_required
 def new() -> Any:
-    form = NewDossierForm(request.form if request.method == "POST" else None)
+    form = _new_form()
     if request.method == "POST":
         unknown = sorted(set(request.form) - {"csrf_token", *form._fields})
-        if form.validate() and not unknown:
+        valid = form.validate() and not unknown
+        chosen = _new_choices(form)  # (also says when the staff member is missing)
+        if valid and chosen is not None:
+            protocol, subject_id, linked_id = chosen
             dossier = create_dossier(db(), registry(), _school(), g.user,
                                      (form.pupil_initials.data or "").strip(),
                                      (form.pupil_group.data or "").strip(),
                                      (form.pupil_name.data or "").strip(), _today(),
                                      form.pupil_birthdate.data,
-                                     acute_at=now() if form.acute.data else None)
-            record("dossier.create", dossier_id=dossier.id)
-            duplicates.warn(dossier)  # issue 14: same pupil already open?
+                                     acute_at=now() if form.acute.data else None,
+                                     protocol=protocol, subject_id=subject_id,
+                                     linked_id=linked_id)
+            record("dossier.create", dossier_id=dossier.id, detail=protocol.id)
+            if not staff_route(protocol):  # never for a dossier about a staff member
+                duplicates.warn(dossier)  # the same pupil already open?
             if dossier.acute_at is not None:
                 record("dossier.acute", dossier_id=dossier.id)
             db().commit()
@@ -249,7 +317,7 @@ def step(dossier_id: int, step_id: str) -> Any:
         record("dossier.read", dossier_id=dossier.id, detail=step.id)
         db().commit()
         return _render_step(state, step)
-    if not may_act(g.user, g.school_id, step, state.protocol, state.school):
+    if not may_act(g.user, g.school_id, step, state.protocol, state.school, state.dossier):
         record("dossier.change", result="refused", dossier_id=dossier.id, detail=step.id)
         db().commit()
         return render_template("error.html", title="Niet jouw stap", message=(
@@ -412,15 +480,26 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
     return render_template(
         "dossier.html", state=state, step=step, form=form, problems=problems or [],
         fields_html=fields_html,
-        coordinator=_coordinator(), may_close=may_close(state),
-        may_save=may_act(user, school_id, step, state.protocol, state.school),
+        coordinator=_coordinator(state.protocol), may_close=may_close(state),
+        may_save=may_act(user, school_id, step, state.protocol, state.school, state.dossier),
         flag_choices=lifecycle.flag_choices(state.protocol, state.evaluation,
                                             recorded_flags(state.dossier))
-        if may_act(user, school_id, state.current, state.protocol, state.school) else [],
+        if may_act(user, school_id, state.current, state.protocol, state.school,
+                   state.dossier) else [],
         conflict=conflict, recorded=recorded, questions=questions,
         route_answers=json.dumps(dict(state.evaluation.used)),
         decisions=state.dossier.decisions,
-        base_version=state.version(step.id), e=state.evaluation, today_=_today())
+        base_version=state.version(step.id), e=state.evaluation, today_=_today(),
+        links=linked_dossiers(state.dossier))
+
+
+def linked_dossiers(dossier: Dossier) -> list[Dossier]:
+    """The dossiers linked to ``dossier`` (either way) that this user may see."""
+    found = db().scalars(select(Dossier).options(defer(Dossier.pupil_name), defer(
+        Dossier.pupil_birthdate)).where(Dossier.school_id == dossier.school_id, or_(
+            Dossier.id == dossier.linked_dossier_id, Dossier.linked_dossier_id == dossier.id),
+        visible_dossiers(g.user, g.school_id, registry().protocols, _school()))).all()
+    return list(found)
 
 
 # The markup of a fresh step form (no errors, the recorded values): it depends only on
@@ -483,7 +562,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
 
 def _allowed(kind: str, state: DossierState) -> bool:
     dossier = state.dossier
-    if not _coordinator():
+    if not _coordinator(state.protocol):
         return False
     if kind == "close":
         return may_close(state)
@@ -555,7 +634,8 @@ def record_fact(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id, "dossier.change")
     state = dossier_state(db(), registry(), dossier, _today())
     name, value = request.form.get("flag", ""), request.form.get("value", "")
-    if not may_act(g.user, g.school_id, state.current, state.protocol, state.school):
+    if not may_act(g.user, g.school_id, state.current, state.protocol, state.school,
+                   state.dossier):
         record("dossier.change", result="refused", dossier_id=dossier.id, detail=name[:60])
         db().commit()
         return render_template("error.html", title="Niet jouw stap", message=(
@@ -589,7 +669,7 @@ def flag_as_acute(dossier_id: int) -> Any:
 @login_required
 def audit_log(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id, "audit.read")
-    if not _coordinator():
+    if not _coordinator(registry().by_digest(db(), dossier.protocol_digest)):
         record("audit.read", result="denied", dossier_id=dossier.id)
         db().commit()
         abort(404)

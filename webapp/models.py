@@ -280,6 +280,12 @@ class Dossier(Base):
     # --- daily work (issue 14): the dossier number per school, ``2026-014`` (numbering.py)
     number_year: Mapped[int | None] = mapped_column(Integer)
     number_seq: Mapped[int | None] = mapped_column(Integer)
+    # the route it follows (fixed when it is opened; the pinned version's protocol id)
+    protocol_id: Mapped[str | None] = mapped_column(String(60))
+    # a route about a person (the staff route): the account it is about, who never sees it
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # another dossier about the same pupil (e.g. a staff-route dossier beside a Meldcode one)
+    linked_dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     acute_by: Mapped[User | None] = relationship(foreign_keys=[acute_by_id])

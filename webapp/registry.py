@@ -219,7 +219,12 @@ class Registry:
         return cls([(p, texts[p.id]) for p in protocols.values()], schools)
 
     def protocol_for(self, school: SchoolConfig) -> Protocol:
+        """The school's main protocol (the first it follows)."""
         return self.protocols[school.protocol]
+
+    def protocols_for(self, school: SchoolConfig) -> list[Protocol]:
+        """Every protocol (route) the school follows, its main one first."""
+        return [self.protocols[p] for p in school.follows if p in self.protocols]
 
     def pin(self, db: Session, protocol: Protocol) -> str:
         """Keep the protocol's text in the database; returns its digest.

@@ -29,11 +29,11 @@ from meldroute.engine import (
 
 from .models import Board, ConfigVersion, School
 
-SCHOOL_KEYS = ("id", "name", "board", "protocol", "retention_years", "contacts", "roles",
-               "remap")
+SCHOOL_KEYS = ("id", "name", "board", "protocol", "protocols", "retention_years", "contacts",
+               "roles", "remap")
 BOARD_KEYS = ("id", "name", "retention_years", "contacts", "roles", "remap")
 CONTACT_KEYS = ("name", "organisation", "phone", "email", "when", "notes")
-REMAP_KEYS = ("role", "to", "steps")
+REMAP_KEYS = ("protocol", "role", "to", "steps")
 
 SCHOOL, BOARD = "school", "board"
 

@@ -127,14 +127,19 @@ def _unstaffed_steps(school_id: str, data: dict[str, Any]) -> list[Problem]:
 def overview(school_id: str) -> Any:
     school, found = _guard(school_id)
     protocol = registry().protocol_for(school)
-    keys = list(dict.fromkeys([*protocol.contacts, *found.data.get("contacts", {})]))
-    contacts = [(k, resolve_contact(protocol, school, k), found.data.get("contacts", {}).get(k))
-                for k in keys]
-    roles = list(dict.fromkeys([*protocol.roles, *school.roles]))
+    routes = registry().protocols_for(school)  # every route's contacts and roles
+    keys = list(dict.fromkeys([*(k for p in routes for k in p.contacts),
+                               *found.data.get("contacts", {})]))
+    contacts = [(k, resolve_contact(_route_of(routes, "contacts", k), school, k),
+                 found.data.get("contacts", {}).get(k)) for k in keys]
+    roles = list(dict.fromkeys([*(r for p in routes for r in p.roles), *school.roles]))
     record("school.config.read", school_id=school_id)
     db().commit()
     return render_template("settings/overview.html", school=school, found=found,
-                           contacts=contacts, roles=roles, protocol=protocol,
+                           contacts=contacts, roles=roles, protocol=protocol, routes={
+                               p.id: p for p in routes}, role_names={
+                               r: _route_of(routes, "roles", r).roles[r].name
+                               for r in roles if any(r in p.roles for p in routes)},
                            origins=found.origins,
                            author=_author_names([found.school_version]).get(
                                found.school_version.author, found.school_version.author))
@@ -144,7 +149,7 @@ def overview(school_id: str) -> Any:
 @signed_in_required
 def contact(school_id: str, key: str) -> Any:
     school, found = _guard(school_id)
-    protocol = registry().protocol_for(school)
+    protocol = _route_of(registry().protocols_for(school), "contacts", key)
     new = key == "nieuw"
     form_class: Any = NewContactForm if new else ContactForm  # generated from the schema
     own = _own(school_id)
@@ -220,7 +225,7 @@ def remove_contact(school_id: str, key: str) -> Any:
 def roles(school_id: str) -> Any:
     school, found = _guard(school_id)
     protocol = registry().protocol_for(school)
-    form_class = roles_form_class(protocol, found.data)
+    form_class = roles_form_class(protocol, found.data, registry().protocols_for(school))
     people = _people(school_id)
     if request.method == "GET":
         form = form_class(data=roles_initial(form_class, found.data))
@@ -257,15 +262,23 @@ def roles(school_id: str) -> Any:
     return redirect(url_for("settings.overview", school_id=school_id))
 
 
+def _route_of(routes: list[Any], section: str, key: str) -> Any:
+    """The first of the school's routes that knows this contact or role (else the main)."""
+    return next((p for p in routes if key in getattr(p, section)), routes[0])
+
+
 def _widens_access(protocol: Any, school: SchoolConfig, remap: list[dict[str, Any]],
                    known: set[str]) -> bool:
-    """Would this remapping make a (known) role open every dossier that does not now (a
-    remap of a coordinating role in every step)? Nobody widens that alone on this page;
-    an unknown role is refused when the configuration is checked."""
-    opening = {r.id for r in protocol.roles.values() if r.access == "all"}
-    after = {r["to"] for r in remap if r.get("role") in opening and not r.get("steps")
-             and r["to"] in known}
-    return bool(after - coordinating_roles(protocol, school) - opening)
+    """Would this remapping make a (known) role open every dossier of a route that does
+    not now (a remap of a coordinating role in every step)? Nobody widens that alone on
+    this page; an unknown role is refused when the configuration is checked."""
+    for route in registry().protocols_for(school):
+        opening = {r.id for r in route.roles.values() if r.access == "all"}
+        after = {r["to"] for r in remap if r.get("protocol", school.protocol) == route.id
+                 and r.get("role") in opening and not r.get("steps") and r["to"] in known}
+        if after - coordinating_roles(route, school) - opening:
+            return True
+    return False
 
 
 @bp.route("/mensen", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ school's protocol, and where a refused change's problems are shown on them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from wtforms import RadioField, SelectField, StringField
@@ -47,13 +47,21 @@ def place_key_problem(form: Any, message: str, key: str) -> bool:
     return False
 
 
-def roles_form_class(protocol: Protocol, data: Mapping[str, Any]) -> Any:
-    """Names per role, a new role, and the remappings (one empty row to add one)."""
+def roles_form_class(protocol: Protocol, data: Mapping[str, Any],
+                     routes: Sequence[Protocol] = ()) -> Any:
+    """Names per role, a new role, and the remappings (one empty row to add one); with
+    several routes (``routes``, the main one first) each remapping names its route."""
+    routes = list(routes) or [protocol]
     spec = schemaforms.role_schema()["properties"]["name"]
-    roles = list(dict.fromkeys([*protocol.roles, *data.get("roles", {})]))
+    names = {r.id: r.name for p in reversed(routes) for r in p.roles.values()}
+    roles = list(dict.fromkeys([*(r for p in routes for r in p.roles), *data.get("roles", {})]))
+    steps: dict[str, str] = {}  # every route's steps (the main route's first)
+    for route in routes:
+        for step in route.steps:
+            steps.setdefault(step.id, f"{step.number}. {step.title}")
     attrs: dict[str, Any] = {}
     for role in roles:
-        known = protocol.roles[role].name if role in protocol.roles else role
+        known = names.get(role, role)
         attrs[f"name__{role}"] = StringField(
             f"{spec.get('title', 'Naam')}: {known}",
             render_kw={"maxlength": spec.get("maxLength", 200)})
@@ -63,16 +71,21 @@ def roles_form_class(protocol: Protocol, data: Mapping[str, Any]) -> Any:
     remap_spec = schemaforms.school_schema()["properties"]["remap"]["items"]["properties"]
     role_choices = [SelectChoice("", "—")] + [SelectChoice(r, r) for r in roles]
     for i in range(len(data.get("remap", [])) + 1):
+        if len(routes) > 1:
+            attrs[f"remap_{i}_protocol"] = SelectField(
+                remap_spec["protocol"]["title"], validate_choice=False,
+                choices=[SelectChoice(p.id, p.title) for p in routes])
         attrs[f"remap_{i}_role"] = SelectField(remap_spec["role"]["title"],
                                                choices=list(role_choices), validate_choice=False)
         attrs[f"remap_{i}_to"] = SelectField(remap_spec["to"]["title"],
                                              choices=list(role_choices), validate_choice=False)
         attrs[f"remap_{i}_steps"] = CheckboxListField(
             remap_spec["steps"]["title"], validate_choice=False,
-            choices=[SelectChoice(s.id, f"{s.number}. {s.title}") for s in protocol.steps])
+            choices=[SelectChoice(sid, label) for sid, label in steps.items()])
     attrs["reason"] = ReasonForm.reason
     form_class = type("RolesForm", (DutchForm,), attrs)
     form_class.roles = roles  # type: ignore[attr-defined]
+    form_class.main_route = routes[0].id  # type: ignore[attr-defined]
     form_class.remap_rows = len(data.get("remap", [])) + 1  # type: ignore[attr-defined]
     return form_class
 
@@ -83,6 +96,7 @@ def roles_initial(form_class: Any, data: Mapping[str, Any]) -> dict[str, Any]:
     for role in form_class.roles:
         initial[f"name__{role}"] = data.get("roles", {}).get(role, {}).get("name", "")
     for i, rule in enumerate(data.get("remap", [])):
+        initial[f"remap_{i}_protocol"] = rule.get("protocol", form_class.main_route)
         initial[f"remap_{i}_role"] = rule["role"]
         initial[f"remap_{i}_to"] = rule["to"]
         initial[f"remap_{i}_steps"] = rule.get("steps", [])
@@ -105,6 +119,9 @@ def roles_from_form(form: Any, board_roles: Mapping[str, Any]
         role, to = form[f"remap_{i}_role"].data, form[f"remap_{i}_to"].data
         if role or to:
             rule: dict[str, Any] = {"role": role or "", "to": to or ""}
+            route = form[f"remap_{i}_protocol"].data if f"remap_{i}_protocol" in form else None
+            if route and route != form.main_route:  # (the main route: no ``protocol``)
+                rule = {"protocol": route, **rule}
             if form[f"remap_{i}_steps"].data:
                 rule["steps"] = list(form[f"remap_{i}_steps"].data)
             remap.append(rule)

@@ -233,12 +233,17 @@ def _resummarize(db: Session, registry: Registry, dossier: Dossier, today: dt.da
 
 def create_dossier(db: Session, registry: Registry, school: SchoolConfig, user: User,
                    initials: str, group: str, name: str, today: dt.date,
-                   birthdate: dt.date | None = None, acute_at: dt.datetime | None = None
-                   ) -> Dossier:
+                   birthdate: dt.date | None = None, acute_at: dt.datetime | None = None,
+                   protocol: Protocol | None = None, subject_id: int | None = None,
+                   linked_id: int | None = None) -> Dossier:
     """A new dossier, flushed (the caller records it in the audit trail and commits);
-    ``acute_at``: flagged as acute danger when it was opened."""
-    protocol = registry.protocol_for(school)
+    ``acute_at``: flagged as acute danger when it was opened; ``protocol``: its route
+    (default the school's main one), fixed from now on; ``subject_id``: the account a
+    staff-route dossier is about; ``linked_id``: another dossier about the same pupil."""
+    protocol = protocol or registry.protocol_for(school)
     dossier = Dossier(school_id=school.id, pupil_initials=initials, pupil_group=group,
+                      protocol_id=protocol.id, subject_user_id=subject_id,
+                      linked_dossier_id=linked_id,
                       pupil_name=name, protocol_digest=registry.pin(db, protocol),
                       pupil_birthdate=birthdate.isoformat() if birthdate else None,
                       created_by_id=user.id, current_step=protocol.steps[0].id,

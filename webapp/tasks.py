@@ -16,12 +16,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, defer, joinedload
 
-from meldroute.engine import Protocol, Step
+from meldroute.engine import Protocol, SchoolConfig, Step
 
-from .access import can_see, is_coordinator
+from .access import can_see, is_coordinator, visible_dossiers
 from .models import Dossier, DossierAssignment, StepRecord, User
 from .numbering import label
 from .registry import Registry
@@ -43,23 +43,12 @@ class Task:
     mine: bool  # the signed-in person is aan zet (a role they hold, or named)
 
 
-def assigned_ids(db: Session, user: User, school_id: str) -> set[int]:
-    """The dossiers of the school ``user`` is named on (assignments in force)."""
-    return set(db.scalars(select(DossierAssignment.dossier_id).join(
-        Dossier, Dossier.id == DossierAssignment.dossier_id).where(
-        Dossier.school_id == school_id, DossierAssignment.user_id == user.id,
-        DossierAssignment.removed_at.is_(None))))
-
-
-def visible_clause(db: Session, user: User, school_id: str, coordinator: bool) -> object:
-    """SQL for "the dossiers of this school ``user`` may see" (``access.can_see``)."""
-    if coordinator:
-        return Dossier.school_id == school_id
-    mine = [Dossier.created_by_id == user.id]
-    named = assigned_ids(db, user, school_id)
-    if named:
-        mine.append(Dossier.id.in_(named))
-    return and_(Dossier.school_id == school_id, or_(*mine))
+def visible_clause(registry: Registry, user: User, school_id: str, school: SchoolConfig
+                   ) -> ColumnElement[bool]:
+    """SQL for "the dossiers of this school ``user`` may see" (``access.can_see``, as
+    ``access.visible_dossiers`` puts it for every route the school follows)."""
+    return and_(Dossier.school_id == school_id,
+                visible_dossiers(user, school_id, registry.protocols, school))
 
 
 def latest_of(db: Session, ids: Sequence[int]) -> dict[int, dict[str, StepRecord]]:
@@ -153,7 +142,7 @@ def tasks_for(db: Session, registry: Registry, user: User, school_id: str, today
     coordinator = is_coordinator(user, school_id, registry.protocol_for(school), school)
     rows = list(db.scalars(select(Dossier).options(
         defer(Dossier.pupil_name), defer(Dossier.pupil_birthdate)).where(
-        visible_clause(db, user, school_id, coordinator),  # type: ignore[arg-type]
+        visible_clause(registry, user, school_id, school),
         Dossier.closed_at.is_(None))))
     held = set(user.roles_at(school_id))
     latest = latest_of(db, [d.id for d in rows])

@@ -376,3 +376,59 @@ def select_pending(model: Any) -> Any:
     from sqlalchemy import select
 
     return select(model.id).where(model.status == "pending")
+
+
+# --- the staff route (meldplicht): the bevoegd gezag and the opener, never the subject ------
+
+STAFF_ROUTE_USERS = {  # name: roles at the demo school
+    "opener": ("leerkracht",), "collega": ("leerkracht",), "ib": ("ib",),
+    "zorgteam": ("zorgteam",), "directeur": ("directeur",),
+    "bevoegd_gezag": ("bevoegd_gezag",), "aandachtsfunctionaris": ("aandachtsfunctionaris",),
+    "schooladmin": ("schooladmin",), "subject": ("leerkracht", "ib", "directeur"),
+}
+STAFF_ROUTE_SEES = {"opener", "directeur", "bevoegd_gezag"}  # (directeur: the demo remap)
+STAFF_ROUTE_ENDPOINTS = ["dossiers.show", "dossiers.step", "dossiers.step:post",
+                         "dossiers.audit_log"]
+
+
+def staff_route_expected(endpoint: str, name: str) -> int:
+    if name not in STAFF_ROUTE_SEES:
+        return 404
+    if endpoint == "dossiers.audit_log":
+        return 404 if name == "opener" else 200
+    return 400 if endpoint.endswith(":post") else 200  # (an empty form is refused)
+
+
+def test_staff_route_cells(app):
+    registry = app.extensions["meldroute.registry"]
+    users = {name: make_user(app, f"m-{name}", "regenboog", *roles)
+             for name, roles in STAFF_ROUTE_USERS.items()}
+    with app.extensions["meldroute.db_sessions"]() as db:
+        from meldroute.webapp.models import User
+
+        school = registry.school("regenboog")
+        dossier = create_dossier(db, registry, school, db.get(User, users["opener"].id), "S.T.",
+                                 "4", "Verzonnen Kind", app.config["CLOCK"](),
+                                 protocol=registry.protocols["meldplicht-medewerker"],
+                                 subject_id=users["subject"].id)
+        db.commit()
+        dossier_id = dossier.id
+    wrong, cells = [], 0
+    for name, user in users.items():
+        client = app.test_client()
+        sign_in_as(app, client, user.id, "regenboog")
+        for endpoint in STAFF_ROUTE_ENDPOINTS:
+            method, template = ROUTES[endpoint]
+            url = template.format(d=dossier_id).replace("/stap/signaleren", "/stap/melden")
+            if method == "POST":
+                token = TOKEN.search(client.get("/account").get_data(as_text=True)).group(1)
+                response = client.post(url, data={"csrf_token": token, "base_version": "0"})
+            else:
+                response = client.get(url)
+            response.close()
+            cells += 1
+            if response.status_code != staff_route_expected(endpoint, name):
+                wrong.append(f"{name} {method} {url}: {response.status_code}, expected "
+                             f"{staff_route_expected(endpoint, name)}")
+    assert not wrong, "\n".join(wrong)
+    assert cells == len(STAFF_ROUTE_USERS) * len(STAFF_ROUTE_ENDPOINTS)
