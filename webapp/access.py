@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, inspect, or_, select
 from sqlalchemy.orm import object_session
 
 from meldroute.engine import Protocol, SchoolConfig, Step
@@ -124,6 +124,8 @@ def visible_dossiers(user: User, school_id: str, protocols: Mapping[str, Protoco
 def is_assigned(user: User, dossier: Dossier) -> bool:
     """Is ``user`` named on ``dossier`` by a coordinating role (and not removed since)? An
     assigned member of staff has need-to-know: they see the dossier and its tasks."""
+    if "assignments" in inspect(dossier).dict:  # read with the dossier (its page)
+        return any(a.user_id == user.id for a in dossier.assignments)
     db = object_session(dossier)
     if db is None or dossier.id is None:
         return False

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, joinedload
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
@@ -67,6 +67,9 @@ def staff_of(db: Session, school_id: str) -> dict[int, User]:
 
 
 def in_force(db: Session, dossier: Dossier) -> list[DossierAssignment]:
+    """The named people in force: as read with the dossier (the dossier page), or asked."""
+    if "assignments" in inspect(dossier).dict:
+        return list(dossier.assignments)
     return list(db.scalars(select(DossierAssignment).options(
         joinedload(DossierAssignment.user).joinedload(User.memberships)).where(
         DossierAssignment.dossier_id == dossier.id, DossierAssignment.removed_at.is_(None))

@@ -18,7 +18,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -36,7 +36,15 @@ from .context import db, now, record, registry, today
 from .decisions import freeze
 from .filters import dutch_date
 from .memo import BoundedCache
-from .models import AuditEvent, Dossier, DossierDecision, Membership, StepRecord, User
+from .models import (
+    AuditEvent,
+    Dossier,
+    DossierAssignment,
+    DossierDecision,
+    Membership,
+    StepRecord,
+    User,
+)
 from .services import (
     Conflict,
     DossierState,
@@ -159,7 +167,11 @@ def _coordinator(protocol: Any = None) -> bool:
 
 
 _DOSSIER_LOADS = [joinedload(Dossier.created_by),
-                  joinedload(Dossier.decisions).joinedload(DossierDecision.author)]
+                  joinedload(Dossier.decisions).joinedload(DossierDecision.author),
+                  joinedload(Dossier.assignments).joinedload(DossierAssignment.user)
+                  .joinedload(User.memberships),
+                  joinedload(Dossier.linked_from).defer(Dossier.pupil_name),
+                  joinedload(Dossier.linked_to).defer(Dossier.pupil_name)]
 
 
 def _dossier(dossier_id: int, action: str = "dossier.read") -> Dossier:
@@ -494,12 +506,12 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
 
 
 def linked_dossiers(dossier: Dossier) -> list[Dossier]:
-    """The dossiers linked to ``dossier`` (either way) that this user may see."""
-    found = db().scalars(select(Dossier).options(defer(Dossier.pupil_name), defer(
-        Dossier.pupil_birthdate)).where(Dossier.school_id == dossier.school_id, or_(
-            Dossier.id == dossier.linked_dossier_id, Dossier.linked_dossier_id == dossier.id),
-        visible_dossiers(g.user, g.school_id, registry().protocols, _school()))).all()
-    return list(found)
+    """The dossiers linked to ``dossier`` (either way) that this user may see (read with
+    the dossier: no statement of its own)."""
+    app_registry, school = registry(), _school()
+    found = [d for d in [dossier.linked_to, *dossier.linked_from] if d is not None]
+    return [d for d in found if can_see(g.user, g.school_id, d, app_registry.by_digest(
+        db(), d.protocol_digest), school)]
 
 
 # The markup of a fresh step form (no errors, the recorded values): it depends only on

@@ -293,6 +293,18 @@ class Dossier(Base):
         back_populates="dossier", order_by="(StepRecord.step_id, StepRecord.version)")
     decisions: Mapped[list[DossierDecision]] = relationship(
         order_by="DossierDecision.id", viewonly=True)
+    # read with the dossier (one statement for the dossier page): the named people in
+    # force, and the dossiers linked to this one (a link is made from the newer dossier)
+    assignments: Mapped[list[DossierAssignment]] = relationship(
+        primaryjoin="and_(DossierAssignment.dossier_id == Dossier.id, "
+                    "DossierAssignment.removed_at.is_(None))",
+        order_by="DossierAssignment.id", viewonly=True)
+    linked_from: Mapped[list[Dossier]] = relationship(
+        primaryjoin="Dossier.linked_dossier_id == Dossier.id",
+        foreign_keys=[linked_dossier_id], viewonly=True)
+    linked_to: Mapped[Dossier | None] = relationship(
+        primaryjoin="Dossier.linked_dossier_id == Dossier.id",
+        foreign_keys=[linked_dossier_id], remote_side=[id], viewonly=True)
 
     __mapper_args__ = {"version_id_col": row_version}
 
