@@ -79,6 +79,7 @@ def people(dossier_id: int) -> Any:
     action = "dossier.assign" if request.method == "POST" else "dossier.read"
     dossier = _dossier(dossier_id, action)
     staff = assignments.staff_of(db(), g.school_id)
+    staff.pop(dossier.subject_user_id or 0, None)  # never the person a dossier is about
     form = AssignForm(request.form if request.method == "POST" else None)
     form.user_id.choices = [SelectChoice("", "Kies een medewerker")] + [
         SelectChoice(str(u.id), u.display_name) for u in staff.values()]

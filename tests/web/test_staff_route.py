@@ -121,6 +121,34 @@ def test_only_the_bevoegd_gezag_and_the_opener_see_a_staff_dossier(app):
     assert client_for(app, others["ib"]).get(f"/dossiers/{home}").status_code == 200
 
 
+def assign(app: Any, user: Any, dossier: int, person: Any) -> int:
+    client = client_for(app, user)
+    token = TOKEN.search(client.get("/account").get_data(as_text=True)).group(1)
+    return client.post(f"/dossiers/{dossier}/mensen", data={
+        "csrf_token": token, "kind": "staff", "user_id": str(person.id),
+        "task": "contactpersoon"}).status_code
+
+
+def test_on_the_staff_route_only_the_bevoegd_gezag_names_people_never_the_subject(app):
+    opener = make_user(app, "juf", "regenboog", "leerkracht")
+    subject = make_user(app, "meester", "regenboog", "leerkracht", "ib")
+    director = make_user(app, "directeur", "regenboog", "directeur")
+    ib = make_user(app, "ib", "regenboog", "ib")
+    dossier = staff_dossier(app, opener, subject)
+    # the opener sees the dossier but names nobody; the IB-er and the subject do not see it
+    assert assign(app, opener, dossier, ib) == 403
+    assert assign(app, ib, dossier, ib) == 404
+    assert assign(app, subject, dossier, ib) == 404
+    # the bevoegd gezag cannot name the person the dossier is about (not among the choices)
+    assert assign(app, director, dossier, subject) == 400
+    assert client_for(app, subject).get(f"/dossiers/{dossier}").status_code == 404
+    # the bevoegd gezag names the IB-er: from then on the IB-er has need-to-know
+    assert assign(app, director, dossier, ib) == 302
+    assert client_for(app, ib).get(f"/dossiers/{dossier}").status_code == 200
+    assert f"/dossiers/{dossier}\"" in client_for(app, ib).get("/dossiers").get_data(
+        as_text=True)
+
+
 def test_board_admins_see_counts_per_route_only(app):
     from meldroute.webapp import school_configs
     from meldroute.webapp.models import Membership
