@@ -374,6 +374,7 @@ def build_protocol(doc: Document) -> Protocol:
                 fields=tuple(FieldDef.from_data(f, questions_data) for f in s["fields"]),
                 contacts=tuple(s.get("contacts", ())),
                 subtitle=s.get("subtitle"),
+                report_section=s.get("report_section"),
                 at_least_one=tuple(AtLeastOne(tuple(x["fields"]), x.get("message"))
                                    for x in s.get("at_least_one", ())),
             )

@@ -105,6 +105,8 @@ class Step:
     contacts: tuple[str, ...] = ()
     subtitle: str | None = None
     at_least_one: tuple[AtLeastOne, ...] = ()
+    # where the step's record goes in Veilig Thuis's melding form (the summary page)
+    report_section: str | None = None
 
     @property
     def required_roles(self) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ def test_unknown_key(messages, write, protocol_text):
     path = write("p.yaml", text)
     assert messages(path) == [
         f"{path}:{line_of(text, 'colour:')}:5: onbekende sleutel 'colour' (toegestaan: actors, "
-        "at_least_one, contacts, fields, guidance, id, number, subtitle, title)"]
+        "at_least_one, contacts, fields, guidance, id, number, report_section, subtitle, title)"]
 
 
 def test_every_schema_error_is_reported_at_once(messages, write, protocol_text):
@@ -40,7 +40,7 @@ def test_every_schema_error_is_reported_at_once(messages, write, protocol_text):
         "ontbreekt",
         f'{path}:{line_of(text, "number: twee")}:13: verwacht een geheel getal, gevonden "twee"',
         f"{path}:{line_of(text, 'colour:')}:5: onbekende sleutel 'colour' (toegestaan: actors, "
-        "at_least_one, contacts, fields, guidance, id, number, subtitle, title)",
+        "at_least_one, contacts, fields, guidance, id, number, report_section, subtitle, title)",
     ]
 
 

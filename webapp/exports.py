@@ -29,13 +29,6 @@ SECTIONS = {
     "netwerk": "Ondersteunend netwerk",
     "overig": "Overige informatie",
 }
-STEP_SECTION = {
-    "signaleren": "melding",
-    "afwegen": "melding",
-    "beslissen": "melding",
-    "consulteren": "netwerk",
-    "gesprek": "netwerk",
-}
 
 
 def _steps(state: DossierState) -> list[dict[str, Any]]:
@@ -92,7 +85,8 @@ def melding(dossier_id: int) -> Any:
     state = dossier_state(db(), registry(), dossier, today())
     sections: dict[str, list[dict[str, Any]]] = {key: [] for key in SECTIONS}
     for item in _steps(state):
-        sections[STEP_SECTION.get(item["step"].id, "overig")].append(item)
+        # the rubric is the rules' (``report_section`` of the step); without: overige
+        sections[item["step"].report_section or "overig"].append(item)
     notes: list[DossierNote] = notes_of(db(), dossier.id)
     record("dossier.export", dossier_id=dossier.id, detail="melding Veilig Thuis")
     db().commit()
