@@ -27,10 +27,11 @@ def insert_if_absent(db: Session, model: Any, values: Mapping[str, Any],
     dialect = db.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
         insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        # RETURNING says whether a row was inserted: the driver's rowcount does not
+        # always (psycopg may give -1 for an INSERT ... ON CONFLICT DO NOTHING)
         statement = insert(table).values(**values).on_conflict_do_nothing(
-            index_elements=list(keys))
-        result = db.execute(statement)
-        return bool(getattr(result, "rowcount", 0))
+            index_elements=list(keys)).returning(*(table.c[k] for k in keys))
+        return db.execute(statement).first() is not None
     try:
         with db.begin_nested():
             db.execute(table.insert().values(**values))

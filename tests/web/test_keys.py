@@ -148,3 +148,19 @@ def test_keys_from_the_environment(app: Flask, browser: Browser, tmp_path: Path,
     start(app, tmp_path / "ander")
     assert not (tmp_path / "ander" / "keys").exists()
 
+
+
+def test_the_key_check_row_follows_a_rotation_on_every_database(app: Flask) -> None:
+    """``record`` after re-encrypting: the existing row is updated, not left behind
+    because the database said it inserted one (psycopg's rowcount of ON CONFLICT)."""
+    from meldroute.webapp import key_check
+    from meldroute.webapp.upserts import insert_if_absent
+
+    newer = crypto.KeyRing((Fernet.generate_key().decode(),), "env")
+    with db_sessions_of(app)() as db:
+        assert db.get(KeyCheck, 1) is not None  # made when the app started
+        assert insert_if_absent(db, KeyCheck, key_check.row_values(newer), keys=["id"]) \
+            is False
+        key_check.record(db, newer)
+        db.commit()
+        assert db.get(KeyCheck, 1).fingerprint == crypto.fingerprint(newer.keys[0])
