@@ -19,7 +19,7 @@ whatever roles they hold (see ``staff_route_*`` below).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import ColumnElement, and_, inspect, or_, select
 from sqlalchemy.orm import object_session
@@ -34,6 +34,12 @@ def coordinating_roles(protocol: Protocol, school: SchoolConfig) -> frozenset[st
     roles = {r.id for r in protocol.roles.values() if r.access == "all"}
     roles |= {m.to for m in school.remaps_of(protocol.id) if m.role in roles and not m.steps}
     return frozenset(roles)
+
+
+def opening_roles(protocols: Iterable[Protocol], school: SchoolConfig) -> frozenset[str]:
+    """The roles that open every dossier of at least one route the school follows (on
+    the staff route: the bevoegd gezag): what separation of duties guards."""
+    return frozenset().union(*(coordinating_roles(p, school) for p in protocols))
 
 
 def is_coordinator(user: User, school_id: str, protocol: Protocol, school: SchoolConfig

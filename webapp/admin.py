@@ -20,7 +20,7 @@ from meldroute.engine import resolve_role
 from meldroute.forms.fields import DutchForm, SelectChoice, add_error
 
 from . import reset as reset_links
-from .access import coordinating_roles
+from .access import opening_roles
 from .auth import admin_required
 from .context import db, record, registry
 from .models import Membership, RoleGrant, User
@@ -162,8 +162,8 @@ def opening_school(user: User) -> str | None:
     """A school where ``user`` holds a role that opens every dossier (None: none)."""
     for school_id in user.schools:
         school = registry().school(school_id)
-        if school is not None and set(user.roles_at(school_id)) & coordinating_roles(
-                registry().protocol_for(school), school):
+        if school is not None and set(user.roles_at(school_id)) & opening_roles(
+                registry().protocols_for(school), school):
             return school_id
     return None
 

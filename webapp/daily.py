@@ -86,6 +86,12 @@ def people(dossier_id: int) -> Any:
     may_assign = _may_assign(dossier)
     status = 200
     if request.method == "POST":
+        if dossier.closed_at is not None:  # read-only, like its steps and notes
+            record(action, result="refused", dossier_id=dossier.id)
+            db().commit()
+            return render_template("error.html", title="Dossier afgesloten", message=(
+                "Dit dossier is afgesloten: er kan niemand meer aan gekoppeld worden. Er "
+                "is niets opgeslagen.")), 409
         if not may_assign:
             record(action, result="refused", dossier_id=dossier.id)
             db().commit()
@@ -116,7 +122,7 @@ def people(dossier_id: int) -> Any:
 @login_required
 def remove_person(dossier_id: int, assignment_id: int) -> Any:
     dossier = _dossier(dossier_id, "dossier.unassign")
-    if not _may_assign(dossier):
+    if not _may_assign(dossier) or dossier.closed_at is not None:
         record("dossier.unassign", result="refused", dossier_id=dossier.id)
         db().commit()
         abort(403)

@@ -45,6 +45,7 @@ from .models import (
     StepRecord,
     User,
 )
+from .numbering import label
 from .services import (
     Conflict,
     DossierState,
@@ -119,12 +120,15 @@ def _new_form() -> NewDossierForm:
         ] + [(str(i), name) for i, name in staff]
     else:
         del form.subject
-    seen = db().execute(select(Dossier.id, Dossier.pupil_initials, Dossier.pupil_group).where(
+    seen = db().execute(select(Dossier.id, Dossier.pupil_initials, Dossier.pupil_group,
+                               Dossier.number_year, Dossier.number_seq,
+                               Dossier.number_series).where(
         Dossier.school_id == g.school_id, visible_dossiers(
             g.user, g.school_id, registry().protocols, school)).order_by(Dossier.id.desc())
         .limit(200)).all()
     form.linked.choices = [("", "Geen")] + [
-        (str(i), f"Dossier {i}: {initials} (groep {group})") for i, initials, group in seen]
+        (str(row.id), f"Dossier {label(row)}: {row.pupil_initials} (groep {row.pupil_group})")
+        for row in seen]
     return form
 
 
@@ -453,6 +457,8 @@ def versions(dossier_id: int, step_id: str) -> Any:
         abort(400)
     changes = None
     if a and b:
+        if a not in numbers or b not in numbers:  # no such version (nor a number too big)
+            abort(404)
         old, new = _step_version(dossier, step, a), _step_version(dossier, step, b)
         if old is None or new is None:
             abort(404)

@@ -244,8 +244,8 @@ class Dossier(Base):
     __table_args__ = (  # what the overview filters on and sorts by (newest change first)
         Index("ix_dossiers_school_updated", "school_id", "updated_at"),
         Index("ix_dossiers_school_creator_updated", "school_id", "created_by_id", "updated_at"),
-        # the dossier number (issue 14): unique per school and year
-        UniqueConstraint("school_id", "number_year", "number_seq",
+        # the dossier number (issue 14): unique per school, series and year
+        UniqueConstraint("school_id", "number_series", "number_year", "number_seq",
                          name="uq_dossiers_school_number"),
     )
 
@@ -280,6 +280,9 @@ class Dossier(Base):
     # --- daily work (issue 14): the dossier number per school, ``2026-014`` (numbering.py)
     number_year: Mapped[int | None] = mapped_column(Integer)
     number_seq: Mapped[int | None] = mapped_column(Integer)
+    # a route about a person counts in a series of its own ("V": 2026-V001), so that the
+    # numbers others see do not betray that such a dossier exists (numbering.py)
+    number_series: Mapped[str] = mapped_column(String(4), default="", server_default="")
     # the route it follows (fixed when it is opened; the pinned version's protocol id)
     protocol_id: Mapped[str | None] = mapped_column(String(60))
     # a route about a person (the staff route): the account it is about, who never sees it
@@ -386,6 +389,8 @@ class DossierCounter(Base):
 
     school_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    series: Mapped[str] = mapped_column(String(4), primary_key=True, default="",
+                                        server_default="")
     last: Mapped[int] = mapped_column(Integer)
 
 

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Mapper
 from .models import Dossier, DossierCounter
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-NUMBER = re.compile(r"^\s*(?:(\d{4})\s*-\s*)?0*(\d{1,6})\s*$")
+NUMBER = re.compile(r"^\s*(?:(\d{4})\s*-\s*)?([A-Za-z]?)0*(\d{1,6})\s*$")
+SUBJECT_SERIES = "V"  # a route about a person (``subject:``): 2026-V001, its own count
 
 
 def label(dossier: Any) -> str:
@@ -31,15 +32,23 @@ def label(dossier: Any) -> str:
     year, seq = getattr(dossier, "number_year", None), getattr(dossier, "number_seq", None)
     if year is None or seq is None:
         return str(getattr(dossier, "id", ""))
-    return f"{year}-{seq:03d}"
+    return f"{year}-{getattr(dossier, 'number_series', '') or ''}{seq:03d}"
 
 
-def parse(text: str) -> tuple[int | None, int] | None:
-    """(year or None, sequence) for a typed number ("2026-014", "14"); None otherwise."""
+def parse(text: str) -> tuple[int | None, str, int] | None:
+    """(year or None, series, sequence) for a typed number ("2026-014", "14", "V001");
+    None otherwise."""
     found = NUMBER.match(text)
     if found is None:
         return None
-    return (int(found.group(1)) if found.group(1) else None), int(found.group(2))
+    return ((int(found.group(1)) if found.group(1) else None), found.group(2).upper(),
+            int(found.group(3)))
+
+
+def series_for(protocol: Any) -> str:
+    """The series a new dossier of ``protocol`` counts in: a route about a person (the
+    staff route) its own, so that its dossiers leave no gaps in the numbers others see."""
+    return SUBJECT_SERIES if getattr(protocol, "subject", None) is not None else ""
 
 
 def year_of(moment: dt.datetime | None) -> int:
@@ -49,13 +58,14 @@ def year_of(moment: dt.datetime | None) -> int:
     return moment.astimezone(AMSTERDAM).year
 
 
-def next_number(connection: Connection, school_id: str, year: int) -> int:
-    """Bump and return the school's counter for ``year``, in the caller's transaction."""
+def next_number(connection: Connection, school_id: str, year: int, series: str = "") -> int:
+    """Bump and return the school's counter for ``year`` (and ``series``), in the
+    caller's transaction."""
     table = DossierCounter.__table__
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = insert(table).values(  # type: ignore[arg-type]
-        school_id=school_id, year=year, last=1).on_conflict_do_update(
-        index_elements=["school_id", "year"], set_={"last": table.c.last + 1}
+        school_id=school_id, year=year, series=series, last=1).on_conflict_do_update(
+        index_elements=["school_id", "year", "series"], set_={"last": table.c.last + 1}
     ).returning(table.c.last)
     return int(connection.execute(statement).scalar_one())
 
@@ -64,4 +74,5 @@ def next_number(connection: Connection, school_id: str, year: int) -> int:
 def _number(_mapper: Mapper[Any], connection: Connection, dossier: Dossier) -> None:
     if dossier.number_seq is None:
         dossier.number_year = year_of(dossier.created_at)
-        dossier.number_seq = next_number(connection, dossier.school_id, dossier.number_year)
+        dossier.number_seq = next_number(connection, dossier.school_id, dossier.number_year,
+                                         dossier.number_series or "")

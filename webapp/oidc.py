@@ -340,7 +340,10 @@ def _account(p: Provider, school_id: str, subject: str, claims: Mapping[str, Any
                                               OidcLink.subject_hash == key))
     if link is not None:
         return db().get(User, link.user_id)
-    user = _known(p, school_id, subject)
+    # a first link on an e-mail address only when the provider does not say it is
+    # unverified (an address a person could set themselves matches nobody)
+    unverified = p.match == "email" and claims.get("email_verified") is False
+    user = None if unverified else _known(p, school_id, subject)
     action = "oidc.link"
     if user is None and p.auto_create:
         user, action = _new_account(p, claims), "oidc.create"

@@ -56,7 +56,9 @@ def target(db: Session, registry: Registry, version: str, protocol_id: str | Non
         known = ", ".join(sorted({f"{pid} {label} ({digest[:12]})"
                                   for digest, label, pid in candidates}))
         what = "meer dan één" if found else "geen"
-        raise UnknownVersion(f"{what} protocolversie '{version}' gevonden; bekend: "
+        choose = "; kies het protocol met --protocol ID" if found and protocol_id is None \
+            else ""
+        raise UnknownVersion(f"{what} protocolversie '{version}' gevonden{choose}; bekend: "
                              f"{known or 'geen'}")
     return next(iter(found.values()))
 

@@ -28,7 +28,7 @@ from meldroute.engine import (
 )
 
 from . import reset, schemaforms, school_configs
-from .access import coordinating_roles
+from .access import coordinating_roles, opening_roles
 from .auth import signed_in_required
 from .changes import config_changes
 from .context import db, forget_schools, now, record, registry, today
@@ -305,7 +305,7 @@ def people(school_id: str) -> Any:
         problems.append("Kies alleen rollen uit de lijst.")
     wanted = {u.id: set(form[f"roles__{u.id}"].data or []) for u in members}
     # dossier-opening roles, and the school admin role (who confirms them), wait
-    guarded = coordinating_roles(protocol, school) | {"schooladmin"}
+    guarded = opening_roles(registry().protocols_for(school), school) | {"schooladmin"}
     waiting = {u.id: (wanted[u.id] - set(u.roles_at(school_id))) & guarded for u in members}
     problems += _people_problems(school_id, found, members, wanted, waiting)
     if problems:

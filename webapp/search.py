@@ -80,9 +80,9 @@ def apply(query: Select[Any], filters: Filters, today: dt.date) -> Select[Any]:
                         func.lower(Dossier.pupil_group).contains(text, autoescape=True)]
         number = parse(filters.q)
         if number is not None:
-            year, seq = number
-            alternatives.append(Dossier.number_seq == seq if year is None else
-                                (Dossier.number_year == year) & (Dossier.number_seq == seq))
+            year, series, seq = number
+            same = (Dossier.number_seq == seq) & (Dossier.number_series == series)
+            alternatives.append(same if year is None else (Dossier.number_year == year) & same)
         query = query.where(or_(*alternatives))
     if filters.stage:
         query = query.where(Dossier.stage == filters.stage)

@@ -23,6 +23,7 @@ from meldroute.engine import Evaluation, FactValue, Protocol, SchoolConfig, Step
 from . import lifecycle
 from .decisions import decide
 from .models import Dossier, DossierDecision, StepRecord, User, utcnow
+from .numbering import series_for
 from .registry import Registry
 
 
@@ -243,7 +244,7 @@ def create_dossier(db: Session, registry: Registry, school: SchoolConfig, user: 
     protocol = protocol or registry.protocol_for(school)
     dossier = Dossier(school_id=school.id, pupil_initials=initials, pupil_group=group,
                       protocol_id=protocol.id, subject_user_id=subject_id,
-                      linked_dossier_id=linked_id,
+                      linked_dossier_id=linked_id, number_series=series_for(protocol),
                       pupil_name=name, protocol_digest=registry.pin(db, protocol),
                       pupil_birthdate=birthdate.isoformat() if birthdate else None,
                       created_by_id=user.id, current_step=protocol.steps[0].id,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, defer, joinedload
 
 from meldroute.engine import Protocol, SchoolConfig, Step
 
-from .access import can_see, is_coordinator, visible_dossiers
+from .access import can_see, is_coordinator, is_subject, visible_dossiers
 from .models import Dossier, DossierAssignment, StepRecord, User
 from .numbering import label
 from .registry import Registry
@@ -110,11 +110,21 @@ def what_now(protocol: Protocol, state: DossierState) -> str:
     return f"Stap {state.current.number} ({state.current.title}) vastleggen"
 
 
+def opener_is_aan_zet(state: DossierState, user: User) -> bool:
+    """The rules put "whoever opened the dossier" aan zet (``access: opener``, the staff
+    route's first step), and ``user`` opened it (never the person it is about)."""
+    d, roles = state.dossier, state.protocol.roles
+    return d.created_by_id == user.id and not is_subject(user, d) and any(
+        r.role in roles and roles[r.role].access == "opener"
+        for r in state.evaluation.responsible)
+
+
 def _tasks_of(state: DossierState, people: list[DossierAssignment], user: User,
               held: set[str], today: dt.date) -> list[Task]:
     e, d = state.evaluation, state.dossier
     roles = {r.assigned for r in e.responsible}
-    mine = bool(held & roles) or any(a.user_id == user.id for a in people)
+    mine = bool(held & roles) or any(a.user_id == user.id for a in people) or \
+        opener_is_aan_zet(state, user)
     who = aan_zet_words(people, e.responsible, d.school_id)
     what, acute = what_now(state.protocol, state), d.acute_at is not None
 

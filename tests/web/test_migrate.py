@@ -59,14 +59,19 @@ def test_migrate_moves_only_dossiers_whose_outcome_and_stage_stay(app, browser, 
     html = browser.get(f"/dossiers/{unsafe}")
     assert "versie 2025.9" in html and "Meld direct" in html  # the dossier's own version
 
-    assert main(["dossiers", "migrate", "--to", "2026.1", "--dry-run"]) == 0
+    # both routes have a version 2026.1: the label alone is ambiguous, and says how to choose
+    assert main(["dossiers", "migrate", "--to", "2026.1", "--dry-run"]) == 2
+    assert "--protocol" in capsys.readouterr().err
+    assert main(["dossiers", "migrate", "--to", "2026.1", "--protocol", "meldcode-onderwijs",
+                 "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert f"dossier {fresh} (regenboog), versie 2025.9" in out
     assert "uitkomst direct_melden → melden" in out and "gaat mee" in out
     assert "1 zou(den) meegaan (niets verplaatst)" in out
     assert _row(app, fresh)[0] == _row(app, unsafe)[0] == old
 
-    assert main(["dossiers", "migrate", "--to", "2026.1"]) == 0
+    assert main(["dossiers", "migrate", "--to", "2026.1", "--protocol",
+                 "meldcode-onderwijs"]) == 0
     current = app.extensions["meldroute.registry"].protocols["meldcode-onderwijs"].digest
     assert _row(app, fresh)[0] == current and _row(app, unsafe) == (old, "direct_melden")
 

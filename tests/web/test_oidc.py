@@ -296,6 +296,19 @@ def test_a_board_wide_provider_routes_to_the_school_in_the_claim(oidc_app, provi
     assert response.status_code == 403 and "niet via Stichting Testscholen" in text(response)
 
 
+def test_an_address_the_provider_calls_unverified_links_no_account(oidc_app, provider):
+    teacher = make_user(oidc_app, "wisselaar", "regenboog", "leerkracht")
+    with oidc_app.extensions["meldroute.db_sessions"]() as db:
+        db.get(User, teacher.id).email = "w.wisselaar@example.org"
+        db.commit()
+    provider.person = {"sub": "y", "employee_number": "w.wisselaar@example.org",
+                       "email_verified": False, "brin": "11AA", "amr": ["mfa"]}
+    response = sign_in(oidc_app.test_client(), BOARD_IDP)
+    assert response.status_code == 403
+    assert "vraag de schoolbeheerder om een account" in text(response)
+    assert audit(oidc_app, "oidc.link") == []
+
+
 def test_a_school_may_let_new_staff_in_without_any_role(provider, tmp_path, clock, now,
                                                         monkeypatch):
     monkeypatch.setenv("MELDROUTE_OIDC_REGENBOOG_IDP_CLIENT_SECRET", SECRET)

@@ -52,16 +52,21 @@ def upgrade() -> None:
         'dossier_counters',
         sa.Column('school_id', sa.String(length=40), nullable=False),
         sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('series', sa.String(length=4), server_default='', nullable=False),
         sa.Column('last', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('school_id', 'year', name=op.f('pk_dossier_counters')),
+        sa.PrimaryKeyConstraint('school_id', 'year', 'series',
+                                name=op.f('pk_dossier_counters')),
     )
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('number_year', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('number_seq', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('number_series', sa.String(length=4), server_default='',
+                                      nullable=False))
     _number_existing()
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
         batch_op.create_unique_constraint('uq_dossiers_school_number',
-                                          ['school_id', 'number_year', 'number_seq'])
+                                          ['school_id', 'number_series', 'number_year',
+                                           'number_seq'])
     op.create_table(
         'dossier_assignments',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -109,6 +114,7 @@ def downgrade() -> None:
     op.drop_table('dossier_assignments')
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
         batch_op.drop_constraint('uq_dossiers_school_number', type_='unique')
+        batch_op.drop_column('number_series')
         batch_op.drop_column('number_seq')
         batch_op.drop_column('number_year')
     op.drop_table('dossier_counters')
