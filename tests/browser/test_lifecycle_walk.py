@@ -84,6 +84,7 @@ def test_a_dossier_from_signaleren_to_afgesloten(page, live_app, output_dir):
     shoot(page, output_dir, "4-afgesloten")
 
     page.get_by_role("link", name="Dossiers", exact=True).click()
+    page.get_by_role("link", name="Archief (afgesloten)").click()  # closed: in the archive
     assert "Afgesloten" in page.locator("table.dossiers tbody tr").first.inner_text()
     shoot(page, output_dir, "5-overzicht")
 
