@@ -49,6 +49,9 @@ PENDING_MINUTES = 5  # between password and code
 THROTTLED = "Te veel mislukte pogingen. Wacht een paar minuten en probeer het opnieuw."
 
 
+_WITH_ROLES = [joinedload(User.memberships)]  # built once (issue 13)
+
+
 @bp.before_app_request
 def load_user() -> None:
     g.user = None
@@ -56,7 +59,7 @@ def load_user() -> None:
     user_id = getattr(web_session, "user_id", None)
     if user_id is None:
         return
-    user = db().get(User, user_id, options=[joinedload(User.memberships)])
+    user = db().get(User, user_id, options=_WITH_ROLES)
     if user is None or not user.active or (user.demo and not current_app.config["DEMO"]):
         current_web_session().destroy()
         return

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,57 @@ def create_sqlite_file(url: str) -> None:
     os.close(fd)
 
 
+class WriteTurns:
+    """The threads of a process take turns to write to SQLite (issue 13).
+
+    SQLite lets one connection write at a time; the others wait in its busy handler, which
+    polls with sleeps of up to 100 ms, so under load a write could wait long after the
+    database was free again. Here a thread takes its turn (a lock) at its first write and
+    gives it back when its transaction ends (commit or rollback, or at the latest when its
+    connection goes back to the pool); the next thread goes at once. Other processes still
+    meet SQLite's own busy handler. A turn not given within the busy timeout is not waited
+    for any longer: SQLite then decides, as it did before.
+    """
+
+    WAIT = 15.0  # seconds: SQLite's busy_timeout
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def take(self) -> None:
+        if not getattr(self._local, "held", False):
+            self._local.held = self._lock.acquire(timeout=self.WAIT)
+
+    def give(self, *_args: Any) -> None:
+        if getattr(self._local, "held", False):
+            self._local.held = False
+            self._lock.release()
+
+    def install(self, db_engine: Engine) -> None:
+        def before_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if not statement.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA")):
+                self.take()
+
+        event.listen(db_engine, "before_cursor_execute", before_statement)
+        event.listen(db_engine.pool, "checkin", self.give)
+        _TURNS[db_engine] = self
+
+
+_TURNS: weakref.WeakKeyDictionary[Engine, WriteTurns] = weakref.WeakKeyDictionary()
+
+
+def _turn_over(db: Session, *_args: Any) -> None:
+    """A session's transaction ended (after the commit or rollback itself)."""
+    turns = _TURNS.get(db.bind) if isinstance(db.bind, Engine) else None
+    if turns is not None:
+        turns.give()
+
+
+event.listen(Session, "after_commit", _turn_over)
+event.listen(Session, "after_rollback", _turn_over)
+
+
 def make_db_engine(url: str) -> Engine:
     create_sqlite_file(url)
     if url.startswith("sqlite"):
@@ -51,6 +104,7 @@ def make_db_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=15000")
             cursor.close()
 
+        WriteTurns().install(db_engine)
         return db_engine
     return create_engine(url, pool_pre_ping=True)
 

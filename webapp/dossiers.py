@@ -28,7 +28,7 @@ from meldroute.forms import DisplayContext, build_form, recorded_values, to_form
 from meldroute.forms.fields import MAX_ROWS, DutchForm
 from meldroute.forms.validators import NotFuture, use_today
 
-from . import duplicates, lifecycle, search
+from . import duplicates, lifecycle, pagecache, search
 from .access import can_see, is_coordinator, may_act, staff_route, visible_dossiers
 from .auth import login_required
 from .changes import field_changes
@@ -301,14 +301,28 @@ def _acute_guidance() -> Any:
     return lifecycle.acute(registry().protocol_for(school), school)
 
 
+def _kept_page(dossier_id: int) -> tuple[Any, str | None]:
+    """The key of this request's page of the dossier, and the page if it is kept (its
+    read audited and committed; ``pagecache``)."""
+    key = pagecache.key_of(dossier_id)
+    page = pagecache.serve(dossier_id, key)
+    if page is not None:
+        db().commit()
+    return key, page
+
+
 @bp.route("/dossiers/<int:dossier_id>")
 @login_required
 def show(dossier_id: int) -> Any:
+    key, page = _kept_page(dossier_id)
+    if page is not None:
+        return page
     dossier = _dossier(dossier_id)
     state = dossier_state(db(), registry(), dossier, _today())
     record("dossier.read", dossier_id=dossier.id, detail=state.current.id)
     db().commit()
-    return _render_step(state, state.current)
+    return pagecache.keep(key, state.current.id,
+                          lambda **kept: _render_step(state, state.current, **kept))
 
 
 def _step_or_404(state: DossierState, step_id: str) -> Step:
@@ -321,6 +335,9 @@ def _step_or_404(state: DossierState, step_id: str) -> Step:
 @bp.route("/dossiers/<int:dossier_id>/stap/<step_id>", methods=["GET", "POST"])
 @login_required
 def step(dossier_id: int, step_id: str) -> Any:
+    key, page = _kept_page(dossier_id) if request.method == "GET" else (None, None)
+    if page is not None:
+        return page
     dossier = _dossier(dossier_id, "dossier.change" if request.method == "POST"
                        else "dossier.read")
     app_registry = registry()
@@ -332,7 +349,7 @@ def step(dossier_id: int, step_id: str) -> Any:
     if request.method == "GET":
         record("dossier.read", dossier_id=dossier.id, detail=step.id)
         db().commit()
-        return _render_step(state, step)
+        return pagecache.keep(key, step.id, lambda **kept: _render_step(state, step, **kept))
     if not may_act(g.user, g.school_id, step, state.protocol, state.school, state.dossier):
         record("dossier.change", result="refused", dossier_id=dossier.id, detail=step.id)
         db().commit()
@@ -485,7 +502,8 @@ def recorded_fields(state: DossierState, step: Step, data: dict[str, Any],
 
 
 def _render_step(state: DossierState, step: Step, form: Any = None,
-                 problems: list[str] | None = None, conflict: bool = False) -> str:
+                 problems: list[str] | None = None, conflict: bool = False,
+                 **context: Any) -> str:
     form_class = build_form(state.protocol, step, state.school, state.evaluation)
     recorded = {s.id: recorded_fields(state, s, state.data(s.id),
                                       school_then(state, state.latest[s.id]))
@@ -508,7 +526,7 @@ def _render_step(state: DossierState, step: Step, form: Any = None,
         route_answers=json.dumps(dict(state.evaluation.used)),
         decisions=state.dossier.decisions,
         base_version=state.version(step.id), e=state.evaluation, today_=_today(),
-        links=linked_dossiers(state.dossier))
+        links=linked_dossiers(state.dossier), **context)
 
 
 def linked_dossiers(dossier: Dossier) -> list[Dossier]:

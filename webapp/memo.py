@@ -25,20 +25,30 @@ class BoundedCache(Generic[K, V]):
         self.hits = self.misses = 0
 
     def get(self, key: K, compute: Callable[[], V]) -> V:
+        found = self.peek(key)
+        if found is not None:
+            return found
+        result = compute()  # outside the lock: computations are pure, a race costs one run
+        self.put(key, result)
+        return result
+
+    def peek(self, key: K) -> V | None:
+        """The value kept under ``key``, or None (counted as a hit or a miss)."""
         with self._lock:
             found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return found
-            self.misses += 1
-        result = compute()  # outside the lock: computations are pure, a race costs one run
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: K, value: V) -> None:
         with self._lock:
-            self._entries[key] = result
+            self._entries[key] = value
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return result
 
     def clear(self) -> None:
         with self._lock:

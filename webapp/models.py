@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from . import revisions
 from .crypto import EncryptedText
 
 NAMING = {
@@ -288,7 +290,12 @@ class Dossier(Base):
     # a route about a person (the staff route): the account it is about, who never sees it
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # another dossier about the same pupil (e.g. a staff-route dossier beside a Meldcode one)
-    linked_dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
+    linked_dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"),
+                                                          index=True)
+    # renewed by every write of the dossier or its rows (revisions.py): kept pages of the
+    # dossier are filed under it (pagecache.py)
+    revision: Mapped[int] = mapped_column(BigInteger, default=revisions.new_revision,
+                                          server_default="0")
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     acute_by: Mapped[User | None] = relationship(foreign_keys=[acute_by_id])
@@ -347,6 +354,16 @@ class DossierDecision(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     author: Mapped[User] = relationship()
+
+
+class SiteRevision(Base):
+    """One row: renewed by every write of what pages show besides dossiers (people, roles,
+    school configurations; revisions.py)."""
+
+    __tablename__ = "site_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger)
 
 
 class KeyCheck(Base):
@@ -444,3 +461,6 @@ class OidcLink(Base):
     # the school the first sign-in came for (an account made without a role waits there)
     school_id: Mapped[str] = mapped_column(String(40), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+revisions.install()  # every process that writes renews the revisions

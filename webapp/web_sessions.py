@@ -28,7 +28,7 @@ from flask import Flask, Request, Response, current_app, g, has_request_context,
 from flask import request as this_request
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import CursorResult, delete, or_, select
+from sqlalchemy import CursorResult, bindparam, delete, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import CallbackDict
@@ -86,6 +86,12 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+# built once: building the statement (its options, its comparison) costs more than running
+# it (issue 13)
+_SESSION_ROW = select(WebSession).where(WebSession.id == bindparam("id")).options(
+    joinedload(WebSession.user).joinedload(User.memberships))
+
+
 class WebSessionInterface(SessionInterface):
     def cookie_name(self, app: Flask) -> str:
         return "__Host-meldroute" if app.config["SESSION_COOKIE_SECURE"] else "meldroute"
@@ -111,9 +117,7 @@ class WebSessionInterface(SessionInterface):
         request_db = db()  # the request's own: its first statement begins the transaction
         # the session with its user and their roles in one statement: the user's own
         # look-up (auth.py) then finds them in the session's identity map
-        row = request_db.scalars(select(WebSession).where(WebSession.id == _hash(token))
-                                 .options(joinedload(WebSession.user)
-                                          .joinedload(User.memberships))).unique().first()
+        row = request_db.scalars(_SESSION_ROW, {"id": _hash(token)}).unique().first()
         if row is None:
             return ServerSession()
         idle = dt.timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])

@@ -1,0 +1,97 @@
+"""Kept dossier pages: a page is rendered once and served again while nothing it shows
+has changed (issue 13).
+
+A dossier page shows what the database holds (the dossier, its versions, decisions, named
+people, linked dossiers, people's names, the school's configuration), to whom (the user,
+the school they work at), on which day, at which address. The key holds all of these:
+
+* the revisions of the dossier, of the dossiers linked to it and of the site, read in one
+  statement (``PROBE``); every write renews them (``revisions``);
+* the user's id and school, the day, the full URL (path and query).
+
+So a kept page is served only to the same user, at the same school, for the same state of
+everything it shows, on the same day; what they may see is decided by those same inputs
+(``access``), and a page is kept only after they were allowed to see it.
+
+Not kept: a page with a message to show (a flash), any response but a plain page. The
+CSRF token is rendered as a placeholder and filled in at every serve. Each serve is
+audited as a read, with the detail the rendering gave. The pages live in the process's
+memory, per app, bounded (least recently used out), like the other memos (``memo``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g, request
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import text
+
+from .context import db, record, today
+from .memo import BoundedCache
+from .revisions import SITE
+from .web_sessions import current_web_session
+
+PAGES = "meldroute.pages"
+SIZE = 256  # pages of about 20 KB: about 5 MB per process
+
+# the dossier, the dossiers linked to it (either way) and the site: (id, revision), the
+# site as id 0
+PROBE = text("SELECT id, revision FROM dossiers WHERE id = :id OR linked_dossier_id = :id "
+             "OR id = (SELECT linked_dossier_id FROM dossiers WHERE id = :id) "
+             "UNION ALL SELECT 0, revision FROM site_revision WHERE id = 1")
+
+# stands for the CSRF token in a kept page; random, so no content can contain it
+PLACEHOLDER = "csrf-placeholder-" + secrets.token_hex(16)
+
+
+@dataclass(frozen=True)
+class Kept:
+    html: str
+    detail: str  # what the audit entry of a read says (the step shown)
+
+
+def pages() -> BoundedCache[Hashable, Kept]:
+    found: BoundedCache[Hashable, Kept] | None = current_app.extensions.get(PAGES)
+    if found is None:
+        found = current_app.extensions.setdefault(PAGES, BoundedCache(SIZE))
+    return found
+
+
+def key_of(dossier_id: int) -> tuple[Any, ...] | None:
+    """The key of this request's page of the dossier, or None when it cannot be kept (a
+    message to show, or no such dossier)."""
+    if current_web_session().get("_flashes"):
+        return None
+    found = db().connection().execute(PROBE, {"id": dossier_id})
+    revisions = frozenset(tuple(row) for row in found)
+    ids = {found for found, _ in revisions}
+    if dossier_id not in ids or SITE not in ids:
+        return None
+    day: dt.date = today()
+    return (request.url, g.user.id, g.school_id, day, revisions)
+
+
+def serve(dossier_id: int, key: tuple[Any, ...] | None) -> str | None:
+    """The kept page under ``key``, audited as a read (the caller commits), or None."""
+    if key is None:
+        return None
+    kept = pages().peek(key)
+    if kept is None:
+        return None
+    record("dossier.read", dossier_id=dossier_id, detail=kept.detail)
+    return kept.html.replace(PLACEHOLDER, generate_csrf())
+
+
+def keep(key: tuple[Any, ...] | None, detail: str, render: Callable[..., str]) -> str:
+    """The page ``render`` makes, kept under ``key`` (with the CSRF token as a placeholder
+    in what is kept) when there is a key."""
+    if key is None:
+        return render()
+    html = render(csrf_token=lambda: PLACEHOLDER)
+    pages().put(key, Kept(html, detail))
+    return html.replace(PLACEHOLDER, generate_csrf())
