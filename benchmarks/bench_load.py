@@ -26,13 +26,18 @@ renders a template to the size of the step page. Then, with the same load for ea
 connection per client, closed loop, --duration seconds after --warmup seconds not counted):
 
 * bare page: GET / of the bare app;
-* step page: GET of --step of the client's own dossier, signed in;
+* step page: GET of --step of the client's own dossier, signed in; after the first view
+  it is served from the kept pages (webapp/pagecache.py), as a repeated view of an
+  unchanged dossier is;
+* rendered afresh: the same page at an address never asked before (``?n=1``, ``?n=2``,
+  ...: the page ignores the parameter, the kept pages file it apart), so every view is
+  rendered, as the first view after a change is;
 * save: POST of that step (the form with its CSRF token and the current base_version, which
   the client counts up after each save), answered by a redirect that is not followed.
 
 Every response is checked (200 for a GET; for a save, a redirect to the dossier): anything
 else counts as an error, as do socket errors and time-outs (30 s). Prints pages/s, p50 and
-p99 latency and errors per page, and the ratios step/bare and save/bare, as pages/s of
+p99 latency and errors per page, and the ratios step/bare, fresh/bare and save/bare, as pages/s of
 the bare page divided by pages/s of the page (10x: the page costs ten bare pages). Also
 the server's CPU time per page (user + system of its process group, from /proc): on a
 machine that other work keeps busy, pages/s and latency drop with the CPU share the
@@ -369,6 +374,7 @@ function init(args)
   client = clients[id]
   base = client.base
   bad = 0
+  sent = 0
   sample = ""
 end
 
@@ -377,6 +383,10 @@ function request()
     return wrk.format("POST", client.path, {["Cookie"] = client.cookie,
       ["Content-Type"] = "application/x-www-form-urlencoded"},
       client.body .. "&base_version=" .. base)
+  end
+  if mode == "fresh" then  -- an address never asked before: never a kept page
+    sent = sent + 1
+    return wrk.format("GET", client.path .. "?n=" .. sent, {["Cookie"] = client.cookie})
   end
   return wrk.format("GET", client.path, {["Cookie"] = client.cookie})
 end
@@ -501,6 +511,7 @@ def measure(setup: Setup, args: argparse.Namespace, today: dt.date,
     results: dict[str, Result] = {}
     plan = [("bare page (GET /)", setup.bare_port, setup.bare_group, bare_clients, "get"),
             (f"step page (GET {step})", setup.app_port, setup.app_group, get_clients, "get"),
+            ("  rendered afresh", setup.app_port, setup.app_group, get_clients, "fresh"),
             (f"save (POST {step})", setup.app_port, setup.app_group, None, "post")]
     runs = ([(args.warmup, " warm-up")] if args.warmup > 0 else []) + [(args.duration, "")]
     for label, port, group, clients, mode in plan:
@@ -603,8 +614,8 @@ def report(setup: Setup, results: dict[str, Result], args: argparse.Namespace) -
     for label, r in results.items():
         print(f"{label:<26} {r.rate:9.1f} {r.p50_ms:9.1f} {r.p99_ms:9.1f} {r.errors:7d} "
               f"{r.requests:9d} {r.cpu_ms:12.2f}")
-    bare, step, save = results.values()
-    for name, r in (("step/bare", step), ("save/bare", save)):
+    bare, step, fresh, save = results.values()
+    for name, r in (("step/bare", step), ("fresh/bare", fresh), ("save/bare", save)):
         ratio = bare.rate / r.rate if r.rate else float("inf")
         cpu = r.cpu_ms / bare.cpu_ms if bare.cpu_ms else float("inf")
         print(f"ratio {name}: {ratio:5.1f}x  (pages/s of the bare page / pages/s; "

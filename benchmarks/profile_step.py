@@ -1,11 +1,14 @@
 """Where a step page's time goes: the in-process step GET (and save) under cProfile.
 
     python benchmarks/profile_step.py [--rounds 200] [--versions 10] [--save] [--top 40]
-                                      [--sort cumulative] [--out FILE]
+                                      [--sort cumulative] [--out FILE] [--not-kept]
 
 In process through the Flask test client, SQLite in a temporary folder, demo school, the
 IB-er's dossier with steps 1-4 recorded --versions times (bench_scale.py's walk). Prints
 the mean wall and CPU time per page, then cProfile's top entries by cumulative time.
+A repeated view of an unchanged dossier is served from the kept pages (webapp/pagecache.py);
+--not-kept empties them before every GET, to measure a page rendered afresh (the first
+view after a change).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from meldroute.engine.loader import shipped_dir  # noqa: E402
 from meldroute.webapp.app import create_app  # noqa: E402
 from meldroute.webapp.db import upgrade  # noqa: E402
 from meldroute.webapp.demo import ensure_demo_users  # noqa: E402
+from meldroute.webapp.pagecache import PAGES  # noqa: E402
 
 
 def main() -> int:
@@ -36,6 +40,8 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--out", help="also write the raw profile here (pstats)")
+    parser.add_argument("--not-kept", action="store_true",
+                        help="empty the kept pages before every GET (a fresh render)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'profile.db'}"
@@ -57,6 +63,8 @@ def main() -> int:
         def once() -> None:
             nonlocal base
             if not args.save:
+                if args.not_kept and PAGES in app.extensions:
+                    app.extensions[PAGES].clear()
                 assert ib.get(url).status_code == 200
                 return
             response = ib.post(url, data={
@@ -75,7 +83,9 @@ def main() -> int:
         for _ in range(args.rounds):
             once()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        print(f"{'save' if args.save else 'step page'}: {wall / args.rounds * 1000:.2f} ms "
+        what = "save" if args.save else "step page" + (" (rendered afresh)" if args.not_kept
+                                                        else " (kept)")
+        print(f"{what}: {wall / args.rounds * 1000:.2f} ms "
               f"wall, {cpu / args.rounds * 1000:.2f} ms CPU per page")
         profiler = cProfile.Profile()
         profiler.enable()

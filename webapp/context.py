@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app, g, has_app_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -98,6 +98,11 @@ def record(action: str, *, result: str = "ok", user: User | None = None,
                  actor_id=who.id if who else None, address=address(), now=now(),
                  result=result, school_id=school_id or g.get("school_id"),
                  dossier_id=dossier_id, detail=detail)
+
+
+def request_session() -> Session | None:
+    """The request's database session (``db()``), or None outside a request."""
+    return db() if has_request_context() else None
 
 
 def schools_memo() -> dict[str, Any]:

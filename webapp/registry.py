@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,7 +39,8 @@ from meldroute.engine import (
 )
 
 from . import school_configs
-from .context import schools_memo
+from .context import request_session, schools_memo
+from .memo import BoundedCache
 from .models import ProtocolVersion, utcnow
 from .upserts import insert_if_absent
 
@@ -60,6 +61,9 @@ def check_route(protocol: Protocol) -> None:
         _CHECKED.add(protocol.digest)
 
 
+_SITE_REVISION = text("SELECT revision FROM site_revision WHERE id = 1")
+
+
 class Registry:
     def __init__(self, protocols: Iterable[tuple[Protocol, str]],
                  seeds: Iterable[SchoolConfig]) -> None:
@@ -73,6 +77,9 @@ class Registry:
         self._built: dict[tuple[int, int | None], SchoolConfig] = {}
         self._versions: dict[int, tuple[int, int | None]] = {}  # id(built) -> its key
         self._board_named: dict[int, str | None] = {}  # school version id -> its board
+        # (school id, the site's revision) -> the configuration then: every new version of
+        # a school's or board's configuration renews the site's revision (revisions.py)
+        self._by_revision: BoundedCache[tuple[str, int], SchoolConfig] = BoundedCache(64)
 
     def bind(self, db_sessions: sessionmaker[Session]) -> None:
         self._db_sessions = db_sessions
@@ -132,9 +139,24 @@ class Registry:
         if school_id in memo:  # one look-up per request
             cached: SchoolConfig | None = memo[school_id]
             return cached
-        with self._db() as db:
-            school = self._built_now(db, school_id)
-            found = None if school is not None else school_configs.effective(db, school_id)
+        request_db = request_session()
+        if request_db is None:
+            with self._db() as db:
+                school = self._school_now(db, school_id)
+        else:  # in a request: on its own connection, one statement while nothing changed
+            revision: int | None = request_db.execute(_SITE_REVISION).scalar()
+            school = self._by_revision.peek((school_id, revision)) \
+                if revision is not None else None
+            if school is None:
+                school = self._school_now(request_db, school_id)
+                if school is not None and revision is not None:
+                    self._by_revision.put((school_id, revision), school)
+        memo[school_id] = school
+        return school
+
+    def _school_now(self, db: Session, school_id: str) -> SchoolConfig | None:
+        school = self._built_now(db, school_id)
+        found = None if school is not None else school_configs.effective(db, school_id)
         if school is None and found is not None:
             key = (found.school_version.id,
                    found.board_version.id if found.board_version else None)
@@ -142,7 +164,6 @@ class Registry:
                                  f"{school_id}@{found.school_version.version}")
             with self._lock:
                 self._board_named[found.school_version.id] = found.data.get("board")
-        memo[school_id] = school
         return school
 
     def _built_now(self, db: Session, school_id: str) -> SchoolConfig | None:
