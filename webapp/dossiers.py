@@ -178,9 +178,12 @@ _DOSSIER_LOADS = [joinedload(Dossier.created_by),
                   joinedload(Dossier.linked_to).defer(Dossier.pupil_name)]
 
 
-def _dossier(dossier_id: int, action: str = "dossier.read") -> Dossier:
-    """The dossier if this user may see it; otherwise 404 (no hint), recorded as denied."""
-    dossier = db().get(Dossier, dossier_id, options=_DOSSIER_LOADS)
+def _dossier(dossier_id: int, action: str = "dossier.read",
+             loads: list[Any] = _DOSSIER_LOADS) -> Dossier:
+    """The dossier if this user may see it; otherwise 404 (no hint), recorded as denied.
+    ``loads``: what is read with it (a save needs none of it unless its page is shown
+    again, which then reads what it shows)."""
+    dossier = db().get(Dossier, dossier_id, options=loads)
     app_registry = registry()
     allowed = dossier is not None and can_see(
         g.user, g.school_id, dossier, app_registry.by_digest(db(), dossier.protocol_digest),
@@ -338,8 +341,8 @@ def step(dossier_id: int, step_id: str) -> Any:
     key, page = _kept_page(dossier_id) if request.method == "GET" else (None, None)
     if page is not None:
         return page
-    dossier = _dossier(dossier_id, "dossier.change" if request.method == "POST"
-                       else "dossier.read")
+    dossier = _dossier(dossier_id, *(("dossier.change", []) if request.method == "POST"
+                                     else ("dossier.read", _DOSSIER_LOADS)))
     app_registry = registry()
     state = dossier_state(db(), app_registry, dossier, _today())
     step = _step_or_404(state, step_id)

@@ -45,6 +45,7 @@ def _touched(session: Session) -> tuple[set[int], bool]:
     """The dossiers whose rows this flush writes (other than new or changed dossier rows,
     which carry their own revision), and whether it writes anything else a page shows."""
     dossiers: set[int] = set()
+    updated: set[int] = set()  # dossiers whose own UPDATE carries their new revision
     site = False
     for obj in (*session.new, *session.dirty, *session.deleted):
         table = getattr(obj, "__tablename__", None)
@@ -52,7 +53,8 @@ def _touched(session: Session) -> tuple[set[int], bool]:
             continue
         if table == "dossiers":
             if obj not in session.new and obj not in session.deleted:
-                obj.revision = new_revision()  # in the dossier's own UPDATE
+                obj.revision = new_revision()
+                updated.add(obj.id)
             continue
         if hasattr(type(obj), "dossier_id"):
             owner = getattr(obj, "dossier_id", None)
@@ -63,7 +65,7 @@ def _touched(session: Session) -> tuple[set[int], bool]:
             # (None: a row of a dossier opened in this flush, which has no page yet)
             continue
         site = True
-    return dossiers, site
+    return dossiers - updated, site
 
 
 def _renew_on_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:

@@ -277,8 +277,7 @@ def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
                         school_config_id=school_config_id, board_config_id=board_config_id)
     record.author = user
     try:
-        db.add(record)
-        db.flush()
+        db.add(record)  # (written with the commit: a clash of versions raises there)
         latest = {**before.latest, step.id: record}
         after = state_of(registry, dossier, before.protocol, before.school, latest, today)
         decided = (after.evaluation.outcome, after.evaluation.next_question)
