@@ -23,13 +23,20 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import TextClause, event, inspect, text
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 # tables whose rows no kept page shows: writing them leaves every page as it was
 QUIET = frozenset({"web_sessions", "login_attempts", "audit_events", "audit_head",
                    "reminders_sent", "reset_tokens", "dossier_counters", "key_check",
                    "site_revision"})
+
+# columns no page shows, of tables that pages do show: a write of only these renews
+# nothing (a sign-in with a code writes the step of the code it used)
+QUIET_COLUMNS = {"users": frozenset({"totp_last_step"})}
+
+# a statement written as text is a read only when it says so; any other renews the site
+_READS = ("SELECT", "PRAGMA", "EXPLAIN")
 
 SITE = 0  # the key of the site's revision among a probe's (id, revision) pairs
 
@@ -48,7 +55,7 @@ def _touched(session: Session) -> tuple[set[int], bool]:
     site = False
     for obj in (*session.new, *session.dirty, *session.deleted):
         table = getattr(obj, "__tablename__", None)
-        if table is None or table in QUIET:
+        if table is None or table in QUIET or _quiet_change(session, obj, table):
             continue
         if table == "dossiers":
             if obj not in session.new and obj not in session.deleted:
@@ -66,6 +73,15 @@ def _touched(session: Session) -> tuple[set[int], bool]:
     return dossiers, site
 
 
+def _quiet_change(session: Session, obj: Any, table: str) -> bool:
+    """``obj`` is a changed row of which only columns no page shows changed."""
+    quiet = QUIET_COLUMNS.get(table)
+    if quiet is None or obj in session.new or obj in session.deleted:
+        return False
+    changed = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
+    return changed <= quiet
+
+
 def _renew_on_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
     dossiers, site = _touched(session)
     if not dossiers and not site:
@@ -77,13 +93,26 @@ def _renew_on_flush(session: Session, _context: UOWTransaction, _instances: Any)
         connection.execute(_RENEW_SITE, {"revision": new_revision()})
 
 
-def _renew_on_statement(state: ORMExecuteState) -> None:
+def _statement_is_quiet(state: ORMExecuteState) -> bool:
+    """A statement run through a session that leaves every page as it was: a read, or a
+    write of a quiet table (or of only quiet columns)."""
+    statement = state.statement
+    if isinstance(statement, TextClause):  # db.execute(text("UPDATE ...")): the site
+        return statement.text.lstrip()[:7].upper().startswith(_READS)
     if not (state.is_insert or state.is_update or state.is_delete):
-        return
-    table = getattr(getattr(state.statement, "table", None), "name", None)
+        return True
+    table = getattr(getattr(statement, "table", None), "name", None)
     if table in QUIET:
-        return
-    state.session.connection().execute(_RENEW_SITE, {"revision": new_revision()})
+        return True
+    quiet = QUIET_COLUMNS.get(table or "")
+    # (an UPDATE's values: SQLAlchemy keeps them in _values; none known: not quiet)
+    columns = {getattr(c, "key", c) for c in getattr(statement, "_values", None) or ()}
+    return bool(quiet and state.is_update and columns and columns <= quiet)
+
+
+def _renew_on_statement(state: ORMExecuteState) -> None:
+    if not _statement_is_quiet(state):
+        state.session.connection().execute(_RENEW_SITE, {"revision": new_revision()})
 
 
 def install() -> None:

@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, event, func, select, text
 
+from meldroute.webapp import security
 from meldroute.webapp.models import AuditEvent, Membership, User
 from meldroute.webapp.pagecache import PAGES
 
@@ -175,6 +176,8 @@ def test_a_sign_in_leaves_the_kept_pages_of_others(app: Flask, browser: Browser)
         user = db.scalar(select(User).where(User.username == "regenboog-directeur"))
         assert user is not None
         user.totp_last_step = 12345  # what a sign-in with a code writes
+        db.commit()
+        assert security.claim_code(db, user.id, 12346)  # ... as the sign-in writes it
         db.commit()
     hits = pages.hits
     browser.get(url)
