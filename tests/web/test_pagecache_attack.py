@@ -202,3 +202,47 @@ def test_a_second_session_of_a_thread_does_not_give_away_its_turn(app: Flask) ->
         assert turns._lock.locked(), "the first session's write is still open"
         first.rollback()
     assert not turns._lock.locked()
+
+
+def test_a_person_taken_off_the_dossier_no_longer_gets_its_kept_page(
+        app: Flask, browser: Browser) -> None:
+    from meldroute.webapp.models import DossierAssignment
+
+    browser.login("ib")
+    dossier = browser.new_dossier("A.T.", "3a")
+    teacher = make_user(app, "genoemde-leerkracht", "regenboog", "leerkracht")
+    people = f"/dossiers/{dossier}/mensen"
+    token = browser.token(people)
+    assert browser.client.post(people, data={
+        "csrf_token": token, "kind": "staff", "user_id": str(teacher.id),
+        "task": "contactpersoon"}).status_code == 302
+    other = Browser(app, app.test_client())
+    sign_in_as(app, other.client, teacher.id, "regenboog")
+    url = f"/dossiers/{dossier}/stap/signaleren"
+    other.get(url)
+    other.get(url)  # kept
+    with sessions(app)() as db:
+        assignment = db.scalar(select(DossierAssignment.id).where(
+            DossierAssignment.dossier_id == dossier))
+    token = browser.token(people)
+    assert browser.client.post(f"{people}/{assignment}/verwijderen",
+                               data={"csrf_token": token}).status_code == 302
+    before = denials(app, dossier)
+    other.get(url, status=404)
+    assert denials(app, dossier) == before + 1
+
+
+def test_a_message_of_one_browser_is_not_in_the_kept_page_of_another(
+        app: Flask, browser: Browser) -> None:
+    browser.login("leerkracht")
+    dossier = browser.new_dossier("M.B.", "7b")
+    user = make_user(app, "twee-berichten", "regenboog", "ib")
+    first, second = (Browser(app, app.test_client()) for _ in range(2))
+    sign_in_as(app, first.client, user.id, "regenboog")
+    sign_in_as(app, second.client, user.id, "regenboog")
+    url = f"/dossiers/{dossier}"
+    assert first.post_step(dossier, "signaleren", SIGNALEREN).status_code == 302
+    assert "is opgeslagen" not in second.get(url)  # kept now, without the first's message
+    assert "is opgeslagen" not in second.get(url)
+    assert "is opgeslagen" in first.get(url)  # the first browser's message, once
+    assert "is opgeslagen" not in first.get(url)
