@@ -9,8 +9,12 @@ the write's own transaction (a rollback takes the renewal back with it):
 * a flushed row of any other table, except the ``QUIET`` ones that no page shows: the
   site's revision (people, roles, school configurations, ...);
 * an INSERT, UPDATE or DELETE statement run through a session (``db.execute(update(...))``)
-  on a table that is not quiet: the site's revision, since which dossier it touched is
-  not known.
+  on a table that is not quiet, or any statement written as text that is not a read
+  (``db.execute(text("UPDATE ..."))``): the site's revision, since which dossier it
+  touched is not known.
+
+A write of only ``QUIET_COLUMNS`` (the last used 2FA step, written at every sign-in)
+renews nothing: otherwise every sign-in would let every kept page go.
 
 A revision is a fresh random number, never a count: after a restore from a backup and new
 writes, a revision seen before does not come back with other content.
