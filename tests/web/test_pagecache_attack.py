@@ -126,9 +126,10 @@ def test_two_browsers_of_one_person_each_get_their_own_form_token(
     html = second.get(url)  # kept, from the first browser's view
     assert app.extensions[PAGES].hits >= 2
     tokens = set(TOKEN.findall(html))
-    assert tokens == set(TOKEN.findall(second.get("/dossiers/nieuw")))
-    assert not tokens & set(TOKEN.findall(first.get(url)))
-    saved = second.post_step(dossier, "signaleren", SIGNALEREN)  # with the served token
+    assert tokens and not tokens & set(TOKEN.findall(first.get(url)))
+    # the token served in the kept page is the second browser's own: its save is taken
+    # (tokens are signed with the second they were made in: compared by use, not by text)
+    saved = second.post_step(dossier, "signaleren", SIGNALEREN)
     assert saved.status_code == 302
 
 
