@@ -6,7 +6,9 @@ people, linked dossiers, people's names, the school's configuration), to whom (t
 the school they work at), on which day, at which address. The key holds all of these:
 
 * the revisions of the dossier, of the dossiers linked to it and of the site, read in one
-  statement (``PROBE``); every write renews them (``revisions``);
+  statement (``PROBE``) that reads the user and their roles again too, so that what
+  decides access is never older than the revisions; every write renews them
+  (``revisions``);
 * the user's id and school, the day, the full URL (path and query).
 
 So a kept page is served only to the same user, at the same school, for the same state of
@@ -29,10 +31,12 @@ from typing import Any
 
 from flask import current_app, g, request
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import text
+from sqlalchemy import BigInteger, Integer, bindparam, select, text, true
+from sqlalchemy.orm import joinedload
 
 from .context import db, record, today
 from .memo import BoundedCache
+from .models import User
 from .revisions import SITE
 from .web_sessions import current_web_session
 
@@ -43,7 +47,17 @@ SIZE = 256  # pages of about 20 KB: about 5 MB per process
 # site as id 0
 PROBE = text("SELECT id, revision FROM dossiers WHERE id = :id OR linked_dossier_id = :id "
              "OR id = (SELECT linked_dossier_id FROM dossiers WHERE id = :id) "
-             "UNION ALL SELECT 0, revision FROM site_revision WHERE id = 1")
+             "UNION ALL SELECT 0, revision FROM site_revision WHERE id = 1"
+             ).columns(id=Integer, revision=BigInteger).subquery("probe")
+
+# the probe, with the user and their roles read again in the same statement (so as new as
+# the revisions): they were read at the start of the request, and a role taken away in
+# between would otherwise let the page be rendered with the old roles and kept under the
+# new site revision, where the next request, without the role, would be served it
+_PROBE_WITH_USER = (
+    select(User, PROBE.c.id, PROBE.c.revision).join(PROBE, true())
+    .where(User.id == bindparam("user")).options(joinedload(User.memberships))
+    .execution_options(populate_existing=True))
 
 # stands for the CSRF token in a kept page; random, so no content can contain it
 PLACEHOLDER = "csrf-placeholder-" + secrets.token_hex(16)
@@ -67,8 +81,8 @@ def key_of(dossier_id: int) -> tuple[Any, ...] | None:
     message to show, or no such dossier)."""
     if current_web_session().get("_flashes"):
         return None
-    found = db().connection().execute(PROBE, {"id": dossier_id})
-    revisions = frozenset(tuple(row) for row in found)
+    found = db().execute(_PROBE_WITH_USER, {"id": dossier_id, "user": g.user.id}).unique()
+    revisions = frozenset((row.id, row.revision) for row in found)
     ids = {found for found, _ in revisions}
     if dossier_id not in ids or SITE not in ids:
         return None
