@@ -5,10 +5,10 @@ A dossier page shows what the database holds (the dossier, its versions, decisio
 people, linked dossiers, people's names, the school's configuration), to whom (the user,
 the school they work at), on which day, at which address. The key holds all of these:
 
-* the revisions of the dossier, of the dossiers linked to it and of the site, read in one
-  statement (``PROBE``) that reads the user and their roles again too, so that what
-  decides access is never older than the revisions; every write renews them
-  (``revisions``);
+* the revisions of the dossier and of the dossiers linked to it, read in one statement
+  (``PROBE``), and the site's, read in the request's first statement with the user and
+  their roles (``web_sessions``): what decides access and what the page shows is never
+  older than the key it is kept under; every write renews them (``revisions``);
 * the user's id and school, the day, the full URL (path and query).
 
 So a kept page is served only to the same user, at the same school, for the same state of
@@ -31,33 +31,19 @@ from typing import Any
 
 from flask import current_app, g, request
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import BigInteger, Integer, bindparam, select, text, true
-from sqlalchemy.orm import joinedload
+from sqlalchemy import text
 
 from .context import db, record, today
 from .memo import BoundedCache
-from .models import User
 from .revisions import SITE
 from .web_sessions import current_web_session
 
 PAGES = "meldroute.pages"
 SIZE = 256  # pages of about 20 KB: about 5 MB per process
 
-# the dossier, the dossiers linked to it (either way) and the site: (id, revision), the
-# site as id 0
+# the dossier and the dossiers linked to it (either way): (id, revision)
 PROBE = text("SELECT id, revision FROM dossiers WHERE id = :id OR linked_dossier_id = :id "
-             "OR id = (SELECT linked_dossier_id FROM dossiers WHERE id = :id) "
-             "UNION ALL SELECT 0, revision FROM site_revision WHERE id = 1"
-             ).columns(id=Integer, revision=BigInteger).subquery("probe")
-
-# the probe, with the user and their roles read again in the same statement (so as new as
-# the revisions): they were read at the start of the request, and a role taken away in
-# between would otherwise let the page be rendered with the old roles and kept under the
-# new site revision, where the next request, without the role, would be served it
-_PROBE_WITH_USER = (
-    select(User, PROBE.c.id, PROBE.c.revision).join(PROBE, true())
-    .where(User.id == bindparam("user")).options(joinedload(User.memberships))
-    .execution_options(populate_existing=True))
+             "OR id = (SELECT linked_dossier_id FROM dossiers WHERE id = :id)")
 
 # stands for the CSRF token in a kept page; random, so no content can contain it
 PLACEHOLDER = "csrf-placeholder-" + secrets.token_hex(16)
@@ -81,10 +67,10 @@ def key_of(dossier_id: int) -> tuple[Any, ...] | None:
     message to show, or no such dossier)."""
     if current_web_session().get("_flashes"):
         return None
-    found = db().execute(_PROBE_WITH_USER, {"id": dossier_id, "user": g.user.id}).unique()
-    revisions = frozenset((row.id, row.revision) for row in found)
-    ids = {found for found, _ in revisions}
-    if dossier_id not in ids or SITE not in ids:
+    site = current_web_session().site_revision
+    found = db().connection().execute(PROBE, {"id": dossier_id})
+    revisions = frozenset((*(tuple(row) for row in found), (SITE, site)))
+    if site is None or dossier_id not in {found for found, _ in revisions}:
         return None
     day: dt.date = today()
     return (request.url, g.user.id, g.school_id, day, revisions)

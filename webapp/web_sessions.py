@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import CallbackDict
 
 from .context import db, db_sessions_of, now_of
-from .models import User, WebSession
+from .models import SiteRevision, User, WebSession
 
 TOUCH_SECONDS = 60  # the last-seen time is at most this much behind
 MAX_COOKIE = 3000  # a longer cookie is not ours
@@ -61,6 +61,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.persist = False  # keep it in the database (after the password step)
         self.destroyed = False
         self.row: WebSession | None = None  # as read in the request's database session
+        # the site's revision read with the user and their roles (revisions.py): a kept
+        # page is filed under it, never under a newer one than the roles it was made with
+        self.site_revision: int | None = None
 
     def login(self, user_id: int, school_id: str | None, now: dt.datetime) -> None:
         """A fresh session id for the signed-in user (no fixation)."""
@@ -88,7 +91,9 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 # built once: building the statement (its options, its comparison) costs more than running
 # it (issue 13)
-_SESSION_ROW = select(WebSession).where(WebSession.id == bindparam("id")).options(
+_SESSION_ROW = select(
+    WebSession, select(SiteRevision.revision).where(SiteRevision.id == 1).scalar_subquery()
+).where(WebSession.id == bindparam("id")).options(
     joinedload(WebSession.user).joinedload(User.memberships))
 
 
@@ -117,9 +122,10 @@ class WebSessionInterface(SessionInterface):
         request_db = db()  # the request's own: its first statement begins the transaction
         # the session with its user and their roles in one statement: the user's own
         # look-up (auth.py) then finds them in the session's identity map
-        row = request_db.scalars(_SESSION_ROW, {"id": _hash(token)}).unique().first()
-        if row is None:
+        found = request_db.execute(_SESSION_ROW, {"id": _hash(token)}).unique().first()
+        if found is None:
             return ServerSession()
+        row, site_revision = found
         idle = dt.timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
         absolute = dt.timedelta(hours=app.config["ABSOLUTE_TIMEOUT_HOURS"])
         last_seen = _utc(row.last_seen_at)
@@ -137,6 +143,7 @@ class WebSessionInterface(SessionInterface):
         opened = ServerSession(data, token, row.user_id, row.school_id,
                                _utc(row.authenticated_at) if row.authenticated_at else None)
         opened.row = row
+        opened.site_revision = site_revision
         return opened
 
     @staticmethod

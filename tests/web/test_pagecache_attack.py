@@ -68,16 +68,17 @@ def test_a_role_taken_away_between_two_views_ends_the_kept_page(app: Flask,
 
 def test_a_role_taken_away_while_the_page_renders_is_not_kept_for_them(
         app: Flask, browser: Browser) -> None:
-    """The user and their roles are read at the start of the request, the revisions a
-    moment later: a role taken away in between must not leave a page kept under the new
-    revisions (which the next request, without the role, would then be served)."""
+    """The user and their roles are read at the start of the request, the dossier's
+    revisions a moment later: a role taken away in between must not leave a page kept
+    under revisions the next request, without the role, reads again (the site's revision
+    is the one read with the roles)."""
     browser.login("leerkracht")
     other, user_id, dossier = coordinator(app, browser)
     url = f"/dossiers/{dossier}"
     fired: list[bool] = []
 
     def between(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM site_revision" in statement and not fired:
+        if "linked_dossier_id = " in statement and not fired:  # the probe's revisions
             fired.append(True)
             drop_role(app, user_id, "ib")  # another admin, committed just now
 
