@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import weakref
@@ -18,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def create_sqlite_file(url: str) -> None:
@@ -45,50 +47,45 @@ class WriteTurns:
 
     SQLite lets one connection write at a time; the others wait in its busy handler, which
     polls with sleeps of up to 100 ms, so under load a write could wait long after the
-    database was free again. Here a thread takes its turn (a lock) at its first write and
-    gives it back when its transaction ends (commit or rollback, or at the latest when its
-    connection goes back to the pool); the next thread goes at once. Other processes still
-    meet SQLite's own busy handler. A turn not given within the busy timeout is not waited
-    for any longer: SQLite then decides, as it did before.
+    database was free again. Here a connection takes the turn (a lock) at its first write
+    and gives it back when it goes back to the pool, which a session does as its
+    transaction ends (commit or rollback); the next writer goes at once. The turn belongs
+    to the connection, not the thread: another connection's return never gives it away.
+    Other processes still meet SQLite's own busy handler. A turn not given within the busy
+    timeout is not waited for any longer (logged): SQLite then decides, as it did before.
     """
 
     WAIT = 15.0  # seconds: SQLite's busy_timeout
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._local = threading.local()
 
-    def take(self) -> None:
-        if not getattr(self._local, "held", False):
-            self._local.held = self._lock.acquire(timeout=self.WAIT)
+    def take(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.get(_TURN) or statement.lstrip()[:6].upper().startswith(
+                ("SELECT", "PRAGMA")):
+            return
+        if self._lock.acquire(timeout=self.WAIT):
+            conn.info[_TURN] = True
+        else:
+            log.warning("no write turn within %s s: writing without it", self.WAIT)
 
-    def give(self, *_args: Any) -> None:
-        if getattr(self._local, "held", False):
-            self._local.held = False
+    def give(self, _dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(_TURN, False):
             self._lock.release()
 
     def install(self, db_engine: Engine) -> None:
-        def before_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            if not statement.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA")):
-                self.take()
-
-        event.listen(db_engine, "before_cursor_execute", before_statement)
+        event.listen(db_engine, "before_cursor_execute", self.take)
         event.listen(db_engine.pool, "checkin", self.give)
+        event.listen(db_engine.pool, "invalidate", lambda dbapi, record, _exc: self.give(
+            dbapi, record))
         _TURNS[db_engine] = self
 
 
+# each SQLite engine's turns (for the tests)
 _TURNS: weakref.WeakKeyDictionary[Engine, WriteTurns] = weakref.WeakKeyDictionary()
 
 
-def _turn_over(db: Session, *_args: Any) -> None:
-    """A session's transaction ended (after the commit or rollback itself)."""
-    turns = _TURNS.get(db.bind) if isinstance(db.bind, Engine) else None
-    if turns is not None:
-        turns.give()
-
-
-event.listen(Session, "after_commit", _turn_over)
-event.listen(Session, "after_rollback", _turn_over)
+_TURN = "meldroute.write_turn"
 
 
 def make_db_engine(url: str) -> Engine:

@@ -95,7 +95,14 @@ def register(app: Flask) -> None:
         if _has_nul():
             abort(400)
 
+    def head_as_get() -> None:
+        # HEAD is GET without the body (RFC 9110, 9.3.2): views answer it as their GET, so
+        # a HEAD never runs a view's write branch (werkzeug still sends no body)
+        if request.method == "HEAD":
+            request.method = "GET"
+
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul)
+    app.before_request_funcs[None].insert(0, head_as_get)
 
     @app.after_request
     def headers(response: Response) -> Response:
