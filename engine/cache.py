@@ -150,6 +150,35 @@ def memo(kind: str, parts: Iterable[str | bytes], compute: Callable[[], T]) -> T
     return cast(T, value)
 
 
+# --- what this command worked out already ---------------------------------------------------
+
+_worked_out: list[dict[tuple[str, Any], Any]] = []
+
+
+class command:  # noqa: N801 - used as a context manager, reads as a statement
+    """``with command():`` — while a command runs, what it works out from the same bytes
+    (a file parsed, its schema problems, a protocol built from it) is worked out once,
+    also with ``--no-cache`` (``check`` reads the demo school once per scenario file,
+    ``decide`` a shipped protocol once per protocol the school follows)."""
+
+    def __enter__(self) -> None:
+        _worked_out.append({})
+
+    def __exit__(self, *exc: object) -> None:
+        _worked_out.pop()
+
+
+def once(kind: str, key: Any, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it gave for the same kind and key earlier in this command
+    (only inside ``command()``; a computation that raises is not kept)."""
+    if not _worked_out:
+        return compute()
+    seen = _worked_out[-1]
+    if (kind, key) not in seen:
+        seen[(kind, key)] = compute()
+    return cast(T, seen[(kind, key)])
+
+
 def _prune(folder: Path) -> None:
     entries = sorted(folder.glob("*.entry"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in entries[KEEP:]:

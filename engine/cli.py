@@ -350,7 +350,8 @@ def main(argv: Sequence[str] | None = None, *extensions: Callable[[Any], None]) 
 
     cache.enable(getattr(args, "cached", False) and not getattr(args, "no_cache", False))
     try:
-        code: int = args.func(args)
+        with cache.command():
+            code: int = args.func(args)
     except SettingError as err:
         return _fail([str(err)], 2)
     finally:
