@@ -80,6 +80,17 @@ def fingerprint() -> str:
     return h.hexdigest()
 
 
+def installed_version(distribution: str) -> str | None:
+    """The installed version of a distribution, from its ``*.dist-info`` folder's name
+    (None if not found): without importing ``importlib.metadata``."""
+    prefix = distribution.replace("-", "_").lower() + "-"
+    for name in _installed():
+        if name.lower().startswith(prefix) and name.endswith(".dist-info"):
+            return name[len(prefix):-len(".dist-info")]
+    return None
+
+
+@functools.cache
 def _installed() -> list[str]:
     """Every installed distribution with its version, from the names of the ``*.dist-info``
     folders on ``sys.path`` (``holidays-0.60.dist-info``): installing or upgrading any

@@ -13,11 +13,12 @@ conflict, and a rule that fires in no state is dead.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .errors import Problem, RouteError
-from .evaluate import RoutePosition, evaluate, route_position
+from .evaluate import RoutePosition, evaluate_each, route_position
 from .facts import matches
 from .loader import neutral_school
 from .model import Protocol, SchoolConfig
@@ -102,31 +103,55 @@ def _problem(protocol: Protocol, err: RouteError, facts: Mapping[str, str] | Non
     return protocol.source.problem(where, f"{what} na {after}: {err}", check="enumeration")
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What one state gave: the rules that fired, and the problem if it ends in an error."""
+
+    fired: tuple[str, ...]
+    kind: str = ""  # "gap" or "conflict" for a route error
+    problem: Problem | None = None
+
+
+def _error(protocol: Protocol, err: RouteError, facts: Mapping[str, str] | None) -> _Outcome:
+    return _Outcome(tuple(err.fired), err.kind, _problem(protocol, err, facts))
+
+
+def _outcomes(protocol: Protocol, school: SchoolConfig, state: AnswerState, limit: int
+              ) -> list[_Outcome]:
+    """Every state of a reachable set of answers (at most ``limit``): the route is walked
+    once, each set of facts in play goes through the stage rules (``evaluate_each``)."""
+    if state.position is None:
+        assert state.error is not None
+        return [_error(protocol, state.error, None)]
+    facts = list(itertools.islice(fact_states(protocol, state.position.builtins), limit))
+    try:
+        results = evaluate_each(protocol, school, state.answers, facts, TODAY)
+    except RouteError as err:  # pragma: no cover - answer_states found the route's errors
+        return [_error(protocol, err, f) for f in facts]
+    return [_error(protocol, r, f) if isinstance(r, RouteError) else
+            _Outcome((*(t.rule for t in r.trace), *(t.rule for t in r.stage_trace)))
+            for f, r in zip(facts, results, strict=True)]
+
+
 def enumerate_combinations(protocol: Protocol, school: SchoolConfig | None = None
                            ) -> Enumeration:
     school = school or neutral_school(protocol)
     result = Enumeration()
     seen: set[tuple[str, str]] = set()
-    for state, facts in reachable_states(protocol):
-        result.combinations += 1
-        if result.combinations > MAX_COMBINATIONS:
-            result.problems.append(protocol.source.problem(
-                ("questions",), f"te veel toestanden om op te sommen (> {MAX_COMBINATIONS})",
-                check="enumeration"))
-            return result
-        try:
-            if state.error is not None:
-                raise state.error
-            evaluation = evaluate(protocol, school, state.answers, TODAY, facts)
-        except RouteError as err:
-            result.fired.update(err.fired)
-            problem = _problem(protocol, err, facts)
-            if (err.kind, problem.message) not in seen:
-                seen.add((err.kind, problem.message))
+    for state in answer_states(protocol):
+        for outcome in _outcomes(protocol, school, state,
+                                 MAX_COMBINATIONS + 1 - result.combinations):
+            result.combinations += 1
+            if result.combinations > MAX_COMBINATIONS:
+                result.problems.append(protocol.source.problem(
+                    ("questions",), f"te veel toestanden om op te sommen "
+                                    f"(> {MAX_COMBINATIONS})", check="enumeration"))
+                return result
+            result.fired.update(outcome.fired)
+            problem = outcome.problem
+            if problem is not None and (outcome.kind, problem.message) not in seen:
+                seen.add((outcome.kind, problem.message))
                 result.problems.append(problem)
-            continue
-        result.fired.update(t.rule for t in evaluation.trace)
-        result.fired.update(t.rule for t in evaluation.stage_trace)
     for section, rules in (("rules", protocol.rules), ("stage_rules", protocol.stage_rules)):
         for rule in rules:
             if rule.id not in result.fired:
