@@ -28,7 +28,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
@@ -141,6 +140,8 @@ def store(kind: str, entry_key: str, value: Any) -> None:
     try:
         path.parent.mkdir(mode=0o700, exist_ok=True)
         data = pickle.dumps((entry_key, value), protocol=pickle.HIGHEST_PROTOCOL)
+        import tempfile  # only when writing (~10 ms to import)
+
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as tmp:
             tmp.write(data)
         os.replace(tmp.name, path)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import subprocess
 import sys
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
@@ -247,6 +246,8 @@ def add_diff_command(sub: Any) -> None:
 
 def _git_document(rev: str, path: str) -> Document:
     """The file at ``path`` as it was in git revision ``rev``."""
+    import subprocess
+
     from .source import parse_text
 
     where = Path(path).resolve()

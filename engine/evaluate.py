@@ -530,6 +530,33 @@ def evaluate_each(
     return results
 
 
+def fired_each(
+    protocol: Protocol,
+    answers: Mapping[str, str],
+    facts: Sequence[Mapping[str, FactValue] | None],
+    today: dt.date,
+) -> list[tuple[str, ...] | RouteError]:
+    """What ``evaluate_each`` decides about the route and the stage, without putting the
+    evaluation into words (for ``meldroute check``, which walks every reachable state):
+    per set of facts the rules that fired, route rules first, or the RouteError (a gap
+    or a conflict) that ``evaluate`` would raise."""
+    check_answers(protocol, answers)
+    givens = [check_facts(protocol, given or {}) for given in facts]
+    route = _route_walk(protocol, answers)
+    _builtins(protocol, route)
+    route_rules = tuple(f.rule.id for f in route.fired)
+    results: list[tuple[str, ...] | RouteError] = []
+    for given in givens:
+        walk = _stage_walk(protocol, route, given, today)
+        try:
+            _now(protocol, walk, _position(protocol, walk, _open_questions(walk)))
+        except RouteError as err:
+            results.append(err)
+            continue
+        results.append((*route_rules, *(r.id for r in walk.stage_fired)))
+    return results
+
+
 def _evaluation(protocol: Protocol, school: SchoolConfig, answers: Mapping[str, str],
                 today: dt.date, walk: _Walk) -> Evaluation:
     at = _position(protocol, walk, _open_questions(walk))
