@@ -19,6 +19,7 @@ running, or when anything in the helper fails, the main process does the work it
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import signal
@@ -28,7 +29,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .enumerate import Enumeration, outcomes_of, states_of, tally
+from .enumerate import (
+    MAX_COMBINATIONS,
+    AnswerState,
+    Enumeration,
+    fact_states,
+    outcomes_of,
+    states_of,
+    tally,
+)
 from .errors import Problem
 from .model import Protocol
 from .source import Document
@@ -144,6 +153,13 @@ def start(docs: Sequence[Document]) -> Helper | None:
     return Helper(pid, results_read, [read for read, _ in pools])
 
 
+def _size(protocol: Protocol, state: AnswerState) -> int:
+    if state.position is None:
+        return 1
+    return sum(1 for _ in itertools.islice(fact_states(protocol, state.position.builtins),
+                                           MAX_COMBINATIONS + 1))
+
+
 def _send(out: Any, message: Any) -> None:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     out.write(len(data).to_bytes(8, "big") + data)
@@ -168,8 +184,9 @@ def _helper(docs: Sequence[Document], pools: list[tuple[int, int]], results: int
                 _send(out, None)
                 continue
             shared = 0 < len(states) <= _MAX_SHARED
-            if shared:
-                os.write(write, b"".join(_TOKEN.pack(i) for i in range(len(states))))
+            if shared:  # the sets of answers with the most sets of facts first: no long tail
+                order = sorted(range(len(states)), key=lambda i: -_size(protocol, states[i]))
+                os.write(write, b"".join(_TOKEN.pack(i) for i in order))
             _send(out, ProtocolWork(graph, len(states) if shared else 0))
             if shared:
                 _send(out, outcomes_of(protocol, states, _take(read)))

@@ -123,7 +123,7 @@ def _outcomes(protocol: Protocol, state: AnswerState, limit: int) -> list[_Outco
         return [_error(protocol, state.error, None)]
     facts = list(itertools.islice(fact_states(protocol, state.position.builtins), limit))
     try:
-        results = fired_each(protocol, state.answers, facts, TODAY)
+        results = fired_each(protocol, state.answers, facts, TODAY, state.position)
     except RouteError as err:  # pragma: no cover - answer_states found the route's errors
         return [_error(protocol, err, f) for f in facts]
     return [_error(protocol, r, f) if isinstance(r, RouteError) else _Outcome(r)

@@ -379,6 +379,7 @@ class RoutePosition:
     used: tuple[tuple[str, str], ...]
     fired: tuple[str, ...]
     builtins: Mapping[str, str]
+    walk: _Walk | None = field(default=None, compare=False, repr=False)  # for fired_each
 
 
 def route_position(protocol: Protocol, answers: Mapping[str, str]) -> RoutePosition:
@@ -386,7 +387,8 @@ def route_position(protocol: Protocol, answers: Mapping[str, str]) -> RoutePosit
     conflict."""
     walk = _route_walk(protocol, answers)
     builtins = _builtins(protocol, walk)
-    return RoutePosition(tuple(walk.used), tuple(f.rule.id for f in walk.fired), builtins)
+    return RoutePosition(tuple(walk.used), tuple(f.rule.id for f in walk.fired), builtins,
+                         walk)
 
 
 @dataclass(frozen=True)
@@ -535,14 +537,17 @@ def fired_each(
     answers: Mapping[str, str],
     facts: Sequence[Mapping[str, FactValue] | None],
     today: dt.date,
+    position: RoutePosition | None = None,
 ) -> list[tuple[str, ...] | RouteError]:
     """What ``evaluate_each`` decides about the route and the stage, without putting the
     evaluation into words (for ``meldroute check``, which walks every reachable state):
     per set of facts the rules that fired, route rules first, or the RouteError (a gap
-    or a conflict) that ``evaluate`` would raise."""
+    or a conflict) that ``evaluate`` would raise. ``position``: the route's walk for
+    these answers, already made (``route_position``)."""
     check_answers(protocol, answers)
     givens = [check_facts(protocol, given or {}) for given in facts]
-    route = _route_walk(protocol, answers)
+    route = position.walk if position is not None and position.walk is not None else \
+        _route_walk(protocol, answers)
     _builtins(protocol, route)
     route_rules = tuple(f.rule.id for f in route.fired)
     results: list[tuple[str, ...] | RouteError] = []

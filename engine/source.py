@@ -490,8 +490,12 @@ def schema_problems(doc: Document, kind: str, check: str = "schema") -> list[Pro
     """Every schema error of ``doc``, as Problems with Dutch messages, in file order."""
     if not doc.digest:  # not parsed from a text (e.g. merged with a board's defaults)
         return _schema_problems(doc, kind, check)
-    return list(cache.once("schema", (kind, check, doc.path, doc.digest),
-                           lambda: _schema_problems(doc, kind, check)))
+    # the same bytes under another path (rules/x.yaml, rules/scenarios/../x.yaml): the
+    # same verdict, and no problems to place
+    path, problems = cache.once("schema", (kind, check, doc.digest),
+                                lambda: (doc.path, _schema_problems(doc, kind, check)))
+    return list(problems) if path == doc.path or not problems else \
+        _schema_problems(doc, kind, check)
 
 
 def _schema_problems(doc: Document, kind: str, check: str) -> list[Problem]:
