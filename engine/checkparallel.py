@@ -25,25 +25,20 @@ import pickle
 import signal
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .enumerate import (
-    MAX_COMBINATIONS,
-    AnswerState,
-    Enumeration,
-    fact_states,
-    outcomes_of,
-    states_of,
-    tally,
-)
 from .errors import Problem
-from .model import Protocol
-from .source import Document
+
+if TYPE_CHECKING:  # imported after the fork, in each process (the helper needs networkx)
+    from .enumerate import AnswerState, Enumeration
+    from .model import Protocol
 
 _TOKEN = struct.Struct("=I")
 _MAX_SHARED = 60_000 // _TOKEN.size  # numbers that fit in a pipe without blocking (64 KiB)
+_MAX_POOLS = 16  # protocol files whose states are shared (the others: by the main process)
 
 
 def _cores() -> int:
@@ -97,6 +92,8 @@ class Helper:
 
     def enumerate(self, index: int, protocol: Protocol) -> Enumeration:
         """Protocol file ``index``'s states, shared with the helper; counted in order."""
+        from .enumerate import outcomes_of, states_of, tally
+
         states = states_of(protocol)
         outcomes = outcomes_of(protocol, states, _take(self._pools[index]))
         theirs = self._receive()
@@ -130,13 +127,13 @@ def _take(pool: int) -> Iterator[int]:
         yield _TOKEN.unpack(data)[0]
 
 
-def start(docs: Sequence[Document]) -> Helper | None:
-    """Fork the helper for these protocol files; None where that does not pay or cannot
-    be done (then the caller does everything itself)."""
-    if not docs or not hasattr(os, "fork") or _cores() < 2 or \
+def start(files: list[Path]) -> Helper | None:
+    """Fork the helper for the check of these files; None where that does not pay or
+    cannot be done (then the caller does everything itself)."""
+    if not files or not hasattr(os, "fork") or _cores() < 2 or \
             threading.active_count() > 1 or os.environ.get("MELDROUTE_JOBS") == "1":
         return None
-    pools = [os.pipe() for _ in docs]
+    pools = [os.pipe() for _ in range(min(len(files), _MAX_POOLS))]
     results_read, results_write = os.pipe()
     for read, _ in pools:
         os.set_blocking(read, False)
@@ -144,7 +141,7 @@ def start(docs: Sequence[Document]) -> Helper | None:
     if pid == 0:  # the helper: never returns into the caller's code
         try:
             os.close(results_read)
-            _helper(docs, [(r, w) for r, w in pools], results_write)
+            _helper(files, pools, results_write)
         finally:
             os._exit(0)
     os.close(results_write)
@@ -154,6 +151,8 @@ def start(docs: Sequence[Document]) -> Helper | None:
 
 
 def _size(protocol: Protocol, state: AnswerState) -> int:
+    from .enumerate import MAX_COMBINATIONS, fact_states
+
     if state.position is None:
         return 1
     return sum(1 for _ in itertools.islice(fact_states(protocol, state.position.builtins),
@@ -166,14 +165,19 @@ def _send(out: Any, message: Any) -> None:
     out.flush()
 
 
-def _helper(docs: Sequence[Document], pools: list[tuple[int, int]], results: int) -> None:
+def _helper(files: list[Path], pools: list[tuple[int, int]], results: int) -> None:
     """The helper's part: per protocol file, in order, its ``ProtocolWork`` (None when it
     cannot tell), then (when states are shared) the outcomes of the numbers it took."""
+    from . import cache
+    from .checkreport import CheckReport
+    from .checkrun import read_files
+    from .enumerate import outcomes_of, states_of
     from .loader import build_protocol, protocol_problems
     from .routegraph import graph_problems
 
+    cache.enable(False)  # the main process reads and writes the cache
     with os.fdopen(results, "wb") as out:
-        for (read, write), doc in zip(pools, docs, strict=True):
+        for index, doc in enumerate(read_files(files, CheckReport())["protocol"]):
             try:
                 if protocol_problems(doc):
                     raise ValueError("the main process reports this protocol's problems")
@@ -183,10 +187,10 @@ def _helper(docs: Sequence[Document], pools: list[tuple[int, int]], results: int
             except Exception:  # not schema-checked here: the main process does it all
                 _send(out, None)
                 continue
-            shared = 0 < len(states) <= _MAX_SHARED
+            shared = 0 < len(states) <= _MAX_SHARED and index < len(pools)
             if shared:  # the sets of answers with the most sets of facts first: no long tail
                 order = sorted(range(len(states)), key=lambda i: -_size(protocol, states[i]))
-                os.write(write, b"".join(_TOKEN.pack(i) for i in order))
+                os.write(pools[index][1], b"".join(_TOKEN.pack(i) for i in order))
             _send(out, ProtocolWork(graph, len(states) if shared else 0))
             if shared:
-                _send(out, outcomes_of(protocol, states, _take(read)))
+                _send(out, outcomes_of(protocol, states, _take(pools[index][0])))

@@ -25,7 +25,7 @@ from .scenarios import all_branches, run_scenarios
 from .source import Document, read_document, schema_problems
 
 
-def _read(files: Iterable[Path], report: CheckReport) -> dict[str, list[Document]]:
+def read_files(files: Iterable[Path], report: CheckReport) -> dict[str, list[Document]]:
     """The files parsed and sorted by kind; a file that does not parse is a problem."""
     docs: dict[str, list[Document]] = {"protocol": [], "school": [], "scenarios": []}
     for path in files:
@@ -124,28 +124,26 @@ def _check_scenarios(docs: Iterable[Document], protocols: dict[str, Protocol],
                 f"geen scenario dekt {what} '{q}' met {value} '{a}'", "coverage", severity))
 
 
-def run(files: list[Path], problems: list[Problem], min_coverage: float) -> CheckReport:
+def run(files: list[Path], problems: list[Problem], min_coverage: float,
+        helper: checkparallel.Helper | None = None) -> CheckReport:
+    """Every check on ``files``; the graphs and states shared with ``helper`` (forked by
+    ``check.run_check`` before this module was loaded) where there is one."""
     report = CheckReport(problems=problems)
-    docs = _read(files, report)
+    docs = read_files(files, report)
     if report.unchecked:
         report.problems.sort()
         return report  # not everything could be read: checking the rest would mislead
-    helper = checkparallel.start(docs["protocol"])
-    try:
-        protocols = _shipped_protocols(docs["protocol"])
-        checked = []
-        for index, doc in enumerate(docs["protocol"]):
-            protocol = _check_protocol(doc, report)
-            if protocol is not None:
-                protocols[protocol.id] = protocol
-                checked.append((index, protocol))
-        for doc in docs["school"]:
-            _check_school(doc, protocols, report)
-        _check_scenarios(docs["scenarios"], protocols, report, min_coverage)
-        for index, protocol in checked:  # the longest part, last: the helper is ready
-            _check_route(index, protocol, report, helper)
-    finally:
-        if helper is not None:
-            helper.close()
+    protocols = _shipped_protocols(docs["protocol"])
+    checked = []
+    for index, doc in enumerate(docs["protocol"]):
+        protocol = _check_protocol(doc, report)
+        if protocol is not None:
+            protocols[protocol.id] = protocol
+            checked.append((index, protocol))
+    for doc in docs["school"]:
+        _check_school(doc, protocols, report)
+    _check_scenarios(docs["scenarios"], protocols, report, min_coverage)
+    for index, protocol in checked:  # the longest part, last: the helper is ready
+        _check_route(index, protocol, report, helper)
     report.problems.sort()
     return report
