@@ -31,8 +31,9 @@ commands' environment (with it every run compiles Meldroute's modules again, ~0.
 
 The commands take turns in each round (--warmup rounds first, not counted), so a busy
 moment of the machine hits them alike. Prints the median and minimum of --runs rounds, the
-median's ratio to the baseline's median, and the median CPU time (user + system, which a
-machine busy with other work disturbs much less than wall time).
+median's ratio to the baseline's median, and the median CPU time (user + system of the
+process and of the processes it waited for, such as the helper a first `check` forks; a
+machine busy with other work disturbs it much less than wall time).
 
 Then, once per command, the same entry point runs with `python -X importtime` and reports
 whether the process imported flask, sqlalchemy or the web package (meldroute.webapp), and
