@@ -117,7 +117,7 @@ def _error(protocol: Protocol, err: RouteError, facts: Mapping[str, str] | None)
 
 def _outcomes(protocol: Protocol, state: AnswerState, limit: int) -> list[_Outcome]:
     """Every state of a reachable set of answers (at most ``limit``): the route is walked
-    once, each set of facts in play goes through the stage rules (``evaluate_each``)."""
+    once, each set of facts in play goes through the stage rules (``fired_each``)."""
     if state.position is None:
         assert state.error is not None
         return [_error(protocol, state.error, None)]

@@ -287,7 +287,7 @@ def _stage_walk(protocol: Protocol, route: _Walk, given: Mapping[str, FactValue]
                 today: dt.date) -> _Walk:
     """The route's walk with the routing facts fed to the stage rules. Stage rules match
     facts only and route rules answers only, so the facts get a rules session of their
-    own: one walk of the route serves every set of facts (``evaluate_each``)."""
+    own: one walk of the route serves every set of facts (``fired_each``)."""
     walk = _Walk(route.fired, route.route, route.used)
     if not (protocol.stage_rules or protocol.facts):
         return walk
@@ -508,30 +508,6 @@ def evaluate(
                                                                      today))
 
 
-def evaluate_each(
-    protocol: Protocol,
-    school: SchoolConfig,
-    answers: Mapping[str, str],
-    facts: Sequence[Mapping[str, FactValue] | None],
-    today: dt.date | None = None,
-) -> list[Evaluation | RouteError]:
-    """``evaluate`` for one set of answers with each set of facts in turn (the route is
-    walked once): an Evaluation, or the RouteError it ends in, per set of facts."""
-    check_answers(protocol, answers)
-    givens = [check_facts(protocol, given or {}) for given in facts]
-    today = today or dt.date.today()
-    route = _route_walk(protocol, answers)
-    _builtins(protocol, route)
-    results: list[Evaluation | RouteError] = []
-    for given in givens:
-        walk = _stage_walk(protocol, route, given, today)
-        try:
-            results.append(_evaluation(protocol, school, answers, today, walk))
-        except RouteError as err:
-            results.append(err)
-    return results
-
-
 def fired_each(
     protocol: Protocol,
     answers: Mapping[str, str],
@@ -539,10 +515,11 @@ def fired_each(
     today: dt.date,
     position: RoutePosition | None = None,
 ) -> list[tuple[str, ...] | RouteError]:
-    """What ``evaluate_each`` decides about the route and the stage, without putting the
-    evaluation into words (for ``meldroute check``, which walks every reachable state):
-    per set of facts the rules that fired, route rules first, or the RouteError (a gap
-    or a conflict) that ``evaluate`` would raise. ``position``: the route's walk for
+    """What ``evaluate`` decides about the route and the stage for one set of answers with
+    each set of facts in turn (the route walked once), without putting the evaluation into
+    words (for ``meldroute check``, which walks every reachable state): per set of facts
+    the rules that fired, route rules first, or the RouteError (a gap or a conflict) that
+    ``evaluate`` would raise. ``position``: the route's walk for
     these answers, already made (``route_position``)."""
     check_answers(protocol, answers)
     givens = [check_facts(protocol, given or {}) for given in facts]
