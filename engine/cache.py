@@ -28,7 +28,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
@@ -80,6 +79,17 @@ def fingerprint() -> str:
     return h.hexdigest()
 
 
+def installed_version(distribution: str) -> str | None:
+    """The installed version of a distribution, from its ``*.dist-info`` folder's name
+    (None if not found): without importing ``importlib.metadata``."""
+    prefix = distribution.replace("-", "_").lower() + "-"
+    for name in _installed():
+        if name.lower().startswith(prefix) and name.endswith(".dist-info"):
+            return name[len(prefix):-len(".dist-info")]
+    return None
+
+
+@functools.cache
 def _installed() -> list[str]:
     """Every installed distribution with its version, from the names of the ``*.dist-info``
     folders on ``sys.path`` (``holidays-0.60.dist-info``): installing or upgrading any
@@ -130,6 +140,8 @@ def store(kind: str, entry_key: str, value: Any) -> None:
     try:
         path.parent.mkdir(mode=0o700, exist_ok=True)
         data = pickle.dumps((entry_key, value), protocol=pickle.HIGHEST_PROTOCOL)
+        import tempfile  # only when writing (~10 ms to import)
+
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as tmp:
             tmp.write(data)
         os.replace(tmp.name, path)
@@ -148,6 +160,35 @@ def memo(kind: str, parts: Iterable[str | bytes], compute: Callable[[], T]) -> T
         value = compute()
         store(kind, entry, value)
     return cast(T, value)
+
+
+# --- what this command worked out already ---------------------------------------------------
+
+_worked_out: list[dict[tuple[str, Any], Any]] = []
+
+
+class command:  # noqa: N801 - used as a context manager, reads as a statement
+    """``with command():`` — while a command runs, what it works out from the same bytes
+    (a file parsed, its schema problems, a protocol built from it) is worked out once,
+    also with ``--no-cache`` (``check`` reads the demo school once per scenario file,
+    ``decide`` a shipped protocol once per protocol the school follows)."""
+
+    def __enter__(self) -> None:
+        _worked_out.append({})
+
+    def __exit__(self, *exc: object) -> None:
+        _worked_out.pop()
+
+
+def once(kind: str, key: Any, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it gave for the same kind and key earlier in this command
+    (only inside ``command()``; a computation that raises is not kept)."""
+    if not _worked_out:
+        return compute()
+    seen = _worked_out[-1]
+    if (kind, key) not in seen:
+        seen[(kind, key)] = compute()
+    return cast(T, seen[(kind, key)])
 
 
 def _prune(folder: Path) -> None:

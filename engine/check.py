@@ -93,10 +93,19 @@ def run_check(paths: Iterable[Path] | None = None, min_coverage: float = 100.0
     cached = _cached_report(entry) if entry else None
     if cached is not None:
         return cached
-    with cache.recording() as read:
-        from .checkrun import run
+    # a helper process for the rule graphs and the states (checkparallel.py), forked
+    # before the checks' modules load, so that each process loads what it needs at once
+    from . import checkparallel
 
-        report = run(files, problems, min_coverage)
+    helper = checkparallel.start(files)
+    try:
+        with cache.recording() as read:
+            from .checkrun import run
+
+            report = run(files, problems, min_coverage, helper)
+    finally:
+        if helper is not None:
+            helper.close()
     if entry and not report.unchecked:
         cache.store("check", entry, (read, report))
     return report

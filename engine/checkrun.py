@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import checkparallel
 from .check import kind_of
 from .checkreport import CheckReport, Coverage
 from .enumerate import enumerate_combinations
@@ -24,7 +25,7 @@ from .scenarios import all_branches, run_scenarios
 from .source import Document, read_document, schema_problems
 
 
-def _read(files: Iterable[Path], report: CheckReport) -> dict[str, list[Document]]:
+def read_files(files: Iterable[Path], report: CheckReport) -> dict[str, list[Document]]:
     """The files parsed and sorted by kind; a file that does not parse is a problem."""
     docs: dict[str, list[Document]] = {"protocol": [], "school": [], "scenarios": []}
     for path in files:
@@ -56,6 +57,8 @@ def _shipped_protocols(skip: Iterable[Document]) -> dict[str, Protocol]:
 
 
 def _check_protocol(doc: Document, report: CheckReport) -> Protocol | None:
+    """The schema and semantic checks; the graph and the states come later
+    (``_check_route``)."""
     report.ran.append((doc.path, "schema"))
     try:
         protocol = protocol_from_document(doc)
@@ -63,13 +66,24 @@ def _check_protocol(doc: Document, report: CheckReport) -> Protocol | None:
         report.problems += err.problems
         return None
     report.ran += [(doc.path, "graph"), (doc.path, "enumeration")]
-    graph = graph_problems(protocol)
-    report.problems += graph
-    if not graph:
-        enum = enumerate_combinations(protocol)
-        report.combinations += enum.combinations
-        report.problems += enum.problems
     return protocol
+
+
+def _check_route(index: int, protocol: Protocol, report: CheckReport,
+                 helper: checkparallel.Helper | None) -> None:
+    """The rule graph, and when it has no problems every reachable state: with the helper
+    process where there is one (``checkparallel.py``)."""
+    work = helper.work(index) if helper is not None else None
+    graph = work.graph if work is not None else graph_problems(protocol)
+    report.problems += graph
+    if graph:
+        return
+    if helper is not None and work is not None and work.states:
+        enum = helper.enumerate(index, protocol)
+    else:
+        enum = enumerate_combinations(protocol)
+    report.combinations += enum.combinations
+    report.problems += enum.problems
 
 
 def _check_school(doc: Document, protocols: dict[str, Protocol], report: CheckReport) -> None:
@@ -110,19 +124,26 @@ def _check_scenarios(docs: Iterable[Document], protocols: dict[str, Protocol],
                 f"geen scenario dekt {what} '{q}' met {value} '{a}'", "coverage", severity))
 
 
-def run(files: list[Path], problems: list[Problem], min_coverage: float) -> CheckReport:
+def run(files: list[Path], problems: list[Problem], min_coverage: float,
+        helper: checkparallel.Helper | None = None) -> CheckReport:
+    """Every check on ``files``; the graphs and states shared with ``helper`` (forked by
+    ``check.run_check`` before this module was loaded) where there is one."""
     report = CheckReport(problems=problems)
-    docs = _read(files, report)
+    docs = read_files(files, report)
     if report.unchecked:
         report.problems.sort()
         return report  # not everything could be read: checking the rest would mislead
     protocols = _shipped_protocols(docs["protocol"])
-    for doc in docs["protocol"]:
+    checked = []
+    for index, doc in enumerate(docs["protocol"]):
         protocol = _check_protocol(doc, report)
         if protocol is not None:
             protocols[protocol.id] = protocol
+            checked.append((index, protocol))
     for doc in docs["school"]:
         _check_school(doc, protocols, report)
     _check_scenarios(docs["scenarios"], protocols, report, min_coverage)
+    for index, protocol in checked:  # the longest part, last: the helper is ready
+        _check_route(index, protocol, report, helper)
     report.problems.sort()
     return report

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import subprocess
 import sys
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
@@ -247,6 +246,8 @@ def add_diff_command(sub: Any) -> None:
 
 def _git_document(rev: str, path: str) -> Document:
     """The file at ``path`` as it was in git revision ``rev``."""
+    import subprocess
+
     from .source import parse_text
 
     where = Path(path).resolve()
@@ -350,7 +351,8 @@ def main(argv: Sequence[str] | None = None, *extensions: Callable[[Any], None]) 
 
     cache.enable(getattr(args, "cached", False) and not getattr(args, "no_cache", False))
     try:
-        code: int = args.func(args)
+        with cache.command():
+            code: int = args.func(args)
     except SettingError as err:
         return _fail([str(err)], 2)
     finally:

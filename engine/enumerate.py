@@ -13,13 +13,13 @@ conflict, and a rule that fires in no state is dead.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .errors import Problem, RouteError
-from .evaluate import RoutePosition, evaluate, route_position
+from .evaluate import RoutePosition, fired_each, route_position
 from .facts import matches
-from .loader import neutral_school
 from .model import Protocol, SchoolConfig
 
 MAX_COMBINATIONS = 200_000
@@ -102,31 +102,73 @@ def _problem(protocol: Protocol, err: RouteError, facts: Mapping[str, str] | Non
     return protocol.source.problem(where, f"{what} na {after}: {err}", check="enumeration")
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What one state gave: the rules that fired, and the problem if it ends in an error."""
+
+    fired: tuple[str, ...]
+    kind: str = ""  # "gap" or "conflict" for a route error
+    problem: Problem | None = None
+
+
+def _error(protocol: Protocol, err: RouteError, facts: Mapping[str, str] | None) -> _Outcome:
+    return _Outcome(tuple(err.fired), err.kind, _problem(protocol, err, facts))
+
+
+def _outcomes(protocol: Protocol, state: AnswerState, limit: int) -> list[_Outcome]:
+    """Every state of a reachable set of answers (at most ``limit``): the route is walked
+    once, each set of facts in play goes through the stage rules (``fired_each``)."""
+    if state.position is None:
+        assert state.error is not None
+        return [_error(protocol, state.error, None)]
+    facts = list(itertools.islice(fact_states(protocol, state.position.builtins), limit))
+    try:
+        results = fired_each(protocol, state.answers, facts, TODAY, state.position)
+    except RouteError as err:  # pragma: no cover - answer_states found the route's errors
+        return [_error(protocol, err, f) for f in facts]
+    return [_error(protocol, r, f) if isinstance(r, RouteError) else _Outcome(r)
+            for f, r in zip(facts, results, strict=True)]
+
+
 def enumerate_combinations(protocol: Protocol, school: SchoolConfig | None = None
                            ) -> Enumeration:
-    school = school or neutral_school(protocol)
+    """Every reachable state through the rules (``school`` is accepted for callers that
+    have one: a school's configuration changes what a decision says, never which rules
+    fire, so gaps, conflicts and dead rules are the protocol's)."""
+    return tally(protocol, (_outcomes(protocol, state, MAX_COMBINATIONS + 1)
+                            for state in answer_states(protocol)))
+
+
+def states_of(protocol: Protocol) -> list[AnswerState]:
+    """The reachable sets of answers, as many as can stay under ``MAX_COMBINATIONS``."""
+    return list(itertools.islice(answer_states(protocol), MAX_COMBINATIONS + 1))
+
+
+def outcomes_of(protocol: Protocol, states: list[AnswerState], indices: Iterable[int]
+                ) -> dict[int, list[_Outcome]]:
+    """What the states of the sets of answers ``states[i]`` give, for each ``i`` in
+    ``indices`` (for sharing the states between processes, ``checkparallel.py``)."""
+    return {i: _outcomes(protocol, states[i], MAX_COMBINATIONS + 1) for i in indices}
+
+
+def tally(protocol: Protocol, outcomes: Iterable[list[_Outcome]]) -> Enumeration:
+    """The enumeration from the outcomes of each reachable set of answers, in order: the
+    states counted (at most ``MAX_COMBINATIONS``), the rules fired, each problem once,
+    then the rules that fire in no state."""
     result = Enumeration()
     seen: set[tuple[str, str]] = set()
-    for state, facts in reachable_states(protocol):
+    for outcome in itertools.chain.from_iterable(outcomes):
         result.combinations += 1
         if result.combinations > MAX_COMBINATIONS:
             result.problems.append(protocol.source.problem(
-                ("questions",), f"te veel toestanden om op te sommen (> {MAX_COMBINATIONS})",
-                check="enumeration"))
+                ("questions",), f"te veel toestanden om op te sommen "
+                                f"(> {MAX_COMBINATIONS})", check="enumeration"))
             return result
-        try:
-            if state.error is not None:
-                raise state.error
-            evaluation = evaluate(protocol, school, state.answers, TODAY, facts)
-        except RouteError as err:
-            result.fired.update(err.fired)
-            problem = _problem(protocol, err, facts)
-            if (err.kind, problem.message) not in seen:
-                seen.add((err.kind, problem.message))
-                result.problems.append(problem)
-            continue
-        result.fired.update(t.rule for t in evaluation.trace)
-        result.fired.update(t.rule for t in evaluation.stage_trace)
+        result.fired.update(outcome.fired)
+        problem = outcome.problem
+        if problem is not None and (outcome.kind, problem.message) not in seen:
+            seen.add((outcome.kind, problem.message))
+            result.problems.append(problem)
     for section, rules in (("rules", protocol.rules), ("stage_rules", protocol.stage_rules)):
         for rule in rules:
             if rule.id not in result.fired:

@@ -13,7 +13,7 @@ the dossier's stage, the step at work, who acts now and what is still to do.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,20 +257,15 @@ def _builtins(protocol: Protocol, walk: _Walk) -> dict[str, str]:
             "question": open_questions[0] if open_questions else NONE}
 
 
-def _walk(protocol: Protocol, answers: Mapping[str, str],
-          given: Mapping[str, FactValue] | None, today: dt.date) -> _Walk:
-    """Feed the rules the answers of the questions the route reaches, breadth first; then
-    the facts, for the stage rules."""
+def _route_walk(protocol: Protocol, answers: Mapping[str, str]) -> _Walk:
+    """Feed the rules the answers of the questions the route reaches, breadth first."""
     rules = {r.id: r for r in protocol.rules}
-    stage_rules = {r.id: r for r in protocol.stage_rules}
     walk = _Walk()
 
     def take(rule_ids: list[str], depth: int) -> list[str]:
         walk.route.new_questions = []
         for rule_id in rule_ids:
-            if rule_id in stage_rules:  # pragma: no cover - stage rules need facts
-                continue
-            rule = rules[rule_id]
+            rule = rules[rule_id]  # route rules match answers only, never facts
             walk.fired.append(_Fired(rule, depth))
             for item in rule.then:
                 item.on_fire(walk.route, depth)
@@ -285,10 +280,22 @@ def _walk(protocol: Protocol, answers: Mapping[str, str],
             walk.used.append((question, answers[question]))
             fired = rules_session.answer(question, answers[question])
             frontier += [(q, depth + 1) for q in take(fired, depth)]
-        if given is not None and (protocol.stage_rules or protocol.facts):
-            walk.settled = settle(protocol, given, _builtins(protocol, walk), today)
-            fired = rules_session.facts(walk.settled.values)
-            walk.stage_fired += [stage_rules[r] for r in fired]
+    return walk
+
+
+def _stage_walk(protocol: Protocol, route: _Walk, given: Mapping[str, FactValue],
+                today: dt.date) -> _Walk:
+    """The route's walk with the routing facts fed to the stage rules. Stage rules match
+    facts only and route rules answers only, so the facts get a rules session of their
+    own: one walk of the route serves every set of facts (``fired_each``)."""
+    walk = _Walk(route.fired, route.route, route.used)
+    if not (protocol.stage_rules or protocol.facts):
+        return walk
+    stage_rules = {r.id: r for r in protocol.stage_rules}
+    walk.settled = settle(protocol, given, _builtins(protocol, route), today)
+    with runtime.rules_session(protocol) as rules_session:
+        fired = rules_session.facts(walk.settled.values)
+    walk.stage_fired += [stage_rules[r] for r in fired]
     return walk
 
 
@@ -372,14 +379,16 @@ class RoutePosition:
     used: tuple[tuple[str, str], ...]
     fired: tuple[str, ...]
     builtins: Mapping[str, str]
+    walk: _Walk | None = field(default=None, compare=False, repr=False)  # for fired_each
 
 
 def route_position(protocol: Protocol, answers: Mapping[str, str]) -> RoutePosition:
     """The route for ``answers`` without the stage rules; a ``RouteError`` on a gap or a
     conflict."""
-    walk = _walk(protocol, answers, None, dt.date.today())
+    walk = _route_walk(protocol, answers)
     builtins = _builtins(protocol, walk)
-    return RoutePosition(tuple(walk.used), tuple(f.rule.id for f in walk.fired), builtins)
+    return RoutePosition(tuple(walk.used), tuple(f.rule.id for f in walk.fired), builtins,
+                         walk)
 
 
 @dataclass(frozen=True)
@@ -493,7 +502,45 @@ def evaluate(
     check_answers(protocol, answers)
     given = check_facts(protocol, facts or {})
     today = today or dt.date.today()
-    walk = _walk(protocol, answers, given, today)
+    route = _route_walk(protocol, answers)
+    _builtins(protocol, route)  # a gap or conflict in the route: RouteError
+    return _evaluation(protocol, school, answers, today, _stage_walk(protocol, route, given,
+                                                                     today))
+
+
+def fired_each(
+    protocol: Protocol,
+    answers: Mapping[str, str],
+    facts: Sequence[Mapping[str, FactValue] | None],
+    today: dt.date,
+    position: RoutePosition | None = None,
+) -> list[tuple[str, ...] | RouteError]:
+    """What ``evaluate`` decides about the route and the stage for one set of answers with
+    each set of facts in turn (the route walked once), without putting the evaluation into
+    words (for ``meldroute check``, which walks every reachable state): per set of facts
+    the rules that fired, route rules first, or the RouteError (a gap or a conflict) that
+    ``evaluate`` would raise. ``position``: the route's walk for
+    these answers, already made (``route_position``)."""
+    check_answers(protocol, answers)
+    givens = [check_facts(protocol, given or {}) for given in facts]
+    route = position.walk if position is not None and position.walk is not None else \
+        _route_walk(protocol, answers)
+    _builtins(protocol, route)
+    route_rules = tuple(f.rule.id for f in route.fired)
+    results: list[tuple[str, ...] | RouteError] = []
+    for given in givens:
+        walk = _stage_walk(protocol, route, given, today)
+        try:
+            _now(protocol, walk, _position(protocol, walk, _open_questions(walk)))
+        except RouteError as err:
+            results.append(err)
+            continue
+        results.append((*route_rules, *(r.id for r in walk.stage_fired)))
+    return results
+
+
+def _evaluation(protocol: Protocol, school: SchoolConfig, answers: Mapping[str, str],
+                today: dt.date, walk: _Walk) -> Evaluation:
     at = _position(protocol, walk, _open_questions(walk))
     now = _now(protocol, walk, at)
     question, outcome, step = at.question, at.outcome, now.step

@@ -16,6 +16,7 @@ from typing import Any
 
 import phonenumbers
 
+from . import cache
 from .consequences import Action, DeadlineSpec, consequence_from_data
 from .errors import ConfigError, Problem
 from .model import (
@@ -43,7 +44,7 @@ from .model import (
     Step,
 )
 from .references import References, suggest
-from .source import Document, load_checked, schema_problems
+from .source import Document, load_checked, read_document, schema_problems
 
 DEFAULT_PROTOCOL = "meldcode-onderwijs"
 
@@ -435,6 +436,14 @@ def _lifecycle(d: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def protocol_from_document(doc: Document) -> Protocol:
+    """The checked protocol of a document (built once per command for the same bytes,
+    ``cache.once``); ConfigError with every problem."""
+    if not doc.digest:
+        return _checked_protocol(doc)
+    return cache.once("protocol", (doc.path, doc.digest), lambda: _checked_protocol(doc))
+
+
+def _checked_protocol(doc: Document) -> Protocol:
     problems = schema_problems(doc, "protocol")
     if problems:
         raise ConfigError(problems)
@@ -448,11 +457,7 @@ def load_protocol(path: Path | str | None = None) -> Protocol:
     """Load and check a protocol file (default: the shipped Meldcode for schools)."""
     if path is None:
         path = shipped_dir("rules") / f"{DEFAULT_PROTOCOL}.yaml"
-    doc = load_checked(path, "protocol")
-    problems = protocol_problems(doc)
-    if problems:
-        raise ConfigError(problems)
-    return build_protocol(doc)
+    return protocol_from_document(read_document(path))
 
 
 # --- schools --------------------------------------------------------------------------------

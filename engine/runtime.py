@@ -34,6 +34,7 @@ _ACTION_PREFIX = "fire:"
 
 
 _CATCH_FACTS = "_seen_fact"
+CAP = 10_000  # more facts than a protocol can have
 
 
 def _condition(question: str, answers: tuple[str, ...], on_facts: bool = False
@@ -62,7 +63,10 @@ def compile_protocol(protocol: Protocol) -> dict[str, Any]:
     definition = {rule.id: compile_rule(rule)
                   for rule in (*protocol.rules, *protocol.stage_rules)}
     definition[_CATCH_ALL] = {"all": [{"m": {"t": "answer"}}], "run": _CATCH_ALL}
-    definition[_CATCH_FACTS] = {"all": [{"m": {"t": "fact"}}], "run": _CATCH_FACTS}
+    # one callback for a whole batch of facts (``cap``), not one per fact: a batch of
+    # routing facts is asserted per evaluation, and durable_rules' Python dispatch of an
+    # action costs more than its matching
+    definition[_CATCH_FACTS] = {"all": [{"m": {"t": "fact"}}], "cap": CAP, "run": _CATCH_FACTS}
     return definition
 
 

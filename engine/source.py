@@ -1,9 +1,10 @@
 """Reading YAML/JSON files with their line numbers, and schema validation with messages.
 
-Files are read with ruamel.yaml in round-trip mode, which keeps the line and column of
-every key and item, so a problem found on the plain data can be reported as
-``path:line:col``. Schemas are JSON Schema draft 2020-12 files in ``schemas/``; each
-validator is built once.
+Files are read as ruamel.yaml reads them in round-trip mode (YAML 1.2), keeping the line
+and column of every key and item (a ``LineMap``), so a problem found on the plain data can
+be reported as ``path:line:col``. Plain files are read by libyaml (``yamlread.parse_c``,
+~25 times quicker), everything else by ruamel.yaml itself. Schemas are JSON Schema draft
+2020-12 files in ``schemas/``; each validator is built once.
 """
 
 from __future__ import annotations
@@ -22,14 +23,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.composer import Composer, MaxDepthExceededError
-from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.events import AliasEvent
-
 from . import cache
 from .errors import ConfigError, MeldrouteError, Problem
+from .yamlread import LineMap, from_ruamel, locate, parse_c
 
 if TYPE_CHECKING:  # jsonschema is imported when a schema is first needed (~0.15 s)
     from jsonschema import Draft202012Validator
@@ -141,35 +137,16 @@ def _plain(node: Any, path: str = "<data>", budget: int | None = None) -> Any:
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed file: the plain data and the round-trip tree that knows where things are."""
+    """A parsed file: the plain data and where its keys and items are (``tree``)."""
 
     path: str
     data: Any
-    tree: Any
+    tree: LineMap | None
     digest: str = field(default="", compare=False)  # SHA-256 of the text (cache.py)
 
     def locate(self, where: Sequence[PathItem], *, key: bool = False) -> tuple[int, int]:
         """1-based line and column of the value at ``where`` (or of its key)."""
-        node = self.tree
-        line, col = 1, 1
-        if getattr(node, "lc", None) is not None and node.lc.line is not None:
-            line, col = node.lc.line + 1, node.lc.col + 1
-        for i, part in enumerate(where):
-            last = i == len(where) - 1
-            try:
-                if isinstance(node, CommentedMap):
-                    pos = node.lc.key(part) if (last and key) else node.lc.value(part)
-                    node = node[part]
-                elif isinstance(node, CommentedSeq):
-                    pos = node.lc.item(part)
-                    node = node[part]
-                else:
-                    break
-            except (KeyError, IndexError, TypeError, AttributeError):
-                break
-            if pos and pos[0] is not None:
-                line, col = pos[0] + 1, pos[1] + 1
-        return line, col
+        return locate(self.tree, tuple(where), key)
 
     def problem(
         self, where: Sequence[PathItem], message: str, *, key: bool = False, check: str = "schema"
@@ -184,29 +161,38 @@ class _SelfReference(Exception):
         self.mark = mark
 
 
-class _Composer(Composer):
+@functools.cache
+def _composer() -> type[Any]:
     """ruamel's composer, refusing an alias inside the value of its own anchor
-    (``&x {self: *x}``), which ruamel would silently read as an empty value."""
+    (``&x {self: *x}``), which ruamel would silently read as an empty value. ruamel.yaml
+    is imported only when a file needs it (~0.05 s)."""
+    from ruamel.yaml.composer import Composer
+    from ruamel.yaml.events import AliasEvent
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        open_anchors: list[Any] = self.__dict__.setdefault("open_anchors", [])
-        event = self.parser.peek_event()
-        if isinstance(event, AliasEvent):
-            if event.anchor in open_anchors:
-                raise _SelfReference(event.start_mark)
-            return super().compose_node(parent, index)
-        open_anchors.append(event.anchor)
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            open_anchors.pop()
+    class _Composer(Composer):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            open_anchors: list[Any] = self.__dict__.setdefault("open_anchors", [])
+            event = self.parser.peek_event()
+            if isinstance(event, AliasEvent):
+                if event.anchor in open_anchors:
+                    raise _SelfReference(event.start_mark)
+                return super().compose_node(parent, index)
+            open_anchors.append(event.anchor)
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                open_anchors.pop()
+
+    return _Composer
 
 
-def _yaml() -> YAML:
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     yaml.max_depth = MAX_DEPTH
-    yaml.Composer = _Composer
+    yaml.Composer = _composer()
     return yaml
 
 
@@ -234,8 +220,22 @@ def parse_text(text: str, path: str) -> Document:
     Beyond the limits (nesting, aliases expanding to more values than the file has
     bytes, a value containing itself) the problem's check is ``READ``: not checked."""
     _flow_depth_check(text, path)
+    budget = max(MIN_NODE_BUDGET, len(text))
+    digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    fast = parse_c(text, MAX_DEPTH, budget)
+    if fast is not None:
+        return Document(path, fast[0], fast[1], digest)
+    tree = _ruamel_tree(text, path)
+    return Document(path, _plain(tree, path, budget), from_ruamel(tree), digest)
+
+
+def _ruamel_tree(text: str, path: str) -> Any:
+    """The file read by ruamel.yaml (round trip); its errors as Problems."""
+    from ruamel.yaml.composer import MaxDepthExceededError
+    from ruamel.yaml.error import MarkedYAMLError
+
     try:
-        tree = _yaml().load(text)
+        return _yaml().load(text)
     except _SelfReference as exc:
         raise _mark_problem(path, exc.mark, "YAML-alias verwijst naar de waarde waar hij zelf "
                                             "in staat (&naam ... *naam): niet toegestaan",
@@ -254,9 +254,6 @@ def parse_text(text: str, path: str) -> Document:
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. bad tags)
         message = f"ongeldige YAML: {clip(str(exc), MAX_MESSAGE)}"
         raise ConfigError([Problem(path, 1, 1, message, "syntax")]) from None
-    budget = max(MIN_NODE_BUDGET, len(text))
-    digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-    return Document(path, _plain(tree, path, budget), tree, digest)
 
 
 def _number(n: int) -> str:
@@ -346,6 +343,10 @@ def read_stream(stream: Any, path: str) -> str:
 
 def read_document(path: Path | str) -> Document:
     text, shown = read_text(path), display_path(path)
+    return cache.once("document", (shown, text), lambda: _cached_parse(text, shown))
+
+
+def _cached_parse(text: str, shown: str) -> Document:
     if not cache.enabled():
         return parse_text(text, shown)
     entry = cache.key("document", (shown, text))
@@ -487,6 +488,17 @@ def _messages(error: ValidationError) -> Iterator[tuple[list[PathItem], str, boo
 
 def schema_problems(doc: Document, kind: str, check: str = "schema") -> list[Problem]:
     """Every schema error of ``doc``, as Problems with Dutch messages, in file order."""
+    if not doc.digest:  # not parsed from a text (e.g. merged with a board's defaults)
+        return _schema_problems(doc, kind, check)
+    # the same bytes under another path (rules/x.yaml, rules/scenarios/../x.yaml): the
+    # same verdict, and no problems to place
+    path, problems = cache.once("schema", (kind, check, doc.digest),
+                                lambda: (doc.path, _schema_problems(doc, kind, check)))
+    return list(problems) if path == doc.path or not problems else \
+        _schema_problems(doc, kind, check)
+
+
+def _schema_problems(doc: Document, kind: str, check: str) -> list[Problem]:
     entry = cache.key("schema", (kind, check, doc.path, doc.digest)) \
         if doc.digest and cache.enabled() else ""
     cached = cache.load("schema", entry) if entry else None

@@ -159,3 +159,36 @@ def test_evaluate_is_the_function_also_after_its_module_is_imported():
     from meldroute.engine import evaluate
 
     assert callable(evaluate) and evaluate.__name__ == "evaluate"
+
+
+def test_a_command_reads_and_schema_checks_each_file_once(capsys, tmp_path, monkeypatch):
+    """Within one command the same bytes are parsed, schema-checked and built into a
+    protocol once (``cache.once``), also with ``--no-cache``: ``decide`` looks up each
+    protocol the demo school follows, and its main protocol again."""
+    from collections import Counter
+
+    from meldroute.engine import loader
+
+    parsed: Counter[str] = Counter()
+    checked: Counter[str] = Counter()
+    real_parse, real_schema = source.parse_text, source._schema_problems
+
+    def parse_text(text: str, path: str) -> source.Document:
+        parsed[path] += 1
+        return real_parse(text, path)
+
+    def schema_problems(doc: source.Document, kind: str, check: str) -> list[object]:
+        checked[doc.path] += 1
+        return real_schema(doc, kind, check)
+
+    monkeypatch.setattr(source, "parse_text", parse_text)
+    monkeypatch.setattr(source, "_schema_problems", schema_problems)
+    answers = tmp_path / "antwoorden.yaml"
+    answers.write_text("{sterk_vermoeden: nee, actie_nodig: nee}\n", encoding="utf-8")
+    school = Path(meldroute.engine.shipped_dir("schools"), "demo.yaml")
+    assert main(["decide", "--school", str(school), "--answers", str(answers),
+                 "--no-cache"]) == 0
+    assert "Uitkomst" in capsys.readouterr().out
+    protocols = {source.display_path(p) for p in loader.shipped_protocol_files()}
+    assert protocols <= set(parsed) and set(parsed.values()) == {1}
+    assert protocols <= set(checked) and set(checked.values()) == {1}
