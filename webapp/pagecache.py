@@ -73,7 +73,10 @@ def key_of(dossier_id: int) -> tuple[Any, ...] | None:
     if site is None or dossier_id not in {found for found, _ in revisions}:
         return None
     day: dt.date = today()
-    return (request.url, g.user.id, g.school_id, day, revisions)
+    # the address: host, where the app is mounted, path and query (as request.url has
+    # them, without building that string)
+    address = (request.host, request.root_path, request.path, request.query_string)
+    return (address, g.user.id, g.school_id, day, revisions)
 
 
 def serve(dossier_id: int, key: tuple[Any, ...] | None) -> str | None:
