@@ -9,7 +9,7 @@ the school they work at), on which day, at which address. The key holds all of t
   (``PROBE``), and the site's, read in the request's first statement with the user and
   their roles (``web_sessions``): what decides access and what the page shows is never
   older than the key it is kept under; every write renews them (``revisions``);
-* the user's id and school, the day, the full URL (path and query).
+* the user's id and school, the day, the address (host, mount point, path, query).
 
 So a kept page is served only to the same user, at the same school, for the same state of
 everything it shows, on the same day; what they may see is decided by those same inputs
@@ -68,9 +68,9 @@ def key_of(dossier_id: int) -> tuple[Any, ...] | None:
     if current_web_session().get("_flashes"):
         return None
     site = current_web_session().site_revision
-    found = db().connection().execute(PROBE, {"id": dossier_id})
-    revisions = frozenset((*(tuple(row) for row in found), (SITE, site)))
-    if site is None or dossier_id not in {found for found, _ in revisions}:
+    rows = db().connection().execute(PROBE, {"id": dossier_id})
+    revisions = frozenset((*(tuple(row) for row in rows), (SITE, site)))
+    if site is None or dossier_id not in {owner for owner, _ in revisions}:
         return None
     day: dt.date = today()
     # the address: host, where the app is mounted, path and query (as request.url has
