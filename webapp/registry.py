@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +42,7 @@ from . import school_configs
 from .context import request_session, schools_memo
 from .memo import BoundedCache
 from .models import ProtocolVersion, utcnow
+from .revisions import SITE_REVISION
 from .upserts import insert_if_absent
 
 _CHECKED: set[str] = set()  # digests of protocols whose route passed the full check
@@ -59,9 +60,6 @@ def check_route(protocol: Protocol) -> None:
         if problems:
             raise ConfigError(problems)
         _CHECKED.add(protocol.digest)
-
-
-_SITE_REVISION = text("SELECT revision FROM site_revision WHERE id = 1")
 
 
 class Registry:
@@ -144,7 +142,7 @@ class Registry:
             with self._db() as db:
                 school = self._school_now(db, school_id)
         else:  # in a request: on its own connection, one statement while nothing changed
-            revision: int | None = request_db.execute(_SITE_REVISION).scalar()
+            revision: int | None = request_db.execute(SITE_REVISION).scalar()
             school = self._by_revision.peek((school_id, revision)) \
                 if revision is not None else None
             if school is None:

@@ -46,6 +46,8 @@ SITE = 0  # the key of the site's revision among a probe's (id, revision) pairs
 
 _RENEW_DOSSIERS = text("UPDATE dossiers SET revision = :revision WHERE id = :id")
 _RENEW_SITE = text("UPDATE site_revision SET revision = :revision WHERE id = 1")
+# the site's revision as it is now (the registry files school configurations under it)
+SITE_REVISION = text("SELECT revision FROM site_revision WHERE id = 1")
 
 
 def new_revision() -> int:

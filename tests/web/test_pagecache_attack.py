@@ -113,14 +113,21 @@ def test_a_switch_of_school_gives_the_other_school_s_answer(app: Flask,
     other.get(url, status=404)
 
 
-def test_two_browsers_of_one_person_each_get_their_own_form_token(
-        app: Flask, browser: Browser) -> None:
+def two_browsers_of_one_ib(app: Flask, browser: Browser, initials: str, username: str
+                           ) -> tuple[int, Browser, Browser]:
+    """A teacher's new dossier, and two browsers signed in as one IB-er (one person)."""
     browser.login("leerkracht")
-    dossier = browser.new_dossier("T.B.", "8a")
-    user = make_user(app, "twee-browsers", "regenboog", "ib")
+    dossier = browser.new_dossier(initials, "8a")
+    user = make_user(app, username, "regenboog", "ib")
     first, second = (Browser(app, app.test_client()) for _ in range(2))
     sign_in_as(app, first.client, user.id, "regenboog")
     sign_in_as(app, second.client, user.id, "regenboog")
+    return dossier, first, second
+
+
+def test_two_browsers_of_one_person_each_get_their_own_form_token(
+        app: Flask, browser: Browser) -> None:
+    dossier, first, second = two_browsers_of_one_ib(app, browser, "T.B.", "twee-browsers")
     url = f"/dossiers/{dossier}/stap/signaleren"
     first.get(url)
     first.get(url)
@@ -229,12 +236,7 @@ def test_a_person_taken_off_the_dossier_no_longer_gets_its_kept_page(
 
 def test_a_message_of_one_browser_is_not_in_the_kept_page_of_another(
         app: Flask, browser: Browser) -> None:
-    browser.login("leerkracht")
-    dossier = browser.new_dossier("M.B.", "7b")
-    user = make_user(app, "twee-berichten", "regenboog", "ib")
-    first, second = (Browser(app, app.test_client()) for _ in range(2))
-    sign_in_as(app, first.client, user.id, "regenboog")
-    sign_in_as(app, second.client, user.id, "regenboog")
+    dossier, first, second = two_browsers_of_one_ib(app, browser, "M.B.", "twee-berichten")
     url = f"/dossiers/{dossier}"
     assert first.post_step(dossier, "signaleren", SIGNALEREN).status_code == 302
     assert "is opgeslagen" not in second.get(url)  # kept now, without the first's message
