@@ -12,6 +12,12 @@ its lock on SQLite and PostgreSQL alike), in the same transaction as what they r
 After the commit, the transaction's last (sequence number, chain value) goes to the
 anchor (``audit_anchor.py``): checkpoints outside the database that catch a chain cut
 short or recomputed as a whole. Nothing is anchored before it is committed.
+
+A read (someone saw a dossier page) writes nothing but its entry. Reads are appended in
+their own transactions, together with the reads other threads of the process want to
+append at that moment (``GroupCommit``: one take of the head, one multi-row insert and one
+commit for all of them), and each request waits until its entry is committed before its
+page is sent. Under load this turns a commit per page into a commit per handful of pages.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
@@ -104,22 +112,45 @@ def append(db: Session, *, action: str, actor: str, actor_id: int | None, addres
     """Append an entry in the session's transaction: three Core statements on its
     connection (take the head, insert the entry, move the head), no ORM bookkeeping and
     no read-back."""
+    return append_many(db, [entry(
+        action=action, actor=actor, actor_id=actor_id, address=address, now=now,
+        result=result, school_id=school_id, dossier_id=dossier_id, detail=detail,
+        on_behalf_of=on_behalf_of)])
+
+
+def entry(*, action: str, actor: str, actor_id: int | None, address: str, now: dt.datetime,
+          result: str = "ok", school_id: str | None = None, dossier_id: int | None = None,
+          detail: str = "", on_behalf_of: str | None = None) -> dict[str, Any]:
+    """An entry's own fields, cut to their columns (its place in the chain comes later)."""
+    return {"at": _utc_naive(now).replace(tzinfo=dt.UTC), "actor_id": actor_id,
+            "actor": actor[:64], "on_behalf_of": on_behalf_of, "action": action,
+            "school_id": school_id, "dossier_id": dossier_id, "result": result,
+            "address": address[:64], "detail": detail[:200]}
+
+
+def append_many(db: Session, entries: list[dict[str, Any]]) -> Appended:
+    """Append ``entries`` (from ``entry``), in this order, in the session's transaction:
+    three Core statements whatever their number (take the head, insert them, move the
+    head). Returns the last one."""
     key = trail_of(db).key
     connection = db.connection()
-    seq, prev = connection.execute(_TAKE_HEAD).one()
-    values = {"seq": seq, "at": _utc_naive(now).replace(tzinfo=dt.UTC), "actor_id": actor_id,
-              "actor": actor[:64], "on_behalf_of": on_behalf_of, "action": action,
-              "school_id": school_id, "dossier_id": dossier_id, "result": result,
-              "address": address[:64], "detail": detail[:200], "prev_hash": prev}
-    chain = values["hash"] = key.mac(b"meldroute audit entry", _fields(values))
-    connection.execute(_INSERT, values)
+    seq, chain = connection.execute(_TAKE_HEAD, {"n": len(entries)}).one()
+    seq -= len(entries)  # the head now names the last of them
+    rows = []
+    for fields in entries:
+        seq += 1
+        values = {**fields, "seq": seq, "prev_hash": chain}
+        chain = values["hash"] = key.mac(b"meldroute audit entry", _fields(values))
+        rows.append(values)
+    connection.execute(_INSERT, rows)
     connection.execute(_MOVE_HEAD, {"last": chain})
     db.info[PENDING] = (seq, chain)
     return Appended(seq, chain)
 
 
 # Core statements (executed on the session's connection, not through the ORM session)
-_TAKE_HEAD = (update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+_TAKE_HEAD = (update(AuditHead).where(AuditHead.id == 1)
+              .values(seq=AuditHead.seq + bindparam("n"))
               .returning(AuditHead.seq, AuditHead.last_hash))
 _INSERT = insert(AuditEvent)
 _MOVE_HEAD = update(AuditHead).where(AuditHead.id == 1).values(last_hash=bindparam("last"))
@@ -139,6 +170,84 @@ def _anchor_committed(db: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(db: Session) -> None:
     db.info.pop(PENDING, None)
+
+
+# --- reads: appended together (group commit) -----------------------------------------------
+
+
+class _Waiting:
+    __slots__ = ("fields", "done", "error", "lead")
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.fields = fields
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.lead = False  # set with ``done`` when this thread is to write the next batch
+
+
+class NotAppended(RuntimeError):
+    """The entry could not be committed (the batch it was in failed, or no turn came)."""
+
+
+class GroupCommit:
+    """Entries that need no other write of their own (reads), each committed before its
+    caller goes on, together with those other threads of the process append meanwhile.
+
+    The first caller leads: it takes every waiting entry, appends them in its own database
+    session's transaction (which has written nothing else: ``append``) and commits; the
+    others wait. After its batch the leader hands the lead to the first entry that came in
+    meanwhile, so nobody writes more than one batch, and a process without concurrent reads
+    appends and commits each entry as a direct append does."""
+
+    WAIT = 60.0  # longer than SQLite's busy timeout: a stuck batch fails before this
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()  # a forked worker makes its own (its lock, its queue)
+        self._lock = threading.Lock()
+        self._queue: list[_Waiting] = []
+        self._leading = False
+
+    def append(self, db: Session, fields: dict[str, Any]) -> None:
+        """Append one entry (from ``entry``) and return once it is committed; raises
+        ``NotAppended`` when it was not. ``db``'s transaction must not have written
+        anything: if this caller leads, it commits the batch."""
+        me = _Waiting(fields)
+        with self._lock:
+            self._queue.append(me)
+            me.lead = not self._leading
+            self._leading = True
+        if not me.lead:
+            if not me.done.wait(self.WAIT):
+                raise NotAppended("no audit batch committed this entry in time")
+        if me.lead:  # first in, or handed the lead
+            self._write_batch(db)
+        if me.error is not None:
+            raise NotAppended("the audit batch was not committed") from me.error
+
+    def _write_batch(self, db: Session) -> None:
+        with self._lock:
+            batch, self._queue = self._queue, []
+        error: BaseException | None = None
+        try:
+            append_many(db, [waiting.fields for waiting in batch])
+            db.commit()
+        except BaseException as exc:  # every waiter learns; the lead is handed on below
+            error = exc
+            db.rollback()
+        finally:
+            with self._lock:
+                if self._queue:
+                    following = self._queue[0]
+                    following.lead = True
+                    following.done.set()
+                else:
+                    self._leading = False
+        for waiting in batch:
+            waiting.error = error
+            waiting.lead = False
+            waiting.done.set()
+        if error is not None and not isinstance(error, Exception):
+            raise error  # KeyboardInterrupt, SystemExit: not ours to swallow
 
 
 # --- verification --------------------------------------------------------------------------

@@ -9,6 +9,8 @@ runs outside a request but has the app (the session interface, commands) uses th
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import audit
+from .db import wrote
 from .models import User
 
 if TYPE_CHECKING:  # registry.py uses this module's request memo
@@ -26,6 +29,8 @@ REGISTRY = "meldroute.registry"
 DB_ENGINE = "meldroute.db_engine"
 DB_SESSIONS = "meldroute.db_sessions"
 _SCHOOLS_MEMO = "meldroute_schools"  # on flask.g: school configurations looked up this request
+_READS = "meldroute.audit.reads"  # app.extensions: the GroupCommit of reads
+_READS_LOCK = threading.Lock()
 
 
 # --- the app's parts (also outside a request) ----------------------------------------------
@@ -98,6 +103,39 @@ def record(action: str, *, result: str = "ok", user: User | None = None,
                  actor_id=who.id if who else None, address=address(), now=now(),
                  result=result, school_id=school_id or g.get("school_id"),
                  dossier_id=dossier_id, detail=detail)
+
+
+def record_read(*, dossier_id: int, detail: str = "") -> None:
+    """Audit that this request's user is shown a dossier, and commit it before the page is
+    sent. While the request's transaction writes nothing, the entry is committed together
+    with other threads' reads (``audit.GroupCommit``: in one of their requests'
+    transactions) before this returns. Otherwise (the web session's last-seen time to
+    write, a write of the view: on SQLite it holds the write turn) it goes into the
+    request's transaction, as with ``record``, and ``commit_pending`` commits it: waiting
+    for another transaction while holding a lock it may need would deadlock."""
+    if wrote(db()):
+        record("dossier.read", dossier_id=dossier_id, detail=detail)
+        return
+    who = g.user
+    reads_of(current_app).append(db(), audit.entry(
+        action="dossier.read", actor=who.username, actor_id=who.id, address=address(),
+        now=now(), school_id=g.get("school_id"), dossier_id=dossier_id, detail=detail))
+
+
+def commit_pending() -> None:
+    """Commit the request's transaction when it has something to write (after
+    ``record_read``); a transaction that only read is ended when the request ends."""
+    if wrote(db()):
+        db().commit()
+
+
+def reads_of(app: Flask) -> audit.GroupCommit:
+    """The app's group commit of reads (one per process: made at first use after a fork)."""
+    with _READS_LOCK:
+        found = app.extensions.get(_READS)
+        if not isinstance(found, audit.GroupCommit) or found.pid != os.getpid():
+            found = app.extensions[_READS] = audit.GroupCommit()
+    return found
 
 
 def request_session() -> Session | None:

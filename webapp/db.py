@@ -88,7 +88,41 @@ _TURNS: weakref.WeakKeyDictionary[Engine, WriteTurns] = weakref.WeakKeyDictionar
 _TURN = "meldroute.write_turn"
 
 
+WROTE = "meldroute.wrote"  # in a connection's info: its transaction has written
+
+
+def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if not conn.info.get(WROTE) and not statement.lstrip()[:6].upper().startswith(
+            ("SELECT", "PRAGMA")):
+        conn.info[WROTE] = True
+
+
+def _transaction_ended(conn: Any) -> None:
+    conn.info.pop(WROTE, None)
+
+
+def note_writes(db_engine: Engine) -> None:
+    """Mark a connection whose transaction writes (``wrote``), until it ends."""
+    event.listen(db_engine, "before_cursor_execute", _note_write)
+    event.listen(db_engine, "commit", _transaction_ended)
+    event.listen(db_engine, "rollback", _transaction_ended)
+    event.listen(db_engine.pool, "checkin", lambda _dbapi, record: record.info.pop(WROTE, None))
+
+
+def wrote(session: Session) -> bool:
+    """Whether the session's transaction writes anything: changes not yet flushed, or a
+    statement that was not a read."""
+    return bool(session.new or session.dirty or session.deleted) or (
+        session.in_transaction() and bool(session.connection().info.get(WROTE)))
+
+
 def make_db_engine(url: str) -> Engine:
+    db_engine = _make_db_engine(url)
+    note_writes(db_engine)
+    return db_engine
+
+
+def _make_db_engine(url: str) -> Engine:
     create_sqlite_file(url)
     if url.startswith("sqlite"):
         db_engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})

@@ -32,7 +32,7 @@ from . import duplicates, lifecycle, pagecache, search
 from .access import can_see, is_coordinator, may_act, staff_route, visible_dossiers
 from .auth import login_required
 from .changes import field_changes
-from .context import db, now, record, registry, today
+from .context import commit_pending, db, now, record, record_read, registry, today
 from .decisions import freeze
 from .filters import dutch_date
 from .memo import BoundedCache
@@ -310,7 +310,7 @@ def _kept_page(dossier_id: int) -> tuple[Any, str | None]:
     key = pagecache.key_of(dossier_id)
     page = pagecache.serve(dossier_id, key)
     if page is not None:
-        db().commit()
+        commit_pending()
     return key, page
 
 
@@ -322,8 +322,8 @@ def show(dossier_id: int) -> Any:
         return page
     dossier = _dossier(dossier_id)
     state = dossier_state(db(), registry(), dossier, _today())
-    record("dossier.read", dossier_id=dossier.id, detail=state.current.id)
-    db().commit()
+    record_read(dossier_id=dossier.id, detail=state.current.id)
+    commit_pending()
     return pagecache.keep(key, state.current.id,
                           lambda **kept: _render_step(state, state.current, **kept))
 
@@ -350,8 +350,8 @@ def step(dossier_id: int, step_id: str) -> Any:
         flash(f"Stap {step.number} ({step.title}) is nog niet aan de beurt.", "error")
         return redirect(url_for("dossiers.show", dossier_id=dossier.id))
     if request.method == "GET":
-        record("dossier.read", dossier_id=dossier.id, detail=step.id)
-        db().commit()
+        record_read(dossier_id=dossier.id, detail=step.id)
+        commit_pending()
         return pagecache.keep(key, step.id, lambda **kept: _render_step(state, step, **kept))
     if not may_act(g.user, g.school_id, step, state.protocol, state.school, state.dossier):
         record("dossier.change", result="refused", dossier_id=dossier.id, detail=step.id)

@@ -33,7 +33,7 @@ from flask import current_app, g, request
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
-from .context import db, record, today
+from .context import db, record_read, today
 from .memo import BoundedCache
 from .revisions import SITE
 from .web_sessions import current_web_session
@@ -80,13 +80,14 @@ def key_of(dossier_id: int) -> tuple[Any, ...] | None:
 
 
 def serve(dossier_id: int, key: tuple[Any, ...] | None) -> str | None:
-    """The kept page under ``key``, audited as a read (the caller commits), or None."""
+    """The kept page under ``key``, its read audited and committed (``record_read``), or
+    None."""
     if key is None:
         return None
     kept = pages().peek(key)
     if kept is None:
         return None
-    record("dossier.read", dossier_id=dossier_id, detail=kept.detail)
+    record_read(dossier_id=dossier_id, detail=kept.detail)
     return kept.html.replace(PLACEHOLDER, generate_csrf())
 
 
