@@ -593,10 +593,14 @@ def run_gunicorn(args: argparse.Namespace, base_env: dict[str, str], today: dt.d
     app_port, bare_port = free_port(), free_port()
 
     def gunicorn(port: int, app: str) -> list[str]:
-        return [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-b",
+        kind = ["-k", "gthread", "--threads", str(args.gunicorn_threads)] \
+            if args.gunicorn_threads > 1 else []
+        return [sys.executable, "-m", "gunicorn", "-w", str(args.workers), *kind, "-b",
                 f"127.0.0.1:{port}", "--chdir", str(HERE), app]
 
-    setup = start_set_up(f"gunicorn ({args.workers} sync workers) + PostgreSQL", args, procs,
+    workers = f"{args.workers} sync workers" if args.gunicorn_threads <= 1 else \
+        f"{args.workers} workers x {args.gunicorn_threads} threads"
+    setup = start_set_up(f"gunicorn ({workers}) + PostgreSQL", args, procs,
                          env, gunicorn(app_port, "meldroute.webapp.wsgi:app"),
                          gunicorn(bare_port, "bare_app:app"), today, accounts, app_port,
                          bare_port)
@@ -632,6 +636,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8,
                         help="waitress threads, as `meldroute serve --threads` (8)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    parser.add_argument("--gunicorn-threads", type=int, default=1,
+                        help="threads per gunicorn worker (1: sync workers; more: gthread)")
     parser.add_argument("--versions", type=int, default=10,
                         help="versions seeded per step (10; at least 3)")
     parser.add_argument("--step", default="signaleren", choices=STEPS,

@@ -2,19 +2,22 @@
 
     python benchmarks/profile_step.py [--rounds 200] [--versions 10] [--save] [--top 40]
                                       [--sort cumulative] [--out FILE] [--not-kept]
+                                      [--postgres]
 
 In process through the Flask test client, SQLite in a temporary folder, demo school, the
 IB-er's dossier with steps 1-4 recorded --versions times (bench_scale.py's walk). Prints
 the mean wall and CPU time per page, then cProfile's top entries by cumulative time.
 A repeated view of an unchanged dossier is served from the kept pages (webapp/pagecache.py);
 --not-kept empties them before every GET, to measure a page rendered afresh (the first
-view after a change).
+view after a change). --postgres uses the throwaway database MELDROUTE_TEST_POSTGRES names
+instead of SQLite (its public schema is dropped before and after).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 import tempfile
@@ -23,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_load import reset_postgres  # noqa: E402
 from bench_scale import BASE, TODAY, TOKEN, add_versions, sign_in, walked_dossier  # noqa: E402
 
 from meldroute.engine.loader import shipped_dir  # noqa: E402
@@ -42,9 +46,14 @@ def main() -> int:
     parser.add_argument("--out", help="also write the raw profile here (pstats)")
     parser.add_argument("--not-kept", action="store_true",
                         help="empty the kept pages before every GET (a fresh render)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="PostgreSQL at MELDROUTE_TEST_POSTGRES instead of SQLite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'profile.db'}"
+        if args.postgres:
+            url = os.environ["MELDROUTE_TEST_POSTGRES"]
+            reset_postgres(url)
         upgrade(url)
         app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(Path(tmp) / "instance"),
                           "SECRET_KEY": "bench", "DEMO": True, "CLOCK": lambda: TODAY,
@@ -96,6 +105,8 @@ def main() -> int:
             profiler.dump_stats(args.out)
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
         app.extensions["meldroute.db_engine"].dispose()
+        if args.postgres:
+            reset_postgres(url)
     return 0
 
 
