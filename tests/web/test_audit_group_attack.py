@@ -88,3 +88,140 @@ def test_a_read_that_gave_up_waiting_is_not_handed_the_lead_nor_written_later(
     # the page of the read that gave up was not sent: its entry is not written either
     assert _written(app, ["lezer-traag", "lezer-opgegeven", "lezer-later"]) == [
         "lezer-later", "lezer-traag"]
+
+
+READERS = 5
+ROUNDS = 2
+
+
+def _hold_first_batch(monkeypatch: pytest.MonkeyPatch, app: Flask, waiting: int
+                      ) -> list[int]:
+    """The first batch of reads is written only once ``waiting`` others queue behind it
+    (or after a while): a batch then commits other requests' reads. The batches' sizes."""
+    from meldroute.webapp.context import reads_of
+
+    real = audit.append_many
+    first = threading.Event()
+    sizes: list[int] = []
+
+    def append_many(db: Session, entries: list[dict[str, Any]]) -> audit.Appended:
+        sizes.append(len(entries))
+        if not first.is_set():
+            first.set()
+            group, pause = reads_of(app), threading.Event()
+            for _ in range(2000):
+                if len(group._queue) >= waiting:
+                    break
+                pause.wait(0.005)
+        return real(db, entries)
+
+    monkeypatch.setattr(audit, "append_many", append_many)
+    return sizes
+
+
+def _spy_anchor(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
+    anchor = app.extensions[audit_anchor.TRAIL].anchor
+    real = anchor.committed
+    seen: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def committed(seq: int, value: str) -> None:
+        with lock:
+            seen.append((seq, value))
+        real(seq, value)
+
+    monkeypatch.setattr(anchor, "committed", committed)
+    return seen
+
+
+def _reads_from(app: Flask) -> dict[str, int]:
+    with app.extensions["meldroute.db_sessions"]() as db:
+        rows = db.execute(select(AuditEvent.address, func.count()).where(
+            AuditEvent.action == "dossier.read").group_by(AuditEvent.address)).all()
+    return {address: number for address, number in rows}
+
+
+def _run(jobs: list[Callable[[], None]]) -> list[BaseException]:
+    start = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(job: Callable[[], None]) -> None:
+        start.wait()
+        try:
+            job()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN)
+    assert not any(thread.is_alive() for thread in threads), "a request hangs (deadlock)"
+    return errors
+
+
+def test_readers_and_writers_at_once_get_each_page_with_one_committed_read(
+        app: Flask, browser: Browser, monkeypatch: pytest.MonkeyPatch, now: Any) -> None:
+    """Readers of kept and fresh pages, a writer saving a step (the pages it shows are
+    rendered afresh after it) and readers whose web session is due a last-seen write (their
+    reads go into their own transactions) at once: every page sent has exactly one
+    committed read entry, the chain holds, and the anchor names committed entries."""
+    browser.login("ib")
+    first, second = browser.new_dossier(), browser.new_dossier("C.D.", "6a")
+    pages = [f"/dossiers/{first}", f"/dossiers/{first}/stap/signaleren",
+             f"/dossiers/{second}", f"/dossiers/{second}/stap/signaleren"]
+    for url in pages:
+        browser.get(url)  # kept from the next view on
+    with app.extensions["meldroute.db_sessions"]() as db:
+        user_id = db.scalar(select(User.id).where(User.username == "regenboog-ib"))
+    assert user_id is not None
+    clients = []
+    for n in range(READERS + 1):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 1}"
+        sign_in_as(app, client, user_id, "regenboog")
+        clients.append(client)
+    sent: dict[str, int] = {}
+    now.advance(seconds=61)  # every web session's first request writes its last-seen time
+    anchored = _spy_anchor(app, monkeypatch)
+    batches = _hold_first_batch(monkeypatch, app, 3)
+    before = _reads_from(app)
+
+    def reader(n: int) -> Callable[[], None]:
+        def job() -> None:
+            client, address = clients[n], f"192.0.2.{n + 1}"
+            for _ in range(ROUNDS):
+                for url in pages:
+                    response = client.get(url)
+                    assert response.status_code == 200, (url, response.status_code)
+                    sent[address] = sent.get(address, 0) + 1
+        return job
+
+    def writer() -> None:
+        client, address = clients[READERS], f"192.0.2.{READERS + 1}"
+        url = f"/dossiers/{second}/stap/signaleren"
+        html = client.get(url).get_data(as_text=True)
+        sent[address] = 1
+        match = TOKEN.search(html)
+        assert match
+        response = client.post(url, data={
+            "csrf_token": match.group(1), "action": "save", "base_version": "0",
+            "interpretatie": "Zorgen over de thuissituatie.",
+            "observaties-0-datum": "2026-11-20", "observaties-0-bron": "zelf gezien",
+            "observaties-0-waargenomen_door": ["leerkracht"],
+            "observaties-0-feit": "De leerling zei gevallen te zijn.",
+            "signaleren_checklist": ["1", "2"]})
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    assert _run([*(reader(n) for n in range(READERS)), writer]) == []
+    after = _reads_from(app)
+    assert {a: after.get(a, 0) - before.get(a, 0) for a in sent} == sent
+    assert max(batches) > 1  # (a batch did commit other requests' reads)
+    with app.extensions["meldroute.db_sessions"]() as db:
+        checked, broken = audit.verify(db)
+        assert broken is None
+        last = audit.last_committed(db)
+        chain = {row.seq: row.hash for row in db.execute(select(AuditEvent.seq, AuditEvent.hash))}
+    assert anchored and all(chain.get(seq) == value for seq, value in anchored)
+    assert max(anchored) == last
