@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from meldroute.webapp import audit, audit_anchor
@@ -225,3 +225,83 @@ def test_readers_and_writers_at_once_get_each_page_with_one_committed_read(
         chain = {row.seq: row.hash for row in db.execute(select(AuditEvent.seq, AuditEvent.hash))}
     assert anchored and all(chain.get(seq) == value for seq, value in anchored)
     assert max(anchored) == last
+
+
+def test_a_batch_that_fails_after_its_entries_were_inserted_leaves_no_trace(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The leader's batch is inserted, then its request dies before the commit: none of
+    its reads counts as committed, none is in the trail, and the next read continues the
+    chain without a gap."""
+    group = audit.GroupCommit()
+    real = audit.append_many
+    dies = iter([True])
+    entered, release = threading.Event(), threading.Event()
+
+    def append_many(db: Session, entries: list[dict[str, Any]]) -> audit.Appended:
+        appended = real(db, entries)
+        if next(dies, False):
+            entered.set()
+            release.wait(JOIN)  # the others queue behind it meanwhile
+            raise RuntimeError("het verzoek is afgebroken")
+        return appended
+
+    monkeypatch.setattr(audit, "append_many", append_many)
+    outcome: dict[str, BaseException | None] = {}
+    leader = _read_in_thread(app, group, "lezer-0", outcome)
+    entered.wait(JOIN)
+    with app.extensions["meldroute.db_sessions"]() as db:
+        head = db.get(AuditHead, 1)
+        assert head is not None
+        before = head.seq
+    followers = [_read_in_thread(app, group, f"lezer-{n}", outcome) for n in (1, 2)]
+    _queued(group, 2)
+    release.set()
+    for thread in (leader, *followers):
+        thread.join(JOIN)
+    assert isinstance(outcome["lezer-0"], audit.NotAppended)
+    assert outcome["lezer-1"] is None and outcome["lezer-2"] is None
+    with app.extensions["meldroute.db_sessions"]() as db:
+        seqs = db.scalars(select(AuditEvent.seq).where(AuditEvent.seq > before)
+                          .order_by(AuditEvent.seq)).all()
+        assert list(seqs) == [before + 1, before + 2]
+        assert audit.verify(db)[1] is None
+    assert _written(app, ["lezer-0", "lezer-1", "lezer-2"]) == ["lezer-1", "lezer-2"]
+
+
+def _rename(db: Session) -> None:
+    user = db.scalars(select(User).order_by(User.id).limit(1)).one()
+    user.display_name = f"{user.display_name}!"  # a change every time
+
+
+WRITES: list[tuple[str, Callable[[Session], None]]] = [
+    ("text", lambda db: db.execute(text(
+        "  UPDATE site_revision SET revision = revision WHERE id = 1"))),
+    ("core", lambda db: db.execute(update(AuditHead).where(AuditHead.id == 0).values(seq=0))),
+    ("executemany", lambda db: db.connection().execute(
+        update(AuditHead).where(AuditHead.id == bindparam("which")).values(seq=AuditHead.seq),
+        [{"which": 0}, {"which": -1}])),
+    ("pending", lambda db: _rename(db)),
+    ("flushed", lambda db: (_rename(db), db.flush())),
+]
+
+
+def test_every_kind_of_write_counts_and_a_read_or_an_ended_transaction_does_not(
+        app: Flask) -> None:
+    """``wrote``: a read after which the request's transaction may commit other reads, or
+    a write that must go into its own transaction with the read entry."""
+    sessions = app.extensions["meldroute.db_sessions"]
+    with sessions() as db:
+        db.execute(select(User.id)).all()
+        db.connection().execute(text("SELECT 1")).all()
+        assert not wrote(db)
+    for name, write in WRITES:
+        with sessions() as db:
+            db.execute(select(User.id)).all()
+            write(db)
+            assert wrote(db), name
+            db.rollback()
+            assert not wrote(db), name
+            write(db)
+            db.commit()
+            db.execute(select(User.id)).all()
+            assert not wrote(db), name
