@@ -305,3 +305,31 @@ def test_every_kind_of_write_counts_and_a_read_or_an_ended_transaction_does_not(
             db.commit()
             db.execute(select(User.id)).all()
             assert not wrote(db), name
+
+
+def test_a_long_transaction_on_the_head_costs_the_reads_behind_it_no_more_than_their_pages(
+        app: Flask, database_url: str) -> None:
+    """PostgreSQL has no lock timeout: a transaction that holds the head (a long purge, a
+    stuck request) holds up the batch for longer than readers wait. Those readers get no
+    page; once it ends, every read of the process is written again."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's busy timeout ends such a batch before the readers give up")
+    group = audit.GroupCommit()
+    group.WAIT = 0.3
+    outcome: dict[str, BaseException | None] = {}
+    with app.extensions["meldroute.db_sessions"]() as holder:
+        holder.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+        leader = _read_in_thread(app, group, "lezer-eerst", outcome)
+        stop = threading.Event()
+        while not group._leading or group._queue:  # its batch taken: waiting for the head
+            stop.wait(0.005)
+        waiter = _read_in_thread(app, group, "lezer-wacht", outcome)
+        waiter.join(JOIN)
+        holder.commit()  # the long transaction ends
+    leader.join(JOIN)
+    later = _read_in_thread(app, group, "lezer-later", outcome)
+    later.join(JOIN)
+    assert isinstance(outcome["lezer-wacht"], audit.NotAppended)
+    assert outcome["lezer-eerst"] is None and outcome["lezer-later"] is None
+    assert _written(app, ["lezer-eerst", "lezer-wacht", "lezer-later"]) == [
+        "lezer-eerst", "lezer-later"]
