@@ -216,13 +216,26 @@ class GroupCommit:
             self._queue.append(me)
             me.lead = not self._leading
             self._leading = True
-        if not me.lead:
-            if not me.done.wait(self.WAIT):
-                raise NotAppended("no audit batch committed this entry in time")
+        if not me.lead and not me.done.wait(self.WAIT):
+            self._give_up(me)
         if me.lead:  # first in, or handed the lead
             self._write_batch(db)
         if me.error is not None:
             raise NotAppended("the audit batch was not committed") from me.error
+
+    def _give_up(self, me: _Waiting) -> None:
+        """No batch committed ``me`` in time: out of the queue, so that the lead is never
+        handed to it (nobody would write the next batch: every later read of the process
+        would wait in vain) and no later batch writes the entry of a page not sent. Goes
+        on as usual when it was handed the lead or its batch ended meanwhile; raises
+        otherwise (a batch still writing it may yet commit it: a read too many is
+        recorded, never one too few)."""
+        with self._lock:
+            if me.lead or me.done.is_set():
+                return
+            if me in self._queue:
+                self._queue.remove(me)
+        raise NotAppended("no audit batch committed this entry in time")
 
     def _write_batch(self, db: Session) -> None:
         with self._lock:
