@@ -248,6 +248,7 @@ class GroupCommit:
             error = exc
             db.rollback()
         finally:
+            # also when the rollback itself fails: nobody is left waiting for this batch
             with self._lock:
                 if self._queue:
                     following = self._queue[0]
@@ -255,10 +256,10 @@ class GroupCommit:
                     following.done.set()
                 else:
                     self._leading = False
-        for waiting in batch:
-            waiting.error = error
-            waiting.lead = False
-            waiting.done.set()
+            for waiting in batch:
+                waiting.error = error
+                waiting.lead = False
+                waiting.done.set()
         if error is not None and not isinstance(error, Exception):
             raise error  # KeyboardInterrupt, SystemExit: not ours to swallow
 

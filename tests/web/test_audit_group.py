@@ -133,3 +133,33 @@ def test_a_kept_page_is_not_sent_when_its_read_cannot_be_audited(
     html = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "Traceback" not in html and "Signaleren" not in html
+
+
+def test_a_batch_whose_rollback_fails_still_tells_its_readers_why(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    group = audit.GroupCommit()
+    monkeypatch.setattr(audit.GroupCommit, "WAIT", 5.0)
+    real = audit.append_many
+    batches = iter(["wait", "fail"])
+
+    def append_many(db: Any, entries: list[dict[str, Any]]) -> audit.Appended:
+        what = next(batches, "write")
+        if what == "wait":  # the first batch: written once two readers queue behind it
+            deadline = time.monotonic() + 30
+            while len(group._queue) < 2 and time.monotonic() < deadline:
+                time.sleep(0.005)
+        if what == "fail":  # the second (those two): its commit and its rollback fail
+            real(db, entries)
+            db.rollback = lambda: (_ for _ in ()).throw(RuntimeError("verbinding weg"))
+            raise RuntimeError("de schijf is vol")
+        return real(db, entries)
+
+    monkeypatch.setattr(audit, "append_many", append_many)
+    outcome = _readers(app, group, 3)
+    # the second batch's leader fails on the rollback; the reader in that batch with it is
+    # not left to wait out its time but learns that its batch failed, and why
+    assert sorted(type(exc).__name__ for exc in outcome) == \
+        ["NoneType", "NotAppended", "RuntimeError"]
+    waited = next(exc for exc in outcome if isinstance(exc, audit.NotAppended))
+    assert str(waited.__cause__) == "de schijf is vol"
+    assert _readers(app, group, 1) == [None]
