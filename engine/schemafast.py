@@ -9,7 +9,8 @@ imports nor compiles a validator. ``valid`` answers True only when that code acc
 document; anything else (invalid, a schema changed since the code was generated, an
 unexpected error) goes to jsonschema in ``source.schema_problems``, with its messages and
 its verdict. The code is sound for the keywords our schemas use: it is stricter than
-jsonschema where the two differ (a pattern's ``$`` is ``\\Z``), and the formats are
+jsonschema where the two differ (a pattern's ``$`` is ``\\Z``), an array is a list (as
+for jsonschema; fastjsonschema's own code also takes a tuple), and the formats are
 checked by this module's copies of jsonschema's own checks (``email``, ``date``).
 
 ``tests/test_check_schemafast.py`` regenerates the code and compares it with the file, and
@@ -120,8 +121,10 @@ def _code(kind: str, schema: dict[str, Any]) -> tuple[str, str]:
     for line in body.splitlines():
         match = _RAISE.match(line)
         lines.append(f"{match.group(1)}raise Invalid" if match else line)
-    # the functions' names hold the schema's $id; the patterns get a dict per schema
+    # the functions' names hold the schema's $id; the patterns get a dict per schema; an
+    # array is a list, as for jsonschema (fastjsonschema also takes a tuple)
     body = "\n".join(lines).replace("REGEX_PATTERNS", f"REGEX_{kind.upper()}")
+    body = body.replace(", (list, tuple))", ", (list))")
     entry = re.search(r"^def (validate_\w+)\(", body, re.M)
     if entry is None:  # pragma: no cover - fastjsonschema always writes one
         raise RuntimeError(f"unexpected code generated for the {kind} schema")

@@ -66,9 +66,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
         if "roles" in data_keys:
             data_keys.remove("roles")
             data__roles = data["roles"]
-            if not isinstance(data__roles, (list, tuple)):
+            if not isinstance(data__roles, (list)):
                 raise Invalid
-            data__roles_is_list = isinstance(data__roles, (list, tuple))
+            data__roles_is_list = isinstance(data__roles, (list))
             if data__roles_is_list:
                 data__roles_len = len(data__roles)
                 if data__roles_len < 1:
@@ -100,9 +100,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
         if "contacts" in data_keys:
             data_keys.remove("contacts")
             data__contacts = data["contacts"]
-            if not isinstance(data__contacts, (list, tuple)):
+            if not isinstance(data__contacts, (list)):
                 raise Invalid
-            data__contacts_is_list = isinstance(data__contacts, (list, tuple))
+            data__contacts_is_list = isinstance(data__contacts, (list))
             if data__contacts_is_list:
                 data__contacts_len = len(data__contacts)
                 for data__contacts_x, data__contacts_item in enumerate(data__contacts):
@@ -153,9 +153,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
         if "answers" in data_keys:
             data_keys.remove("answers")
             data__answers = data["answers"]
-            if not isinstance(data__answers, (list, tuple)):
+            if not isinstance(data__answers, (list)):
                 raise Invalid
-            data__answers_is_list = isinstance(data__answers, (list, tuple))
+            data__answers_is_list = isinstance(data__answers, (list))
             if data__answers_is_list:
                 data__answers_len = len(data__answers)
                 if data__answers_len < 1:
@@ -182,9 +182,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
         if "steps" in data_keys:
             data_keys.remove("steps")
             data__steps = data["steps"]
-            if not isinstance(data__steps, (list, tuple)):
+            if not isinstance(data__steps, (list)):
                 raise Invalid
-            data__steps_is_list = isinstance(data__steps, (list, tuple))
+            data__steps_is_list = isinstance(data__steps, (list))
             if data__steps_is_list:
                 data__steps_len = len(data__steps)
                 if data__steps_len < 1:
@@ -194,9 +194,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
         if "questions" in data_keys:
             data_keys.remove("questions")
             data__questions = data["questions"]
-            if not isinstance(data__questions, (list, tuple)):
+            if not isinstance(data__questions, (list)):
                 raise Invalid
-            data__questions_is_list = isinstance(data__questions, (list, tuple))
+            data__questions_is_list = isinstance(data__questions, (list))
             if data__questions_is_list:
                 data__questions_len = len(data__questions)
                 if data__questions_len < 1:
@@ -206,9 +206,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
         if "outcomes" in data_keys:
             data_keys.remove("outcomes")
             data__outcomes = data["outcomes"]
-            if not isinstance(data__outcomes, (list, tuple)):
+            if not isinstance(data__outcomes, (list)):
                 raise Invalid
-            data__outcomes_is_list = isinstance(data__outcomes, (list, tuple))
+            data__outcomes_is_list = isinstance(data__outcomes, (list))
             if data__outcomes_is_list:
                 data__outcomes_len = len(data__outcomes)
                 if data__outcomes_len < 1:
@@ -218,9 +218,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
         if "rules" in data_keys:
             data_keys.remove("rules")
             data__rules = data["rules"]
-            if not isinstance(data__rules, (list, tuple)):
+            if not isinstance(data__rules, (list)):
                 raise Invalid
-            data__rules_is_list = isinstance(data__rules, (list, tuple))
+            data__rules_is_list = isinstance(data__rules, (list))
             if data__rules_is_list:
                 data__rules_len = len(data__rules)
                 if data__rules_len < 1:
@@ -245,9 +245,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
                 if "phones" in data__acute_keys:
                     data__acute_keys.remove("phones")
                     data__acute__phones = data__acute["phones"]
-                    if not isinstance(data__acute__phones, (list, tuple)):
+                    if not isinstance(data__acute__phones, (list)):
                         raise Invalid
-                    data__acute__phones_is_list = isinstance(data__acute__phones, (list, tuple))
+                    data__acute__phones_is_list = isinstance(data__acute__phones, (list))
                     if data__acute__phones_is_list:
                         data__acute__phones_len = len(data__acute__phones)
                         if data__acute__phones_len < 1:
@@ -316,9 +316,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
         if "stages" in data_keys:
             data_keys.remove("stages")
             data__stages = data["stages"]
-            if not isinstance(data__stages, (list, tuple)):
+            if not isinstance(data__stages, (list)):
                 raise Invalid
-            data__stages_is_list = isinstance(data__stages, (list, tuple))
+            data__stages_is_list = isinstance(data__stages, (list))
             if data__stages_is_list:
                 data__stages_len = len(data__stages)
                 if data__stages_len < 1:
@@ -350,9 +350,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
         if "dates" in data_keys:
             data_keys.remove("dates")
             data__dates = data["dates"]
-            if not isinstance(data__dates, (list, tuple)):
+            if not isinstance(data__dates, (list)):
                 raise Invalid
-            data__dates_is_list = isinstance(data__dates, (list, tuple))
+            data__dates_is_list = isinstance(data__dates, (list))
             if data__dates_is_list:
                 data__dates_len = len(data__dates)
                 for data__dates_x, data__dates_item in enumerate(data__dates):
@@ -381,9 +381,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
         if "facts" in data_keys:
             data_keys.remove("facts")
             data__facts = data["facts"]
-            if not isinstance(data__facts, (list, tuple)):
+            if not isinstance(data__facts, (list)):
                 raise Invalid
-            data__facts_is_list = isinstance(data__facts, (list, tuple))
+            data__facts_is_list = isinstance(data__facts, (list))
             if data__facts_is_list:
                 data__facts_len = len(data__facts)
                 for data__facts_x, data__facts_item in enumerate(data__facts):
@@ -391,9 +391,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
         if "stage_rules" in data_keys:
             data_keys.remove("stage_rules")
             data__stagerules = data["stage_rules"]
-            if not isinstance(data__stagerules, (list, tuple)):
+            if not isinstance(data__stagerules, (list)):
                 raise Invalid
-            data__stagerules_is_list = isinstance(data__stagerules, (list, tuple))
+            data__stagerules_is_list = isinstance(data__stagerules, (list))
             if data__stagerules_is_list:
                 data__stagerules_len = len(data__stagerules)
                 for data__stagerules_x, data__stagerules_item in enumerate(data__stagerules):
@@ -430,9 +430,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_stage_rule
         if "then" in data_keys:
             data_keys.remove("then")
             data__then = data["then"]
-            if not isinstance(data__then, (list, tuple)):
+            if not isinstance(data__then, (list)):
                 raise Invalid
-            data__then_is_list = isinstance(data__then, (list, tuple))
+            data__then_is_list = isinstance(data__then, (list))
             if data__then_is_list:
                 data__then_len = len(data__then)
                 if data__then_len < 1:
@@ -477,9 +477,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_then(data,
         if "responsible" in data_keys:
             data_keys.remove("responsible")
             data__responsible = data["responsible"]
-            if not isinstance(data__responsible, (list, tuple)):
+            if not isinstance(data__responsible, (list)):
                 raise Invalid
-            data__responsible_is_list = isinstance(data__responsible, (list, tuple))
+            data__responsible_is_list = isinstance(data__responsible, (list))
             if data__responsible_is_list:
                 data__responsible_len = len(data__responsible)
                 if data__responsible_len < 1:
@@ -522,9 +522,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_then(data,
         if "request" in data_keys:
             data_keys.remove("request")
             data__request = data["request"]
-            if not isinstance(data__request, (list, tuple)):
+            if not isinstance(data__request, (list)):
                 raise Invalid
-            data__request_is_list = isinstance(data__request, (list, tuple))
+            data__request_is_list = isinstance(data__request, (list))
             if data__request_is_list:
                 data__request_len = len(data__request)
                 if data__request_len < 1:
@@ -637,9 +637,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_when_facts
                     except (JsonSchemaValueException, JsonSchemaValuesException): pass
                 if data_value_one_of_count4 < 2:
                     try:
-                        if not isinstance(data_value, (list, tuple)):
+                        if not isinstance(data_value, (list)):
                             raise Invalid
-                        data_value_is_list = isinstance(data_value, (list, tuple))
+                        data_value_is_list = isinstance(data_value, (list))
                         if data_value_is_list:
                             data_value_len = len(data_value)
                             if data_value_len < 1:
@@ -684,9 +684,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_fact(data,
         if "values" in data_keys:
             data_keys.remove("values")
             data__values = data["values"]
-            if not isinstance(data__values, (list, tuple)):
+            if not isinstance(data__values, (list)):
                 raise Invalid
-            data__values_is_list = isinstance(data__values, (list, tuple))
+            data__values_is_list = isinstance(data__values, (list))
             if data__values_is_list:
                 data__values_len = len(data__values)
                 if data__values_len < 2:
@@ -703,9 +703,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_fact(data,
         if "from" in data_keys:
             data_keys.remove("from")
             data__from = data["from"]
-            if not isinstance(data__from, (list, tuple)):
+            if not isinstance(data__from, (list)):
                 raise Invalid
-            data__from_is_list = isinstance(data__from, (list, tuple))
+            data__from_is_list = isinstance(data__from, (list))
             if data__from_is_list:
                 data__from_len = len(data__from)
                 if data__from_len < 1:
@@ -723,9 +723,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_fact(data,
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__when_one_of_count5 < 2:
                 try:
-                    if not isinstance(data__when, (list, tuple)):
+                    if not isinstance(data__when, (list)):
                         raise Invalid
-                    data__when_is_list = isinstance(data__when, (list, tuple))
+                    data__when_is_list = isinstance(data__when, (list))
                     if data__when_is_list:
                         data__when_len = len(data__when)
                         if data__when_len < 1:
@@ -863,9 +863,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_rule(data,
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if data__when_value_one_of_count7 < 2:
                             try:
-                                if not isinstance(data__when_value, (list, tuple)):
+                                if not isinstance(data__when_value, (list)):
                                     raise Invalid
-                                data__when_value_is_list = isinstance(data__when_value, (list, tuple))
+                                data__when_value_is_list = isinstance(data__when_value, (list))
                                 if data__when_value_is_list:
                                     data__when_value_len = len(data__when_value)
                                     if data__when_value_len < 1:
@@ -892,9 +892,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_rule(data,
         if "then" in data_keys:
             data_keys.remove("then")
             data__then = data["then"]
-            if not isinstance(data__then, (list, tuple)):
+            if not isinstance(data__then, (list)):
                 raise Invalid
-            data__then_is_list = isinstance(data__then, (list, tuple))
+            data__then_is_list = isinstance(data__then, (list))
             if data__then_is_list:
                 data__then_len = len(data__then)
                 if data__then_len < 1:
@@ -929,9 +929,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_outcome(da
         if "responsible" in data_keys:
             data_keys.remove("responsible")
             data__responsible = data["responsible"]
-            if not isinstance(data__responsible, (list, tuple)):
+            if not isinstance(data__responsible, (list)):
                 raise Invalid
-            data__responsible_is_list = isinstance(data__responsible, (list, tuple))
+            data__responsible_is_list = isinstance(data__responsible, (list))
             if data__responsible_is_list:
                 data__responsible_len = len(data__responsible)
                 if data__responsible_len < 1:
@@ -941,9 +941,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_outcome(da
         if "actions" in data_keys:
             data_keys.remove("actions")
             data__actions = data["actions"]
-            if not isinstance(data__actions, (list, tuple)):
+            if not isinstance(data__actions, (list)):
                 raise Invalid
-            data__actions_is_list = isinstance(data__actions, (list, tuple))
+            data__actions_is_list = isinstance(data__actions, (list))
             if data__actions_is_list:
                 data__actions_len = len(data__actions)
                 for data__actions_x, data__actions_item in enumerate(data__actions):
@@ -951,9 +951,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_outcome(da
         if "deadlines" in data_keys:
             data_keys.remove("deadlines")
             data__deadlines = data["deadlines"]
-            if not isinstance(data__deadlines, (list, tuple)):
+            if not isinstance(data__deadlines, (list)):
                 raise Invalid
-            data__deadlines_is_list = isinstance(data__deadlines, (list, tuple))
+            data__deadlines_is_list = isinstance(data__deadlines, (list))
             if data__deadlines_is_list:
                 data__deadlines_len = len(data__deadlines)
                 for data__deadlines_x, data__deadlines_item in enumerate(data__deadlines):
@@ -961,9 +961,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_outcome(da
         if "fields" in data_keys:
             data_keys.remove("fields")
             data__fields = data["fields"]
-            if not isinstance(data__fields, (list, tuple)):
+            if not isinstance(data__fields, (list)):
                 raise Invalid
-            data__fields_is_list = isinstance(data__fields, (list, tuple))
+            data__fields_is_list = isinstance(data__fields, (list))
             if data__fields_is_list:
                 def fn(var): return frozenset(dict((k, fn(v)) for k, v in var.items()).items()) if hasattr(var, "items") else tuple(fn(v) for v in var) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                 data__fields_len = len(data__fields)
@@ -1003,9 +1003,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_question(d
         if "answers" in data_keys:
             data_keys.remove("answers")
             data__answers = data["answers"]
-            if not isinstance(data__answers, (list, tuple)):
+            if not isinstance(data__answers, (list)):
                 raise Invalid
-            data__answers_is_list = isinstance(data__answers, (list, tuple))
+            data__answers_is_list = isinstance(data__answers, (list))
             if data__answers_is_list:
                 data__answers_len = len(data__answers)
                 if data__answers_len < 2:
@@ -1018,9 +1018,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_question(d
         if "responsible" in data_keys:
             data_keys.remove("responsible")
             data__responsible = data["responsible"]
-            if not isinstance(data__responsible, (list, tuple)):
+            if not isinstance(data__responsible, (list)):
                 raise Invalid
-            data__responsible_is_list = isinstance(data__responsible, (list, tuple))
+            data__responsible_is_list = isinstance(data__responsible, (list))
             if data__responsible_is_list:
                 data__responsible_len = len(data__responsible)
                 if data__responsible_len < 1:
@@ -1079,9 +1079,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_step(data,
         if "actors" in data_keys:
             data_keys.remove("actors")
             data__actors = data["actors"]
-            if not isinstance(data__actors, (list, tuple)):
+            if not isinstance(data__actors, (list)):
                 raise Invalid
-            data__actors_is_list = isinstance(data__actors, (list, tuple))
+            data__actors_is_list = isinstance(data__actors, (list))
             if data__actors_is_list:
                 data__actors_len = len(data__actors)
                 if data__actors_len < 1:
@@ -1109,9 +1109,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_step(data,
         if "contacts" in data_keys:
             data_keys.remove("contacts")
             data__contacts = data["contacts"]
-            if not isinstance(data__contacts, (list, tuple)):
+            if not isinstance(data__contacts, (list)):
                 raise Invalid
-            data__contacts_is_list = isinstance(data__contacts, (list, tuple))
+            data__contacts_is_list = isinstance(data__contacts, (list))
             if data__contacts_is_list:
                 def fn(var): return frozenset(dict((k, fn(v)) for k, v in var.items()).items()) if hasattr(var, "items") else tuple(fn(v) for v in var) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                 data__contacts_len = len(data__contacts)
@@ -1122,9 +1122,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_step(data,
         if "guidance" in data_keys:
             data_keys.remove("guidance")
             data__guidance = data["guidance"]
-            if not isinstance(data__guidance, (list, tuple)):
+            if not isinstance(data__guidance, (list)):
                 raise Invalid
-            data__guidance_is_list = isinstance(data__guidance, (list, tuple))
+            data__guidance_is_list = isinstance(data__guidance, (list))
             if data__guidance_is_list:
                 data__guidance_len = len(data__guidance)
                 for data__guidance_x, data__guidance_item in enumerate(data__guidance):
@@ -1132,9 +1132,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_step(data,
         if "fields" in data_keys:
             data_keys.remove("fields")
             data__fields = data["fields"]
-            if not isinstance(data__fields, (list, tuple)):
+            if not isinstance(data__fields, (list)):
                 raise Invalid
-            data__fields_is_list = isinstance(data__fields, (list, tuple))
+            data__fields_is_list = isinstance(data__fields, (list))
             if data__fields_is_list:
                 data__fields_len = len(data__fields)
                 for data__fields_x, data__fields_item in enumerate(data__fields):
@@ -1142,9 +1142,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_step(data,
         if "at_least_one" in data_keys:
             data_keys.remove("at_least_one")
             data__atleastone = data["at_least_one"]
-            if not isinstance(data__atleastone, (list, tuple)):
+            if not isinstance(data__atleastone, (list)):
                 raise Invalid
-            data__atleastone_is_list = isinstance(data__atleastone, (list, tuple))
+            data__atleastone_is_list = isinstance(data__atleastone, (list))
             if data__atleastone_is_list:
                 data__atleastone_len = len(data__atleastone)
                 for data__atleastone_x, data__atleastone_item in enumerate(data__atleastone):
@@ -1159,9 +1159,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_step(data,
                         if "fields" in data__atleastone_item_keys:
                             data__atleastone_item_keys.remove("fields")
                             data__atleastone_item__fields = data__atleastone_item["fields"]
-                            if not isinstance(data__atleastone_item__fields, (list, tuple)):
+                            if not isinstance(data__atleastone_item__fields, (list)):
                                 raise Invalid
-                            data__atleastone_item__fields_is_list = isinstance(data__atleastone_item__fields, (list, tuple))
+                            data__atleastone_item__fields_is_list = isinstance(data__atleastone_item__fields, (list))
                             if data__atleastone_item__fields_is_list:
                                 data__atleastone_item__fields_len = len(data__atleastone_item__fields)
                                 if data__atleastone_item__fields_len < 1:
@@ -1298,9 +1298,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_field(data
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__requiredwith_one_of_count8 < 2:
                 try:
-                    if not isinstance(data__requiredwith, (list, tuple)):
+                    if not isinstance(data__requiredwith, (list)):
                         raise Invalid
-                    data__requiredwith_is_list = isinstance(data__requiredwith, (list, tuple))
+                    data__requiredwith_is_list = isinstance(data__requiredwith, (list))
                     if data__requiredwith_is_list:
                         data__requiredwith_len = len(data__requiredwith)
                         if data__requiredwith_len < 1:
@@ -1331,9 +1331,9 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_field(data
         if "fields" in data_keys:
             data_keys.remove("fields")
             data__fields = data["fields"]
-            if not isinstance(data__fields, (list, tuple)):
+            if not isinstance(data__fields, (list)):
                 raise Invalid
-            data__fields_is_list = isinstance(data__fields, (list, tuple))
+            data__fields_is_list = isinstance(data__fields, (list))
             if data__fields_is_list:
                 data__fields_len = len(data__fields)
                 if data__fields_len < 1:
@@ -1431,9 +1431,9 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
         if "protocols" in data_keys:
             data_keys.remove("protocols")
             data__protocols = data["protocols"]
-            if not isinstance(data__protocols, (list, tuple)):
+            if not isinstance(data__protocols, (list)):
                 raise Invalid
-            data__protocols_is_list = isinstance(data__protocols, (list, tuple))
+            data__protocols_is_list = isinstance(data__protocols, (list))
             if data__protocols_is_list:
                 data__protocols_len = len(data__protocols)
                 if data__protocols_len < 1:
@@ -1551,9 +1551,9 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
         if "remap" in data_keys:
             data_keys.remove("remap")
             data__remap = data["remap"]
-            if not isinstance(data__remap, (list, tuple)):
+            if not isinstance(data__remap, (list)):
                 raise Invalid
-            data__remap_is_list = isinstance(data__remap, (list, tuple))
+            data__remap_is_list = isinstance(data__remap, (list))
             if data__remap_is_list:
                 data__remap_len = len(data__remap)
                 for data__remap_x, data__remap_item in enumerate(data__remap):
@@ -1592,9 +1592,9 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
                         if "steps" in data__remap_item_keys:
                             data__remap_item_keys.remove("steps")
                             data__remap_item__steps = data__remap_item["steps"]
-                            if not isinstance(data__remap_item__steps, (list, tuple)):
+                            if not isinstance(data__remap_item__steps, (list)):
                                 raise Invalid
-                            data__remap_item__steps_is_list = isinstance(data__remap_item__steps, (list, tuple))
+                            data__remap_item__steps_is_list = isinstance(data__remap_item__steps, (list))
                             if data__remap_item__steps_is_list:
                                 data__remap_item__steps_len = len(data__remap_item__steps)
                                 if data__remap_item__steps_len < 1:
@@ -1728,9 +1728,9 @@ def validate_https___meldroute_nl_schemas_scenarios_schema_json(data, custom_for
         if "scenarios" in data_keys:
             data_keys.remove("scenarios")
             data__scenarios = data["scenarios"]
-            if not isinstance(data__scenarios, (list, tuple)):
+            if not isinstance(data__scenarios, (list)):
                 raise Invalid
-            data__scenarios_is_list = isinstance(data__scenarios, (list, tuple))
+            data__scenarios_is_list = isinstance(data__scenarios, (list))
             if data__scenarios_is_list:
                 data__scenarios_len = len(data__scenarios)
                 if data__scenarios_len < 1:
@@ -1875,9 +1875,9 @@ def validate_https___meldroute_nl_schemas_scenarios_schema_json___defs_scenario(
                 if "responsible" in data__expect_keys:
                     data__expect_keys.remove("responsible")
                     data__expect__responsible = data__expect["responsible"]
-                    if not isinstance(data__expect__responsible, (list, tuple)):
+                    if not isinstance(data__expect__responsible, (list)):
                         raise Invalid
-                    data__expect__responsible_is_list = isinstance(data__expect__responsible, (list, tuple))
+                    data__expect__responsible_is_list = isinstance(data__expect__responsible, (list))
                     if data__expect__responsible_is_list:
                         data__expect__responsible_len = len(data__expect__responsible)
                         for data__expect__responsible_x, data__expect__responsible_item in enumerate(data__expect__responsible):
@@ -1908,9 +1908,9 @@ def validate_https___meldroute_nl_schemas_scenarios_schema_json___defs_scenario(
                 if "deadlines" in data__expect_keys:
                     data__expect_keys.remove("deadlines")
                     data__expect__deadlines = data__expect["deadlines"]
-                    if not isinstance(data__expect__deadlines, (list, tuple)):
+                    if not isinstance(data__expect__deadlines, (list)):
                         raise Invalid
-                    data__expect__deadlines_is_list = isinstance(data__expect__deadlines, (list, tuple))
+                    data__expect__deadlines_is_list = isinstance(data__expect__deadlines, (list))
                     if data__expect__deadlines_is_list:
                         data__expect__deadlines_len = len(data__expect__deadlines)
                         for data__expect__deadlines_x, data__expect__deadlines_item in enumerate(data__expect__deadlines):
@@ -1946,9 +1946,9 @@ def validate_https___meldroute_nl_schemas_scenarios_schema_json___defs_scenario(
                 if "ignored" in data__expect_keys:
                     data__expect_keys.remove("ignored")
                     data__expect__ignored = data__expect["ignored"]
-                    if not isinstance(data__expect__ignored, (list, tuple)):
+                    if not isinstance(data__expect__ignored, (list)):
                         raise Invalid
-                    data__expect__ignored_is_list = isinstance(data__expect__ignored, (list, tuple))
+                    data__expect__ignored_is_list = isinstance(data__expect__ignored, (list))
                     if data__expect__ignored_is_list:
                         data__expect__ignored_len = len(data__expect__ignored)
                         for data__expect__ignored_x, data__expect__ignored_item in enumerate(data__expect__ignored):
@@ -1956,9 +1956,9 @@ def validate_https___meldroute_nl_schemas_scenarios_schema_json___defs_scenario(
                 if "actions" in data__expect_keys:
                     data__expect_keys.remove("actions")
                     data__expect__actions = data__expect["actions"]
-                    if not isinstance(data__expect__actions, (list, tuple)):
+                    if not isinstance(data__expect__actions, (list)):
                         raise Invalid
-                    data__expect__actions_is_list = isinstance(data__expect__actions, (list, tuple))
+                    data__expect__actions_is_list = isinstance(data__expect__actions, (list))
                     if data__expect__actions_is_list:
                         data__expect__actions_len = len(data__expect__actions)
                         for data__expect__actions_x, data__expect__actions_item in enumerate(data__expect__actions):
@@ -1967,9 +1967,9 @@ def validate_https___meldroute_nl_schemas_scenarios_schema_json___defs_scenario(
                 if "not_actions" in data__expect_keys:
                     data__expect_keys.remove("not_actions")
                     data__expect__notactions = data__expect["not_actions"]
-                    if not isinstance(data__expect__notactions, (list, tuple)):
+                    if not isinstance(data__expect__notactions, (list)):
                         raise Invalid
-                    data__expect__notactions_is_list = isinstance(data__expect__notactions, (list, tuple))
+                    data__expect__notactions_is_list = isinstance(data__expect__notactions, (list))
                     if data__expect__notactions_is_list:
                         data__expect__notactions_len = len(data__expect__notactions)
                         for data__expect__notactions_x, data__expect__notactions_item in enumerate(data__expect__notactions):
@@ -2123,9 +2123,9 @@ def validate_https___meldroute_nl_schemas_board_schema_json(data, custom_formats
         if "remap" in data_keys:
             data_keys.remove("remap")
             data__remap = data["remap"]
-            if not isinstance(data__remap, (list, tuple)):
+            if not isinstance(data__remap, (list)):
                 raise Invalid
-            data__remap_is_list = isinstance(data__remap, (list, tuple))
+            data__remap_is_list = isinstance(data__remap, (list))
             if data__remap_is_list:
                 data__remap_len = len(data__remap)
                 for data__remap_x, data__remap_item in enumerate(data__remap):
@@ -2156,9 +2156,9 @@ def validate_https___meldroute_nl_schemas_board_schema_json(data, custom_formats
                         if "steps" in data__remap_item_keys:
                             data__remap_item_keys.remove("steps")
                             data__remap_item__steps = data__remap_item["steps"]
-                            if not isinstance(data__remap_item__steps, (list, tuple)):
+                            if not isinstance(data__remap_item__steps, (list)):
                                 raise Invalid
-                            data__remap_item__steps_is_list = isinstance(data__remap_item__steps, (list, tuple))
+                            data__remap_item__steps_is_list = isinstance(data__remap_item__steps, (list))
                             if data__remap_item__steps_is_list:
                                 data__remap_item__steps_len = len(data__remap_item__steps)
                                 if data__remap_item__steps_len < 1:

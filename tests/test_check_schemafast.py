@@ -143,7 +143,7 @@ def _replacements(value: Any) -> list[Any]:
         return [[], {}, {**value, UNKNOWN: 1}, {**value, "Hoofd Letters": "x"},
                 dict(list(value.items())[:1])]
     if isinstance(value, list):
-        return [{}, [], value + value[:1], [*value, None]]
+        return [{}, [], value + value[:1], [*value, None], tuple(value)]
     return [1, "x"]
 
 
