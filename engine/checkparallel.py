@@ -8,7 +8,7 @@ parsed file as the main process will (before the schema and graph checks say it 
 results are used only for a protocol that passes every check in the main process), lists
 the reachable sets of answers and puts their numbers in a pipe, and begins to evaluate
 them. The main process meanwhile checks the schemas, the schools, the scenarios and the
-rule graph (it alone imports networkx), then takes numbers from the same pipe — each
+rule graph (``routegraph.py``), then takes numbers from the same pipe — each
 number once, as a pipe's reads are atomic. Both evaluate their sets of answers with every
 set of facts in play; the helper sends its outcomes back, and the main process counts
 them in order (``enumerate.tally``), so the report is the sequential one. For a protocol
