@@ -1,7 +1,7 @@
 """Whole-process wall time of the `meldroute` command against starting the interpreter.
 
     python benchmarks/bench_cli.py [--runs 5] [--warmup 1] [--meldroute PATH]
-                                   [--school FILE] [--only WORD ...]
+                                   [--school FILE] [--only WORD ...] [--before PATH]
 
 Each command runs as a person or a school's CI runs it: the installed `meldroute` console
 script (next to this Python by default) as a new process, timed from start to exit,
@@ -19,6 +19,11 @@ output discarded, exit code checked:
   command line's cache (engine/cache.py), as on a first run (a school's CI on a fresh
   machine) or after every file changed; listed first, next to the same command from the
   cache.
+
+With ``--before PATH`` every command also runs with another ``meldroute`` (for example a
+script that starts a checkout of main) right after the same command with this one, so a
+change is measured before and after in the same rounds, on the same load (rows marked
+``[before]``; no import probe for them).
 
 The target column is issue 13's target 4 (`check` < 1 s, `decide` < 0.5 s, median, with
 and without the cache). `--only check decide` times only those rows (and the baseline).
@@ -131,6 +136,9 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", metavar="WORD",
                         help="only the commands whose name holds one of these words "
                              "(and the baseline), e.g. --only check decide")
+    parser.add_argument("--before", type=Path, metavar="PATH",
+                        help="another `meldroute` (e.g. of a checkout before a change): each "
+                             "command runs with it too, in the same rounds, as '... [before]'")
     args = parser.parse_args()
     if args.runs < 1 or args.warmup < 0:
         parser.error("--runs >= 1, --warmup >= 0")
@@ -161,6 +169,10 @@ def main() -> int:
                     ("meldroute diff", [str(args.meldroute), *diff], diff)]
         commands = [c for c in commands if c is commands[0] or not args.only or
                     any(word in c[0] for word in args.only)]
+        if args.before:  # each command also as the other checkout runs it, right after it
+            commands = [commands[0], *(row for name, argv, probe in commands[1:] for row in (
+                (name, argv, probe), (f"{name} [before]", [str(args.before), *argv[1:]],
+                                      None)))]
         print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
               f" ({os.cpu_count()} cores); Python {sys.version.split()[0]}")
         samples: dict[str, list[float]] = {name: [] for name, _, _ in commands}
@@ -176,14 +188,14 @@ def main() -> int:
     base = statistics.median(samples[commands[0][0]])
     print(f"\nwhole process, {args.runs} runs each (after {args.warmup} not counted); CPU s is "
           "user + system of the process and its helper process")
-    print(f"{'command':<30} {'median s':>9} {'min s':>7} {'ratio':>7} {'CPU s':>7} "
+    print(f"{'command':<39} {'median s':>9} {'min s':>7} {'ratio':>7} {'CPU s':>7} "
           f"{'target':>13}")
     for name, _, _ in commands:
         median = statistics.median(samples[name])
         target = next((t for word, t in TARGETS.items() if name.startswith(word)), None)
         verdict = "" if target is None else \
             f"< {target:.1f} s: {'yes' if median < target else 'no'}"
-        print(f"{name:<30} {median:9.3f} {min(samples[name]):7.3f} {median / base:6.1f}x "
+        print(f"{name:<39} {median:9.3f} {min(samples[name]):7.3f} {median / base:6.1f}x "
               f"{statistics.median(cpu[name]):7.3f} {verdict:>13}")
 
     print("\nimported by the process (python -X importtime; cumulative import time)")

@@ -93,19 +93,10 @@ def run_check(paths: Iterable[Path] | None = None, min_coverage: float = 100.0
     cached = _cached_report(entry) if entry else None
     if cached is not None:
         return cached
-    # a helper process for the rule graphs and the states (checkparallel.py), forked
-    # before the checks' modules load, so that each process loads what it needs at once
-    from . import checkparallel
+    with cache.recording() as read:
+        from .checkrun import run  # forks the helper process (checkparallel.py)
 
-    helper = checkparallel.start(files)
-    try:
-        with cache.recording() as read:
-            from .checkrun import run
-
-            report = run(files, problems, min_coverage, helper)
-    finally:
-        if helper is not None:
-            helper.close()
+        report = run(files, problems, min_coverage)
     if entry and not report.unchecked:
         cache.store("check", entry, (read, report))
     return report

@@ -1,20 +1,23 @@
-"""A second process for ``meldroute check``: the rule graph and half the reachable states.
+"""A second process for ``meldroute check``: half the reachable states.
 
-A first check (nothing in the cache) spends most of its time in two places that do not
-depend on each other: reading and schema-checking the files, and walking every reachable
+A first check (nothing in the cache) spends most of its time walking every reachable
 state of each protocol through durable_rules. On a machine with two or more cores the
-check forks once, right after the files are parsed (``start``). The helper process builds
-each protocol from the parsed file as the main process will (before the schema check
-says it may: its results are used only for a protocol that passes every check in the
-main process), imports networkx, checks the rule graph, lists the reachable sets of
-answers and puts their numbers in a pipe. Both processes then take numbers from that
-pipe — each number once, as a pipe's reads are atomic — and evaluate those sets of
-answers with every set of facts in play; the helper sends its outcomes back, and the main
-process counts them in order (``enumerate.tally``), so the report is the sequential one.
+check forks once, right after the files are parsed (``start``, from ``checkrun.run``): the
+helper inherits the modules loaded and the parsed files. It builds each protocol from the
+parsed file as the main process will (before the schema and graph checks say it may: its
+results are used only for a protocol that passes every check in the main process), lists
+the reachable sets of answers and puts their numbers in a pipe, and begins to evaluate
+them. The main process meanwhile checks the schemas, the schools, the scenarios and the
+rule graph (``routegraph.py``), then takes numbers from the same pipe — each
+number once, as a pipe's reads are atomic. Both evaluate their sets of answers with every
+set of facts in play; the helper sends its outcomes back, and the main process counts
+them in order (``enumerate.tally``), so the report is the sequential one. For a protocol
+the main process finds broken, it empties the pipe and drops the helper's outcomes.
 
 Every state is still evaluated by durable_rules (in one process or the other, each with
-its own rules engine after the fork). Without ``os.fork``, with one core, with threads
-running, or when anything in the helper fails, the main process does the work itself.
+its own rules engine after the fork: nothing is evaluated before it). Without
+``os.fork``, with one core, with threads running, or when anything in the helper fails,
+the main process does the work itself.
 """
 
 from __future__ import annotations
@@ -30,9 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import Problem
-
-if TYPE_CHECKING:  # imported after the fork, in each process (the helper needs networkx)
+if TYPE_CHECKING:
     from .enumerate import AnswerState, Enumeration
     from .model import Protocol
 
@@ -50,10 +51,9 @@ def _cores() -> int:
 
 @dataclass(frozen=True)
 class ProtocolWork:
-    """What the helper found for one protocol file: its graph problems, and (when the
-    graph has none) the number of reachable sets of answers shared through the pipe."""
+    """What the helper found for one protocol file: the number of reachable sets of
+    answers shared through the pipe (0: not shared)."""
 
-    graph: list[Problem]
     states: int
 
 
@@ -79,16 +79,25 @@ class Helper:
             return None
 
     def work(self, index: int) -> ProtocolWork | None:
-        """The helper's graph check of protocol file ``index`` (in the order given to
-        ``start``), or None if it could not do it. Call with rising indices."""
+        """The helper's listing of protocol file ``index``'s states (in the order given to
+        ``start``), or None if it could not list them. Call with rising indices."""
         while self._next < index:  # files the main process found broken: skip theirs
-            skipped = self._receive()
-            self._next += 1
-            if isinstance(skipped, ProtocolWork) and skipped.states:
-                self._receive()
+            self.skip(self._next)
         message = self._receive()
         self._next += 1
         return message if isinstance(message, ProtocolWork) else None
+
+    def skip(self, index: int) -> None:
+        """Drop protocol file ``index``'s states: empty its pipe so that the helper stops
+        soon, and read past its outcomes."""
+        while self._next < index:
+            self.skip(self._next)
+        message = self._receive()
+        self._next += 1
+        if isinstance(message, ProtocolWork) and message.states:
+            for _ in _take(self._pools[index]):
+                pass
+            self._receive()
 
     def enumerate(self, index: int, protocol: Protocol) -> Enumeration:
         """Protocol file ``index``'s states, shared with the helper; counted in order."""
@@ -173,7 +182,6 @@ def _helper(files: list[Path], pools: list[tuple[int, int]], results: int) -> No
     from .checkrun import read_files
     from .enumerate import outcomes_of, states_of
     from .loader import build_protocol, protocol_problems
-    from .routegraph import graph_problems
 
     cache.enable(False)  # the main process reads and writes the cache
     with os.fdopen(results, "wb") as out:
@@ -182,8 +190,7 @@ def _helper(files: list[Path], pools: list[tuple[int, int]], results: int) -> No
                 if protocol_problems(doc):
                     raise ValueError("the main process reports this protocol's problems")
                 protocol = build_protocol(doc)
-                graph = graph_problems(protocol)
-                states = [] if graph else states_of(protocol)
+                states = states_of(protocol)
             except Exception:  # not schema-checked here: the main process does it all
                 _send(out, None)
                 continue
@@ -191,6 +198,6 @@ def _helper(files: list[Path], pools: list[tuple[int, int]], results: int) -> No
             if shared:  # the sets of answers with the most sets of facts first: no long tail
                 order = sorted(range(len(states)), key=lambda i: -_size(protocol, states[i]))
                 os.write(pools[index][1], b"".join(_TOKEN.pack(i) for i in order))
-            _send(out, ProtocolWork(graph, len(states) if shared else 0))
+            _send(out, ProtocolWork(len(states) if shared else 0))
             if shared:
                 _send(out, outcomes_of(protocol, states, _take(pools[index][0])))

@@ -71,13 +71,15 @@ def _check_protocol(doc: Document, report: CheckReport) -> Protocol | None:
 
 def _check_route(index: int, protocol: Protocol, report: CheckReport,
                  helper: checkparallel.Helper | None) -> None:
-    """The rule graph, and when it has no problems every reachable state: with the helper
-    process where there is one (``checkparallel.py``)."""
-    work = helper.work(index) if helper is not None else None
-    graph = work.graph if work is not None else graph_problems(protocol)
+    """The rule graph, and when it has no problems every reachable state: shared with the
+    helper process where there is one (``checkparallel.py``)."""
+    graph = graph_problems(protocol)
     report.problems += graph
     if graph:
+        if helper is not None:
+            helper.skip(index)  # the states it began on are not counted
         return
+    work = helper.work(index) if helper is not None else None
     if helper is not None and work is not None and work.states:
         enum = helper.enumerate(index, protocol)
     else:
@@ -124,15 +126,27 @@ def _check_scenarios(docs: Iterable[Document], protocols: dict[str, Protocol],
                 f"geen scenario dekt {what} '{q}' met {value} '{a}'", "coverage", severity))
 
 
-def run(files: list[Path], problems: list[Problem], min_coverage: float,
-        helper: checkparallel.Helper | None = None) -> CheckReport:
-    """Every check on ``files``; the graphs and states shared with ``helper`` (forked by
-    ``check.run_check`` before this module was loaded) where there is one."""
+def run(files: list[Path], problems: list[Problem], min_coverage: float) -> CheckReport:
+    """Every check on ``files``. Once they are parsed, a helper process is forked
+    (``checkparallel.py``; it inherits the modules loaded and the files parsed) to list the
+    reachable states and evaluate them with this process."""
     report = CheckReport(problems=problems)
     docs = read_files(files, report)
     if report.unchecked:
         report.problems.sort()
         return report  # not everything could be read: checking the rest would mislead
+    helper = checkparallel.start(files)
+    try:
+        _run(docs, report, min_coverage, helper)
+    finally:
+        if helper is not None:
+            helper.close()
+    report.problems.sort()
+    return report
+
+
+def _run(docs: dict[str, list[Document]], report: CheckReport, min_coverage: float,
+         helper: checkparallel.Helper | None) -> None:
     protocols = _shipped_protocols(docs["protocol"])
     checked = []
     for index, doc in enumerate(docs["protocol"]):
@@ -143,7 +157,5 @@ def run(files: list[Path], problems: list[Problem], min_coverage: float,
     for doc in docs["school"]:
         _check_school(doc, protocols, report)
     _check_scenarios(docs["scenarios"], protocols, report, min_coverage)
-    for index, protocol in checked:  # the longest part, last: the helper is ready
+    for index, protocol in checked:  # the longest part, last: the helper has begun on it
         _check_route(index, protocol, report, helper)
-    report.problems.sort()
-    return report

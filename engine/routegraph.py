@@ -16,7 +16,8 @@ from .model import Protocol
 if TYPE_CHECKING:  # networkx is imported when a graph is made: `decide` never needs it
     import networkx as nx
 
-__all__ = ["START", "graph_problems", "outcome_node", "question_node", "route_graph"]
+__all__ = ["START", "graph_problems", "outcome_node", "question_node", "route_graph",
+           "sound_route"]
 
 
 def route_graph(protocol: Protocol) -> nx.MultiDiGraph[str]:
@@ -92,7 +93,52 @@ def _cycles(protocol: Protocol, g: nx.MultiDiGraph[str]) -> list[Problem]:
     return problems
 
 
+def _edges(protocol: Protocol) -> dict[str, set[str]]:
+    """The route graph's edges (node -> the nodes its rules lead to), as ``route_graph``
+    draws them."""
+    edges: dict[str, set[str]] = {START: set()}
+    edges.update({question_node(q): set() for q in protocol.questions})
+    edges.update({outcome_node(o): set() for o in protocol.outcomes})
+    for rule in protocol.rules:
+        sources = [START] if rule.is_start else [question_node(q) for q in rule.when]
+        targets = [t for c in in_registry_order(rule.then) for t in c.targets()]
+        for source in sources:
+            edges.setdefault(source, set()).update(targets)
+    return edges
+
+
+def sound_route(protocol: Protocol) -> bool:
+    """True when every question and outcome can be reached from the start and the route
+    has no cycle. Answered with the standard library (``graphlib``) so that a valid route
+    needs no networkx (0.17 s to import); a route that is not is checked with networkx,
+    which names every unreachable node and every cycle (``tests/test_check_graph.py``
+    compares the two)."""
+    from graphlib import CycleError, TopologicalSorter
+
+    edges = _edges(protocol)
+    reached, todo = {START}, [START]
+    while todo:
+        for target in edges.get(todo.pop(), ()):
+            if target not in reached:
+                reached.add(target)
+                todo.append(target)
+    if any(node not in reached for node in edges):
+        return False
+    order: TopologicalSorter[str] = TopologicalSorter()
+    for source, targets in edges.items():
+        order.add(source)
+        for target in targets:
+            order.add(target, source)
+    try:
+        order.prepare()
+    except CycleError:
+        return False
+    return True
+
+
 def graph_problems(protocol: Protocol) -> list[Problem]:
     """Unreachable questions and outcomes, answers that lead nowhere, cycles."""
+    if sound_route(protocol):
+        return _dead_ends(protocol)
     g = route_graph(protocol)
     return _unreachable(protocol, g) + _dead_ends(protocol) + _cycles(protocol, g)

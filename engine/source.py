@@ -504,8 +504,12 @@ def _schema_problems(doc: Document, kind: str, check: str) -> list[Problem]:
     cached = cache.load("schema", entry) if entry else None
     if isinstance(cached, list):
         return cached
+    from . import schemafast
+
     problems = []
-    for error in validator(kind).iter_errors(doc.data):
+    # a valid document needs no jsonschema (schemafast.py); any other gets its messages
+    errors = () if schemafast.valid(kind, doc.data) else validator(kind).iter_errors(doc.data)
+    for error in errors:
         for where, message, at_key in _messages(error):
             problems.append(doc.problem(where, message, key=at_key, check=check))
     result = sorted(set(problems))

@@ -12,8 +12,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from .conftest import item_line
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # runs ``meldroute check --no-cache --format json ARGS`` as a two-core machine would, and
 # writes the report to stdout and {"code", "forks"} to stderr; "broken" as the first
@@ -77,3 +80,24 @@ def test_gaps_and_dead_rules_are_found_alike_when_the_helper_fails(write,
     assert (item_line(text, "actie_nodig", "step"), "gat in de route") in found
     assert _check("broken", path) == (code, shared, 1)
     assert _check(path, jobs="1") == (code, shared, 0)
+
+
+def test_a_protocol_with_graph_problems_is_skipped_alike_and_the_next_one_shared(
+        write, protocol_text) -> None:
+    """The helper begins on the states before the main process has checked the graph: for
+    a protocol with a cycle its states are dropped (not counted, as in one process), and
+    the next protocol file's states are shared as usual."""
+    rule = "      actie_nodig: nee\n    then:\n      - "
+    text = protocol_text.replace(rule + "outcome: dossier_sluiten\n",
+                                 rule + "ask: sterk_vermoeden\n")
+    broken = str(write("a.yaml", text))
+    other = str(write("b.yaml", (ROOT / "rules" / "meldplicht-medewerker.yaml").read_text(
+        encoding="utf-8")))
+    code, shared, forks = _check(broken, other, "--min-coverage", "0")
+    assert forks == 1 and code == 1
+    report = json.loads(shared)
+    messages = [p["message"] for p in report["problems"] if p["file"].endswith("a.yaml")]
+    assert any(m.startswith("cyclus in de route") for m in messages)
+    assert not any(" na " in m for m in messages)  # no states of a.yaml
+    assert report["combinations"] > 0  # b.yaml's
+    assert _check(broken, other, "--min-coverage", "0", jobs="1") == (code, shared, 0)
