@@ -68,8 +68,12 @@ def key_of(dossier_id: int) -> tuple[Any, ...] | None:
     if current_web_session().get("_flashes"):
         return None
     site = current_web_session().site_revision
-    rows = db().connection().execute(PROBE, {"id": dossier_id})
-    revisions = frozenset((*(tuple(row) for row in rows), (SITE, site)))
+    probed = current_web_session().probed
+    if probed is not None and probed[0] == dossier_id:  # read with the web session
+        rows: Any = probed[1]
+    else:
+        rows = (tuple(row) for row in db().connection().execute(PROBE, {"id": dossier_id}))
+    revisions = frozenset((*rows, (SITE, site)))
     if site is None or dossier_id not in {owner for owner, _ in revisions}:
         return None
     day: dt.date = today()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 from typing import Any
 
@@ -28,13 +29,24 @@ from flask import Flask, Request, Response, current_app, g, has_request_context,
 from flask import request as this_request
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import CursorResult, bindparam, delete, or_, select
+from sqlalchemy import (
+    BindParameter,
+    CursorResult,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import CallbackDict
 
 from .context import db, db_sessions_of, now_of
-from .models import SiteRevision, User, WebSession
+from .models import Dossier, SiteRevision, User, WebSession
 
 TOUCH_SECONDS = 60  # the last-seen time is at most this much behind
 MAX_COOKIE = 3000  # a longer cookie is not ours
@@ -64,6 +76,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         # the site's revision read with the user and their roles (revisions.py): a kept
         # page is filed under it, never under a newer one than the roles it was made with
         self.site_revision: int | None = None
+        # (dossier id, its and its linked dossiers' (id, revision)), read with the above
+        # for a request to a dossier's page (``pagecache.key_of``)
+        self.probed: tuple[int, frozenset[tuple[int, int]]] | None = None
 
     def login(self, user_id: int, school_id: str | None, now: dt.datetime) -> None:
         """A fresh session id for the signed-in user (no fixation)."""
@@ -89,12 +104,38 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+# the revisions of a dossier and of the dossiers linked to it (either way), as
+# "id:revision,..." (the kept pages' probe, ``pagecache.PROBE``, in one value); read with
+# the web session for a request to a dossier's page, so a kept page needs no statement more
+_PROBED: BindParameter[int] = bindparam("probe", type_=Integer)
+_REVISIONS = select(func.aggregate_strings(
+    cast(Dossier.id, String) + ":" + cast(Dossier.revision, String), ",")).where(or_(
+        Dossier.id == _PROBED, Dossier.linked_dossier_id == _PROBED,
+        Dossier.id == select(Dossier.linked_dossier_id).where(Dossier.id == _PROBED)
+        .scalar_subquery())).scalar_subquery()
+# the pages whose key needs them (``dossiers.show``, ``dossiers.step``)
+_DOSSIER_PAGE = re.compile(r"/dossiers/(\d+)(?:/stap/[a-z0-9_-]+)?")
+
 # built once: building the statement (its options, its comparison) costs more than running
 # it (issue 13)
 _SESSION_ROW = select(
-    WebSession, select(SiteRevision.revision).where(SiteRevision.id == 1).scalar_subquery()
+    WebSession, select(SiteRevision.revision).where(SiteRevision.id == 1).scalar_subquery(),
+    _REVISIONS,
 ).where(WebSession.id == bindparam("id")).options(
     joinedload(WebSession.user).joinedload(User.memberships))
+
+
+def _probed(request: Request) -> int:
+    """The dossier whose page this request asks for (-1: none)."""
+    if request.method not in ("GET", "HEAD"):
+        return -1
+    found = _DOSSIER_PAGE.fullmatch(request.path)
+    return int(found.group(1)) if found and len(found.group(1)) < 19 else -1
+
+
+def _revisions(value: str | None) -> frozenset[tuple[int, int]]:
+    pairs = (pair.split(":") for pair in value.split(",")) if value else ()
+    return frozenset((int(owner), int(revision)) for owner, revision in pairs)
 
 
 class WebSessionInterface(SessionInterface):
@@ -122,10 +163,12 @@ class WebSessionInterface(SessionInterface):
         request_db = db()  # the request's own: its first statement begins the transaction
         # the session with its user and their roles in one statement: the user's own
         # look-up (auth.py) then finds them in the session's identity map
-        found = request_db.execute(_SESSION_ROW, {"id": _hash(token)}).unique().first()
+        probe = _probed(request)
+        found = request_db.execute(_SESSION_ROW, {"id": _hash(token), "probe": probe}
+                                   ).unique().first()
         if found is None:
             return ServerSession()
-        row, site_revision = found
+        row, site_revision, revisions = found
         idle = dt.timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
         absolute = dt.timedelta(hours=app.config["ABSOLUTE_TIMEOUT_HOURS"])
         last_seen = _utc(row.last_seen_at)
@@ -144,6 +187,8 @@ class WebSessionInterface(SessionInterface):
                                _utc(row.authenticated_at) if row.authenticated_at else None)
         opened.row = row
         opened.site_revision = site_revision
+        if probe >= 0:
+            opened.probed = (probe, _revisions(revisions))
         return opened
 
     @staticmethod

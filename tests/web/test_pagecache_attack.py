@@ -68,10 +68,11 @@ def test_a_role_taken_away_between_two_views_ends_the_kept_page(app: Flask,
 
 def test_a_role_taken_away_while_the_page_renders_is_not_kept_for_them(
         app: Flask, browser: Browser) -> None:
-    """The user and their roles are read at the start of the request, the dossier's
-    revisions a moment later: a role taken away in between must not leave a page kept
-    under revisions the next request, without the role, reads again (the site's revision
-    is the one read with the roles)."""
+    """A role taken away just before the dossier's revisions are read must not leave a
+    page kept under revisions the next request, without the role, reads again. (The
+    revisions are now read in the request's first statement, with the user, their roles
+    and the site's revision; when the kept page's own probe runs, after the roles, the
+    site's revision read with the roles covers it.)"""
     browser.login("leerkracht")
     other, user_id, dossier = coordinator(app, browser)
     url = f"/dossiers/{dossier}"
@@ -85,7 +86,7 @@ def test_a_role_taken_away_while_the_page_renders_is_not_kept_for_them(
     engine = app.extensions["meldroute.db_engine"]
     event.listen(engine, "before_cursor_execute", between)
     try:
-        other.client.get(url)  # (its roles were read before the change, the revisions after)
+        other.client.get(url)
     finally:
         event.remove(engine, "before_cursor_execute", between)
     assert fired

@@ -68,6 +68,21 @@ def test_a_step_page_is_one_transaction_of_few_statements(app: Flask, browser: B
     assert all("audit_" in s for s in counted.writes), counted.writes  # only the audit row
 
 
+def test_a_kept_page_is_the_web_session_and_its_read(app: Flask, browser: Browser) -> None:
+    url = a_dossier_with_history(browser)
+    browser.get(url)  # rendered and kept
+    for page in (url, url.rsplit("/", 2)[0]):  # a step, and the dossier's own page
+        browser.get(page)
+        with counting(app) as counted:
+            browser.get(page)
+        # one read: the web session with the user, their roles, the site's and the
+        # dossier's revisions; then the read's audit entry (take the head, insert, move)
+        reads = [s for s in counted.statements if s not in counted.writes]
+        assert len(reads) == 1 and "web_sessions" in reads[0], counted.statements
+        assert len(counted.writes) == 3 and all("audit_" in s for s in counted.writes)
+        assert counted.commits == 1
+
+
 def test_a_save_is_one_transaction(app: Flask, browser: Browser) -> None:
     url = a_dossier_with_history(browser)
     html = browser.get(url)
