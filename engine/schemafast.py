@@ -12,6 +12,8 @@ its verdict. The code is sound for the keywords our schemas use: it is stricter 
 jsonschema where the two differ (a pattern's ``$`` is ``\\Z``), an array is a list (as
 for jsonschema; fastjsonschema's own code also takes a tuple), and the formats are
 checked by this module's copies of jsonschema's own checks (``email``, ``date``).
+Generating refuses a schema with anything else (``unsupported``): fastjsonschema writes
+draft-7 code, which skips a ``$ref``'s siblings and the keywords draft 7 lacks.
 
 ``tests/test_check_schemafast.py`` regenerates the code and compares it with the file, and
 runs every shipped and test document (and a set of invalid ones) through both validators.
@@ -87,6 +89,59 @@ def valid(kind: str, data: Any) -> bool:
 
 # --- generating the code --------------------------------------------------------------------
 
+# fastjsonschema writes draft-7 code: it skips the keywords draft 7 does not have, and the
+# siblings of a $ref. The keywords it checks as jsonschema does for draft 2020-12 (or more
+# strictly); a schema with any other is refused when generating, so the code never calls
+# valid what jsonschema refuses (tests/test_check_schemafast_attack.py).
+_ANNOTATIONS = frozenset({"$comment", "title", "description", "default", "examples",
+                          "deprecated", "readOnly", "writeOnly"})
+_SAME = _ANNOTATIONS | {
+    "$schema", "$id", "$defs", "$ref", "type", "enum", "const", "properties",
+    "patternProperties", "additionalProperties", "propertyNames", "required",
+    "minProperties", "maxProperties", "items", "contains", "minItems", "maxItems",
+    "uniqueItems", "minLength", "maxLength", "pattern", "format", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "allOf", "anyOf", "oneOf", "not", "if", "then",
+    "else"}
+_ONE = ("additionalProperties", "propertyNames", "items", "contains", "not", "if", "then",
+        "else")
+_MANY = ("properties", "patternProperties", "$defs")
+_DOLLAR = re.compile(r"(?<!\\)\$")  # as fastjsonschema finds the $ it turns into \Z
+
+
+def unsupported(schema: Any, where: str = "#") -> list[str]:
+    """The places in ``schema`` that the generated code would not check as jsonschema does
+    (empty: the code may be generated)."""
+    if isinstance(schema, bool):
+        return []
+    if not isinstance(schema, dict):
+        return [f"{where} (not a schema)"]
+    found = [f"{where}/{key}" for key in schema if key not in _SAME]
+    if "$ref" in schema:  # draft 7: a $ref's siblings are not checked
+        found += [f"{where}/{key}" for key in schema
+                  if key not in _ANNOTATIONS | {"$ref", "$defs"}]
+        if not str(schema["$ref"]).startswith("#"):
+            found.append(f"{where}/$ref")
+    if "$id" in schema and where != "#":
+        found.append(f"{where}/$id")
+    if "format" in schema and schema["format"] not in FORMATS:
+        found.append(f"{where}/format")
+    pattern = schema.get("pattern")
+    # a $ turned into \Z is stricter only as the pattern's end (not in a negative look-ahead)
+    if isinstance(pattern, str) and [m.end() for m in _DOLLAR.finditer(pattern)] not in (
+            [], [len(pattern)]):
+        found.append(f"{where}/pattern")
+    for key in _ONE:
+        if key in schema:
+            found += unsupported(schema[key], f"{where}/{key}")
+    for key in _MANY:
+        for name, sub in dict(schema.get(key) or {}).items():
+            found += unsupported(sub, f"{where}/{key}/{name}")
+    for key in ("allOf", "anyOf", "oneOf"):
+        for i, sub in enumerate(schema.get(key) or []):
+            found += unsupported(sub, f"{where}/{key}/{i}")
+    return sorted(set(found))
+
+
 _RAISE = re.compile(r"^(\s*)raise JsonSchemaValueException\(.*\)$")
 _IMPORT = "from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException"
 HEADER = '''# ruff: noqa
@@ -113,6 +168,10 @@ def _code(kind: str, schema: dict[str, Any]) -> tuple[str, str]:
     their own) and the name of its entry function."""
     import fastjsonschema
 
+    refused = unsupported(schema)
+    if refused:
+        raise RuntimeError(f"the {kind} schema uses what the generated code would not check "
+                           f"as jsonschema does: {', '.join(refused)}")
     code = fastjsonschema.compile_to_code(schema, formats=dict(FORMATS), use_default=False)
     head, body = code.split(_IMPORT + "\n", 1)
     if set(head.splitlines()[1:]) - {"from decimal import Decimal", "import re"}:
@@ -124,7 +183,7 @@ def _code(kind: str, schema: dict[str, Any]) -> tuple[str, str]:
     # the functions' names hold the schema's $id; the patterns get a dict per schema; an
     # array is a list, as for jsonschema (fastjsonschema also takes a tuple)
     body = "\n".join(lines).replace("REGEX_PATTERNS", f"REGEX_{kind.upper()}")
-    body = body.replace(", (list, tuple))", ", (list))")
+    body = body.replace("list, tuple", "list")  # also in a type list (array or null)
     entry = re.search(r"^def (validate_\w+)\(", body, re.M)
     if entry is None:  # pragma: no cover - fastjsonschema always writes one
         raise RuntimeError(f"unexpected code generated for the {kind} schema")
@@ -148,7 +207,12 @@ def generate() -> str:
 
 
 def main() -> int:
-    GENERATED.write_text(generate(), encoding="utf-8")
+    try:
+        text = generate()
+    except RuntimeError as exc:  # a schema the generated code would check more leniently
+        print(exc, file=sys.stderr)
+        return 2
+    GENERATED.write_text(text, encoding="utf-8")
     print(f"{GENERATED} geschreven")
     return 0
 

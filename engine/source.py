@@ -398,6 +398,8 @@ def _show(value: Any) -> str:
         return "een mapping"
     if isinstance(value, list):
         return "een lijst"
+    if not isinstance(value, str | int | float | None):  # !!binary, !!set, !eigen: ruamel's types
+        return "een waarde met een YAML-tag"
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= MAX_VALUE else text[:MAX_VALUE - 2] + '…"'
 
