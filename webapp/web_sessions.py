@@ -114,6 +114,7 @@ _REVISIONS = select(func.aggregate_strings(
         Dossier.id == select(Dossier.linked_dossier_id).where(Dossier.id == _PROBED)
         .scalar_subquery())).scalar_subquery()
 # the pages whose key needs them (``dossiers.show``, ``dossiers.step``)
+_MAX_ID = 2**31 - 1  # dossiers.id is a 32-bit integer on PostgreSQL
 _DOSSIER_PAGE = re.compile(r"/dossiers/(\d+)(?:/stap/[a-z0-9_-]+)?")
 
 # built once: building the statement (its options, its comparison) costs more than running
@@ -130,7 +131,8 @@ def _probed(request: Request) -> int:
     if request.method not in ("GET", "HEAD"):
         return -1
     found = _DOSSIER_PAGE.fullmatch(request.path)
-    return int(found.group(1)) if found and len(found.group(1)) < 19 else -1
+    dossier_id = int(found.group(1)) if found and len(found.group(1)) < 12 else -1
+    return dossier_id if dossier_id <= _MAX_ID else -1  # beyond: no such dossier (a 404)
 
 
 def _revisions(value: str | None) -> frozenset[tuple[int, int]]:
