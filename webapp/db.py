@@ -61,8 +61,7 @@ class WriteTurns:
         self._lock = threading.Lock()
 
     def take(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if conn.info.get(_TURN) or statement.lstrip()[:6].upper().startswith(
-                ("SELECT", "PRAGMA")):
+        if conn.info.get(_TURN) or reads_only(statement):
             return
         if self._lock.acquire(timeout=self.WAIT):
             conn.info[_TURN] = True
@@ -91,9 +90,13 @@ _TURN = "meldroute.write_turn"
 WROTE = "meldroute.wrote"  # in a connection's info: its transaction has written
 
 
+def reads_only(statement: str) -> bool:
+    """Whether a statement only reads (what takes no write turn and marks no write)."""
+    return statement.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA"))
+
+
 def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    if not conn.info.get(WROTE) and not statement.lstrip()[:6].upper().startswith(
-            ("SELECT", "PRAGMA")):
+    if not conn.info.get(WROTE) and not reads_only(statement):
         conn.info[WROTE] = True
 
 

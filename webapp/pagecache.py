@@ -5,10 +5,11 @@ A dossier page shows what the database holds (the dossier, its versions, decisio
 people, linked dossiers, people's names, the school's configuration), to whom (the user,
 the school they work at), on which day, at which address. The key holds all of these:
 
-* the revisions of the dossier and of the dossiers linked to it, read in one statement
-  (``PROBE``), and the site's, read in the request's first statement with the user and
-  their roles (``web_sessions``): what decides access and what the page shows is never
-  older than the key it is kept under; every write renews them (``revisions``);
+* the revisions of the dossier and of the dossiers linked to it, and the site's, read in
+  the request's first statement with the user and their roles (``web_sessions``; the
+  dossier's by ``PROBE`` afterwards when the address did not name it): what decides
+  access and what the page shows is never older than the key it is kept under; every
+  write renews them (``revisions``);
 * the user's id and school, the day, the address (host, mount point, path, query).
 
 So a kept page is served only to the same user, at the same school, for the same state of
