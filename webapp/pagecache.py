@@ -7,7 +7,7 @@ the school they work at), on which day, at which address. The key holds all of t
 
 * the revisions of the dossier and of the dossiers linked to it, and the site's, read in
   the request's first statement with the user and their roles (``web_sessions``; the
-  dossier's by ``PROBE`` afterwards when the address did not name it): what decides
+  dossier's afterwards when the address did not name it): what decides
   access and what the page shows is never older than the key it is kept under; every
   write renews them (``revisions``);
 * the user's id and school, the day, the address (host, mount point, path, query).
@@ -32,19 +32,14 @@ from typing import Any
 
 from flask import current_app, g, request
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import text
 
-from .context import db, record_read, today
+from .context import record_read, today
 from .memo import BoundedCache
 from .revisions import SITE
-from .web_sessions import current_web_session
+from .web_sessions import current_web_session, dossier_revisions
 
 PAGES = "meldroute.pages"
 SIZE = 256  # pages of about 20 KB: about 5 MB per process
-
-# the dossier and the dossiers linked to it (either way): (id, revision)
-PROBE = text("SELECT id, revision FROM dossiers WHERE id = :id OR linked_dossier_id = :id "
-             "OR id = (SELECT linked_dossier_id FROM dossiers WHERE id = :id)")
 
 # stands for the CSRF token in a kept page; random, so no content can contain it
 PLACEHOLDER = "csrf-placeholder-" + secrets.token_hex(16)
@@ -69,12 +64,7 @@ def key_of(dossier_id: int) -> tuple[Any, ...] | None:
     if current_web_session().get("_flashes"):
         return None
     site = current_web_session().site_revision
-    probed = current_web_session().probed
-    if probed is not None and probed[0] == dossier_id:  # read with the web session
-        rows: Any = probed[1]
-    else:
-        rows = (tuple(row) for row in db().connection().execute(PROBE, {"id": dossier_id}))
-    revisions = frozenset((*rows, (SITE, site)))
+    revisions = dossier_revisions(dossier_id) | {(SITE, site)}
     if site is None or dossier_id not in {owner for owner, _ in revisions}:
         return None
     day: dt.date = today()

@@ -105,8 +105,8 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 # the revisions of a dossier and of the dossiers linked to it (either way), as
-# "id:revision,..." (the kept pages' probe, ``pagecache.PROBE``, in one value); read with
-# the web session for a request to a dossier's page, so a kept page needs no statement more
+# "id:revision,..." (what a kept page's key holds, ``pagecache``); read with the web
+# session for a request to a dossier's page, so a kept page needs no statement more
 _PROBED: BindParameter[int] = bindparam("probe", type_=Integer)
 _REVISIONS = select(func.aggregate_strings(
     cast(Dossier.id, String) + ":" + cast(Dossier.revision, String), ",")).where(or_(
@@ -138,6 +138,15 @@ def _probed(request: Request) -> int:
 def _revisions(value: str | None) -> frozenset[tuple[int, int]]:
     pairs = (pair.split(":") for pair in value.split(",")) if value else ()
     return frozenset((int(owner), int(revision)) for owner, revision in pairs)
+
+
+def dossier_revisions(dossier_id: int) -> frozenset[tuple[int, int]]:
+    """(id, revision) of the dossier and the dossiers linked to it: as read with the web
+    session when the request's address named this dossier, else read now."""
+    probed = current_web_session().probed
+    if probed is not None and probed[0] == dossier_id:
+        return probed[1]
+    return _revisions(db().connection().scalar(select(_REVISIONS), {"probe": dossier_id}))
 
 
 class WebSessionInterface(SessionInterface):
