@@ -44,6 +44,7 @@ from .memo import BoundedCache
 from .models import ProtocolVersion, utcnow
 from .revisions import SITE_REVISION
 from .upserts import insert_if_absent
+from .web_sessions import site_revision_now
 
 _CHECKED: set[str] = set()  # digests of protocols whose route passed the full check
 _CHECK_LOCK = threading.Lock()
@@ -142,7 +143,9 @@ class Registry:
             with self._db() as db:
                 school = self._school_now(db, school_id)
         else:  # in a request: on its own connection, one statement while nothing changed
-            revision: int | None = request_db.execute(SITE_REVISION).scalar()
+            revision = site_revision_now(request_db)  # (read with the web session)
+            if revision is None:
+                revision = request_db.execute(SITE_REVISION).scalar()
             school = self._by_revision.peek((school_id, revision)) \
                 if revision is not None else None
             if school is None:

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import CallbackDict
 
 from .context import db, db_sessions_of, now_of
+from .db import wrote
 from .models import Dossier, SiteRevision, User, WebSession
 
 TOUCH_SECONDS = 60  # the last-seen time is at most this much behind
@@ -76,6 +77,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         # the site's revision read with the user and their roles (revisions.py): a kept
         # page is filed under it, never under a newer one than the roles it was made with
         self.site_revision: int | None = None
+        # the transaction it was read in: while that one lasts and writes nothing, the
+        # revision is the site's as this request sees it (``site_revision_now``)
+        self.read_in: Any = None
         # (dossier id, its and its linked dossiers' (id, revision)), read with the above
         # for a request to a dossier's page (``pagecache.key_of``)
         self.probed: tuple[int, frozenset[tuple[int, int]]] | None = None
@@ -198,6 +202,7 @@ class WebSessionInterface(SessionInterface):
                                _utc(row.authenticated_at) if row.authenticated_at else None)
         opened.row = row
         opened.site_revision = site_revision
+        opened.read_in = request_db.get_transaction()
         if probe >= 0:
             opened.probed = (probe, _revisions(revisions))
         return opened
@@ -307,6 +312,17 @@ def stage_web_session() -> None:
                                                          web_session.regenerate):
         row.data = json.dumps(dict(web_session))
         row.last_seen_at = now_of(current_app)
+
+
+def site_revision_now(request_db: Session) -> int | None:
+    """The site's revision as the request's transaction sees it: the one read with the web
+    session while that transaction lasts and has written nothing, else None (read it)."""
+    web_session = session if has_request_context() else None
+    if not isinstance(web_session, ServerSession) or web_session.site_revision is None:
+        return None
+    if web_session.read_in is None or request_db.get_transaction() is not web_session.read_in:
+        return None
+    return None if wrote(request_db) else web_session.site_revision
 
 
 def current_web_session() -> ServerSession:

@@ -92,6 +92,11 @@ def test_a_save_is_one_transaction(app: Flask, browser: Browser) -> None:
         response = browser.client.post(url, data=form)
     assert response.status_code == 302
     assert counted.commits == 1  # the version, the audit entry and the message shown next
+    # reads: the web session (with the user, roles and the site's revision, which the
+    # school's configuration is then looked up under), the dossier, its newest versions
+    reads = [s for s in counted.statements if s not in counted.writes]
+    assert len(reads) == 3 and "web_sessions" in reads[0], reads
+    assert not any("site_revision" in s for s in reads[1:]), reads
     assert "opgeslagen" in browser.get(response.headers["Location"])
 
 
@@ -225,3 +230,29 @@ def test_a_stored_value_is_read_from_the_memo_only_with_keys_that_read_it(app: F
             column.process_result_value(token, None)
     finally:
         crypto.configure(before)
+
+
+def test_the_site_revision_read_with_the_web_session_is_used_only_while_it_holds(
+        app: Flask) -> None:
+    """The school's configuration is looked up under the site's revision read with the web
+    session; once the request has written (a configuration saved) or committed, that
+    revision may be old, and it is read again."""
+    from sqlalchemy import select, text
+
+    from meldroute.webapp.context import db
+    from meldroute.webapp.models import SiteRevision
+    from meldroute.webapp.web_sessions import current_web_session, site_revision_now
+
+    with app.test_request_context("/"):
+        request_db = db()
+        read = request_db.scalar(select(SiteRevision.revision))
+        web_session = current_web_session()
+        web_session.site_revision, web_session.read_in = read, request_db.get_transaction()
+        assert site_revision_now(request_db) == read
+        request_db.execute(text("UPDATE site_revision SET revision = revision + 1"))
+        assert site_revision_now(request_db) is None  # written: read it again
+        request_db.rollback()
+        request_db.scalar(select(SiteRevision.revision))  # a new transaction
+        assert site_revision_now(request_db) is None
+        web_session.site_revision = None  # an anonymous visitor's: nothing was read
+        assert site_revision_now(request_db) is None
