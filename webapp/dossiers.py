@@ -374,8 +374,8 @@ def step(dossier_id: int, step_id: str) -> Any:
                 len(group.entries) < MAX_ROWS:
             group.append_entry()
         # the page shows the dossier's content: audited like every read
-        record("dossier.read", dossier_id=dossier.id, detail=f"{step.id} regel toevoegen")
-        db().commit()
+        record_read(dossier_id=dossier.id, detail=f"{step.id} regel toevoegen")
+        commit_pending()
         return _render_step(state, step, form=form)
     unknown = form.unknown_fields(request.form.keys())
     try:
@@ -441,8 +441,8 @@ def version(dossier_id: int, step_id: str, version: int) -> Any:
     shown = _shown(state, step, found)
     before = _step_version(dossier, step, version - 1) if version > 1 else None
     changes = field_changes(_shown(state, step, before), shown) if before else None
-    record("dossier.read", dossier_id=dossier.id, detail=f"{step.id} versie {version}")
-    db().commit()
+    record_read(dossier_id=dossier.id, detail=f"{step.id} versie {version}")
+    commit_pending()
     return render_template("version.html", state=state, step=step, record=found,
                            shown=shown, changes=changes)
 
@@ -483,8 +483,8 @@ def versions(dossier_id: int, step_id: str) -> Any:
         if old is None or new is None:
             abort(404)
         changes = field_changes(_shown(state, step, old), _shown(state, step, new))
-    record("dossier.read", dossier_id=dossier.id, detail=f"{step.id} versies")
-    db().commit()
+    record_read(dossier_id=dossier.id, detail=f"{step.id} versies")
+    commit_pending()
     return render_template("versions.html", state=state, step=step, versions=found,
                            changes=changes, a=a, b=b)
 
@@ -635,8 +635,8 @@ def _decision(dossier_id: int, kind: str) -> Any:
             return redirect(url_for("dossiers.show", dossier_id=dossier.id))
         record(what["action"], result="rejected", dossier_id=dossier.id)
     else:
-        record("dossier.read", dossier_id=dossier.id, detail=what["title"].lower())
-    db().commit()
+        record_read(dossier_id=dossier.id, detail=what["title"].lower())
+    commit_pending()
     page = render_template("decision.html", dossier=dossier, state=state, form=form,
                            what=what, kind=kind, e=state.evaluation)
     return page, 400 if form.errors else 200

@@ -12,7 +12,7 @@ from meldroute.engine import route_position, route_svg
 
 from . import numbering
 from .auth import login_required
-from .context import db, record, registry, today
+from .context import commit_pending, db, record_read, registry, today
 from .dossiers import _dossier
 from .services import DossierState, dossier_state
 
@@ -42,6 +42,6 @@ def picture(dossier_id: int) -> Any:
     text = route_svg(state.protocol, position,
                      title=f"De route van dossier {numbering.label(dossier)}. "
                            + alt_text(state))
-    record("dossier.read", dossier_id=dossier.id, detail="routeplaat")
-    db().commit()
+    record_read(dossier_id=dossier.id, detail="routeplaat")
+    commit_pending()
     return Response(text, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})

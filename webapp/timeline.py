@@ -21,7 +21,7 @@ from meldroute.forms.fields import DutchForm, SelectChoice
 
 from . import numbering
 from .auth import login_required
-from .context import db, now, record, registry, today
+from .context import commit_pending, db, now, record, record_read, registry, today
 from .dossiers import _dossier
 from .filters import SCHOOL_TIME, dutch_date
 from .models import AuditEvent, DossierNote, StepRecord, User
@@ -204,8 +204,8 @@ def show(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id)
     state = dossier_state(db(), registry(), dossier, today())
     form = _note_form(notes_of(db(), dossier.id))
-    record("dossier.read", dossier_id=dossier.id, detail="tijdlijn")
-    db().commit()
+    record_read(dossier_id=dossier.id, detail="tijdlijn")
+    commit_pending()
     return _page(state, form)
 
 

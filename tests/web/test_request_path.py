@@ -256,3 +256,30 @@ def test_the_site_revision_read_with_the_web_session_is_used_only_while_it_holds
         assert site_revision_now(request_db) is None
         web_session.site_revision = None  # an anonymous visitor's: nothing was read
         assert site_revision_now(request_db) is None
+
+
+@pytest.mark.parametrize("page, detail", [
+    ("/stap/signaleren/versie/1", "signaleren versie 1"),
+    ("/stap/signaleren/versies", "signaleren versies"),
+    ("/tijdlijn", "tijdlijn"),
+    ("/route.svg", "routeplaat"),
+])
+def test_every_page_that_shows_a_dossier_commits_its_read_before_it_is_sent(
+        app: Flask, browser: Browser, page: str, detail: str) -> None:
+    """A dossier's timeline, versions and route picture are audited as its step pages are:
+    the read is committed (with other threads' reads when the request wrote nothing) and
+    the page writes nothing else."""
+    from sqlalchemy import select
+
+    from meldroute.webapp.models import AuditEvent
+
+    url = a_dossier_with_history(browser)
+    dossier = url.split("/")[2]
+    with counting(app) as counted:
+        response = browser.client.get(f"/dossiers/{dossier}{page}")
+    assert response.status_code == 200
+    assert counted.commits == 1 and all("audit_" in s for s in counted.writes), counted.writes
+    with app.extensions["meldroute.db_sessions"]() as db:
+        last = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    assert last is not None and (last.action, last.detail, last.dossier_id) == (
+        "dossier.read", detail, int(dossier))
