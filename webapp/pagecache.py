@@ -10,7 +10,8 @@ the school they work at), on which day, at which address. The key holds all of t
   dossier's afterwards when the address did not name it): what decides
   access and what the page shows is never older than the key it is kept under; every
   write renews them (``revisions``);
-* the user's id and school, the day, the address (host, mount point, path, query).
+* the user's id and school, the day, the address (host, mount point, path; the query is
+  left out: the pages kept do not read it).
 
 So a kept page is served only to the same user, at the same school, for the same state of
 everything it shows, on the same day; what they may see is decided by those same inputs
@@ -68,9 +69,10 @@ def key_of(dossier_id: int) -> tuple[Any, ...] | None:
     if site is None or dossier_id not in {owner for owner, _ in revisions}:
         return None
     day: dt.date = today()
-    # the address: host, where the app is mounted, path and query (as request.url has
-    # them, without building that string)
-    address = (request.host, request.root_path, request.path, request.query_string)
+    # the address: host, where the app is mounted, and path; not the query, which these
+    # pages do not read, so that query variants of one page (``?1``, ``?2``, ...) are one
+    # kept page and cannot push other people's pages out
+    address = (request.host, request.root_path, request.path)
     return (address, g.user.id, g.school_id, day, revisions)
 
 

@@ -128,3 +128,19 @@ def test_a_kept_page_is_served_to_no_one_else_and_every_serve_is_audited(
     assert browser.post_step(dossier, "signaleren", SIGNALEREN).status_code == 302
     assert "opgeslagen" in browser.get(url)
     assert "opgeslagen" not in browser.get(url)
+
+
+def test_query_variants_of_a_page_are_one_kept_page(app: Flask, browser: Browser) -> None:
+    """``?1``, ``?2``, ... do not make new kept pages: one signed-in person cannot push
+    everyone else's kept pages out by asking for one page under many addresses."""
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    url = f"/dossiers/{dossier}/stap/signaleren"
+    page = served(browser, url)
+    browser.get(url)  # kept again
+    pages = kept(app)
+    size = len(pages)  # type: ignore[arg-type]
+    for n in range(20):
+        assert TOKENS.sub("", browser.get(f"{url}?{n}=x&pagina={n}")) == TOKENS.sub("", page)
+    assert len(pages) == size  # type: ignore[arg-type]
+    assert reads(app, int(dossier)) >= 20  # every serve is still audited
