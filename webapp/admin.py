@@ -20,6 +20,7 @@ from meldroute.engine import resolve_role
 from meldroute.forms.fields import DutchForm, SelectChoice, add_error
 
 from . import reset as reset_links
+from . import security
 from .access import opening_roles
 from .auth import admin_required
 from .context import db, record, registry
@@ -43,12 +44,13 @@ def role_choices(registry: Registry) -> list[SelectChoice]:
 
 class UserForm(DutchForm):
     username = StringField("Gebruikersnaam", validators=[
-        DataRequired(), Length(max=64),
-        Regexp(r"^[a-z0-9._-]+$", message="Kleine letters, cijfers, punt, streepje.")])
+        DataRequired(), Length(max=security.USERNAME_MAX),
+        Regexp(security.whole(security.USERNAME),
+               message="Kleine letters, cijfers, punt, streepje.")])
     display_name = StringField("Naam", validators=[DataRequired(), Length(max=200)])
     email = StringField("E-mailadres", validators=[
-        Optional(), Length(max=254),
-        Regexp(r"^[^@\s?&]+@[^@\s?&]+\.[^@\s?&]+$", message="Geen geldig e-mailadres.")],
+        Optional(), Length(max=security.EMAIL_MAX),
+        Regexp(security.whole(security.EMAIL), message="Geen geldig e-mailadres.")],
         description="Hierheen gaat de link om een wachtwoord in te stellen (als de mail "
                     "is ingesteld).")
     membership = SelectField("School en rol", validators=[DataRequired()],

@@ -46,6 +46,9 @@ PARSERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"user": add_use
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
+    problems = security.account_problems(args.username, args.email)
+    if problems:
+        return print_problems(problems)
     with web_app() as app:
         registry = registry_of(app)
         school = registry.school(args.school)

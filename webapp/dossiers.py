@@ -71,7 +71,7 @@ class NewDossierForm(DutchForm):
     pupil_initials = StringField(
         "Initialen van de leerling", validators=[
             DataRequired(), Length(max=10),
-            Regexp(r"^[A-Za-zÀ-ÿ. -]+$", message="Alleen letters, punten en spaties.")],
+            Regexp(r"^[A-Za-zÀ-ÿ. -]+\Z", message="Alleen letters, punten en spaties.")],
         description="Bijvoorbeeld J.D. Zo staat de leerling in het overzicht.")
     pupil_group = StringField("Groep", validators=[DataRequired(), Length(max=20)],
                               description="Bijvoorbeeld 5b.")

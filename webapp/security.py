@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,6 +34,31 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from .models import LoginAttempt, User
+
+# a username and an e-mail address as the admin page and ``meldroute user add`` take them:
+# the whole value (``re.fullmatch``, or ``whole``: Python's ``$`` also matches before a
+# final line break, so ``"piet\n"`` would pass ``^...$``)
+USERNAME = r"[a-z0-9._-]+"
+USERNAME_MAX = 64
+EMAIL = r"[^@\s?&]+@[^@\s?&]+\.[^@\s?&]+"
+EMAIL_MAX = 254
+
+
+def whole(pattern: str) -> str:
+    """``pattern`` for the whole value, for ``re.match`` (WTForms' ``Regexp``)."""
+    return rf"^(?:{pattern})\Z"
+
+
+def account_problems(username: str, email: str | None) -> list[str]:
+    """What is wrong with a new account's username and e-mail address (Dutch)."""
+    problems = []
+    if len(username) > USERNAME_MAX or not re.fullmatch(USERNAME, username):
+        problems.append("gebruikersnaam: alleen kleine letters, cijfers, punt, streepje "
+                        f"(hoogstens {USERNAME_MAX} tekens)")
+    if email is not None and (len(email) > EMAIL_MAX or not re.fullmatch(EMAIL, email)):
+        problems.append("e-mailadres: geen geldig e-mailadres")
+    return problems
+
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256

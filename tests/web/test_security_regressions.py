@@ -414,3 +414,19 @@ def test_an_account_whose_role_still_waits_is_told_so_and_sees_nothing(app):
     sign_in_as(app, other, admin.id, None)
     assert other.get("/beheer/gebruikers").status_code == 200
     assert other.get("/dossiers").headers["Location"].endswith("/beheer/gebruikers")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("username", "piet\n"), ("username", "Piet Jansen"), ("email", "piet@school.example\n")])
+def test_an_account_value_with_a_line_break_or_wrong_characters_is_refused(app, field, value):
+    """A crafted form (a browser strips the line break) cannot store ``"piet\\n"``:
+    Python's ``$`` also matches before a final line break."""
+    admin = make_user(app, "platform", "regenboog", "leerkracht", admin=True)
+    form = {"username": "piet", "display_name": "Piet", "email": "piet@school.example",
+            "membership": "regenboog:leerkracht", field: value}
+    response = post(client_of(app, admin), "/beheer/gebruikers", form)
+    assert response.status_code == 400
+    assert ("Kleine letters" if field == "username" else "Geen geldig e-mailadres") in \
+        response.get_data(as_text=True)
+    with app.extensions["meldroute.db_sessions"]() as db:
+        assert db.scalar(select(User).where(User.username.like("piet%"))) is None

@@ -42,3 +42,16 @@ def test_audit_verify_on_the_command_line_names_the_broken_entry(app, browser, c
         db.commit()
     assert main(["audit", "verify"]) == 1
     assert "regel 2" in capsys.readouterr().err
+
+
+def test_user_add_refuses_what_the_admin_page_refuses(app, cli_env, capsys, monkeypatch):
+    for username, email, message in [("Juf C", None, "gebruikersnaam"),
+                                     ("juf.c\n", None, "gebruikersnaam"),
+                                     ("juf.c", "geen-adres", "e-mailadres")]:
+        monkeypatch.setattr("sys.stdin", io.StringIO("een heel lang eigen wachtwoord\n"))
+        extra = ["--email", email] if email else []
+        assert main(["user", "add", username, "--name", "Juf C", "--school", "regenboog",
+                     "--role", "leerkracht", "--password-stdin", *extra]) == 2
+        assert message in capsys.readouterr().err
+    with app.extensions["meldroute.db_sessions"]() as db:
+        assert db.scalar(select(User).where(User.display_name == "Juf C")) is None
