@@ -417,6 +417,10 @@ def _type_message(inst: Any, vv: Any) -> str:
 def _pattern_message(inst: Any, vv: Any) -> str:
     if "@" in vv:  # an e-mail address (the pattern refuses ?, & and the like): as format
         return f"waarde {_show(inst)} is geen geldig {_FORMATS_NL.get('email', 'e-mailadres')}"
+    if isinstance(inst, str) and inst.endswith("\n") and re.search(vv, inst.rstrip("\n")):
+        # an id written as a YAML block (|) or with "\n": right but for the line break
+        return (f"waarde {_show(inst)} heeft niet de juiste vorm: er staat een regeleinde "
+                "achter (schrijf de waarde op één regel, zonder |)")
     hint = ""
     if vv.startswith("^[a-z]"):
         hint = " (kleine letters, cijfers, '_' of '-', beginnend met een letter)"
