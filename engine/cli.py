@@ -92,14 +92,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _read_answers(path: str) -> tuple[Document, dict[str, str]]:
-    from .source import parse_text, read_document, read_stream
+    from .source import parse_text, read_document, read_stream, show_value
 
     doc = parse_text(read_stream(sys.stdin, "<stdin>"), "<stdin>") if path == "-" \
         else read_document(path)
     if not isinstance(doc.data, dict):
         raise ConfigError([doc.problem((), "verwacht een mapping van vraag-id naar antwoord, "
                                             "bijvoorbeeld {sterk_vermoeden: nee}")])
-    problems = [doc.problem((q,), f"antwoord op '{q}' moet tekst zijn, gevonden {a!r}")
+    problems = [doc.problem((q,), f"antwoord op '{q}' moet tekst zijn, gevonden "
+                                  f"{show_value(a)}")
                 for q, a in doc.data.items() if not isinstance(a, str)]
     if problems:
         raise ConfigError(problems)
@@ -107,7 +108,7 @@ def _read_answers(path: str) -> tuple[Document, dict[str, str]]:
 
 
 def _read_facts(path: str | None) -> tuple[Document | None, dict[str, str]]:
-    from .source import read_document
+    from .source import read_document, show_value
 
     if path is None:
         return None, {}
@@ -115,7 +116,8 @@ def _read_facts(path: str | None) -> tuple[Document | None, dict[str, str]]:
     if not isinstance(doc.data, dict):
         raise ConfigError([doc.problem((), "verwacht een mapping van feit naar waarde, "
                                             "bijvoorbeeld {melding_gedaan: ja}")])
-    problems = [doc.problem((k,), f"'{k}' moet tekst of een datum zijn, gevonden {v!r}")
+    problems = [doc.problem((k,), f"'{k}' moet tekst of een datum zijn, gevonden "
+                                  f"{show_value(v)}")
                 for k, v in doc.data.items() if not isinstance(v, (str, dt.date))]
     if problems:
         raise ConfigError(problems)

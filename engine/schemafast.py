@@ -8,10 +8,12 @@ function per schema, each raise reduced to a bare ``Invalid``), so a command nei
 imports nor compiles a validator. ``valid`` answers True only when that code accepts the
 document; anything else (invalid, a schema changed since the code was generated, an
 unexpected error) goes to jsonschema in ``source.schema_problems``, with its messages and
-its verdict. The code is sound for the keywords our schemas use: it is stricter than
-jsonschema where the two differ (a pattern's ``$`` is ``\\Z``), an array is a list (as
-for jsonschema; fastjsonschema's own code also takes a tuple), and the formats are
-checked by this module's copies of jsonschema's own checks (``email``, ``date``).
+its verdict. The code is sound for the keywords our schemas use: a pattern's end is
+``$(?!\\n)`` (the end of the text, not before a final line break), which is ``\\Z`` for
+both validators (fastjsonschema turns a bare ``$`` into ``\\Z``, stricter than
+jsonschema's), an array is a list (as for jsonschema; fastjsonschema's own code also takes
+a tuple), and the formats are checked by this module's copies of jsonschema's own checks
+(``email``, ``date``).
 Generating refuses a schema with anything else (``unsupported``): fastjsonschema writes
 draft-7 code, which skips a ``$ref``'s siblings and the keywords draft 7 lacks.
 
@@ -106,6 +108,16 @@ _ONE = ("additionalProperties", "propertyNames", "items", "contains", "not", "if
         "else")
 _MANY = ("properties", "patternProperties", "$defs")
 _DOLLAR = re.compile(r"(?<!\\)\$")  # as fastjsonschema finds the $ it turns into \Z
+_END = r"(?!\n)"  # after a $: "\Z" for both, with or without fastjsonschema's change
+
+
+def _dollar_differs(pattern: str, *, at_end: bool) -> bool:
+    """Whether the generated code may check a ``$`` of ``pattern`` otherwise than
+    jsonschema: each must be ``$(?!\\n)`` or, with ``at_end``, the pattern's last character
+    (there the ``\\Z`` fastjsonschema makes of it is only stricter; in a negative look-ahead
+    it would be more lenient)."""
+    return any(not pattern.startswith(_END, m.end()) and not (at_end and m.end() == len(pattern))
+               for m in _DOLLAR.finditer(pattern))
 
 
 def unsupported(schema: Any, where: str = "#") -> list[str]:
@@ -126,10 +138,12 @@ def unsupported(schema: Any, where: str = "#") -> list[str]:
     if "format" in schema and schema["format"] not in FORMATS:
         found.append(f"{where}/format")
     pattern = schema.get("pattern")
-    # a $ turned into \Z is stricter only as the pattern's end (not in a negative look-ahead)
-    if isinstance(pattern, str) and [m.end() for m in _DOLLAR.finditer(pattern)] not in (
-            [], [len(pattern)]):
+    if isinstance(pattern, str) and _dollar_differs(pattern, at_end=True):
         found.append(f"{where}/pattern")
+    # fastjsonschema compiles these keys unchanged but keeps one regex per text: a pattern
+    # of the same text elsewhere may replace it with its \Z version
+    found += [f"{where}/patternProperties/{key}" for key in dict(
+        schema.get("patternProperties") or {}) if _dollar_differs(str(key), at_end=False)]
     for key in _ONE:
         if key in schema:
             found += unsupported(schema[key], f"{where}/{key}")

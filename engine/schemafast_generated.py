@@ -18,7 +18,7 @@ Invalid = JsonSchemaValuesException = JsonSchemaValueException
 
 # --- protocol.schema.json ---
 REGEX_PROTOCOL = {
-    '^[a-z][a-z0-9_-]*$': re.compile('^[a-z][a-z0-9_-]*\\Z')
+    '^[a-z][a-z0-9_-]*$(?!\\n)': re.compile('^[a-z][a-z0-9_-]*\\Z(?!\\n)')
 }
 
 NoneType = type(None)
@@ -1373,16 +1373,16 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json___defs_id(data, c
         data_len = len(data)
         if data_len > 60:
             raise Invalid
-        if not REGEX_PROTOCOL['^[a-z][a-z0-9_-]*$'].search(data):
+        if not REGEX_PROTOCOL['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data):
             raise Invalid
     return data
 
 
 # --- school.schema.json ---
 REGEX_SCHOOL = {
-    '^[a-z][a-z0-9-]*$': re.compile('^[a-z][a-z0-9-]*\\Z'),
-    '^[a-z][a-z0-9_-]*$': re.compile('^[a-z][a-z0-9_-]*\\Z'),
-    '^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$': re.compile('^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+\\Z')
+    '^[a-z][a-z0-9-]*$(?!\\n)': re.compile('^[a-z][a-z0-9-]*\\Z(?!\\n)'),
+    '^[a-z][a-z0-9_-]*$(?!\\n)': re.compile('^[a-z][a-z0-9_-]*\\Z(?!\\n)'),
+    '^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$(?!\\n)': re.compile('^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+\\Z(?!\\n)')
 }
 
 NoneType = type(None)
@@ -1407,7 +1407,7 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
                     raise Invalid
                 if data__id_len > 40:
                     raise Invalid
-                if not REGEX_SCHOOL['^[a-z][a-z0-9-]*$'].search(data__id):
+                if not REGEX_SCHOOL['^[a-z][a-z0-9-]*$(?!\\n)'].search(data__id):
                     raise Invalid
         if "name" in data_keys:
             data_keys.remove("name")
@@ -1426,7 +1426,7 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
             if not isinstance(data__protocol, (str)):
                 raise Invalid
             if isinstance(data__protocol, str):
-                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$'].search(data__protocol):
+                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__protocol):
                     raise Invalid
         if "protocols" in data_keys:
             data_keys.remove("protocols")
@@ -1445,7 +1445,7 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
                     if not isinstance(data__protocols_item, (str)):
                         raise Invalid
                     if isinstance(data__protocols_item, str):
-                        if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$'].search(data__protocols_item):
+                        if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__protocols_item):
                             raise Invalid
         if "board" in data_keys:
             data_keys.remove("board")
@@ -1458,7 +1458,7 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
                     raise Invalid
                 if data__board_len > 40:
                     raise Invalid
-                if not REGEX_SCHOOL['^[a-z][a-z0-9-]*$'].search(data__board):
+                if not REGEX_SCHOOL['^[a-z][a-z0-9-]*$(?!\\n)'].search(data__board):
                     raise Invalid
         if "contacts" in data_keys:
             data_keys.remove("contacts")
@@ -1478,7 +1478,7 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
                     for data__contacts_key in data__contacts:
                         try:
                             if isinstance(data__contacts_key, str):
-                                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$'].search(data__contacts_key):
+                                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__contacts_key):
                                     raise Invalid
                         except (JsonSchemaValueException, JsonSchemaValuesException):
                             data__contacts_property_names = False
@@ -1522,7 +1522,7 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
                     for data__roles_key in data__roles:
                         try:
                             if isinstance(data__roles_key, str):
-                                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$'].search(data__roles_key):
+                                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__roles_key):
                                     raise Invalid
                         except (JsonSchemaValueException, JsonSchemaValuesException):
                             data__roles_property_names = False
@@ -1571,7 +1571,7 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
                             if not isinstance(data__remap_item__protocol, (str)):
                                 raise Invalid
                             if isinstance(data__remap_item__protocol, str):
-                                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$'].search(data__remap_item__protocol):
+                                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__remap_item__protocol):
                                     raise Invalid
                         if "role" in data__remap_item_keys:
                             data__remap_item_keys.remove("role")
@@ -1579,7 +1579,7 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
                             if not isinstance(data__remap_item__role, (str)):
                                 raise Invalid
                             if isinstance(data__remap_item__role, str):
-                                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$'].search(data__remap_item__role):
+                                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__remap_item__role):
                                     raise Invalid
                         if "to" in data__remap_item_keys:
                             data__remap_item_keys.remove("to")
@@ -1587,7 +1587,7 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
                             if not isinstance(data__remap_item__to, (str)):
                                 raise Invalid
                             if isinstance(data__remap_item__to, str):
-                                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$'].search(data__remap_item__to):
+                                if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__remap_item__to):
                                     raise Invalid
                         if "steps" in data__remap_item_keys:
                             data__remap_item_keys.remove("steps")
@@ -1606,7 +1606,7 @@ def validate_https___meldroute_nl_schemas_school_schema_json(data, custom_format
                                     if not isinstance(data__remap_item__steps_item, (str)):
                                         raise Invalid
                                     if isinstance(data__remap_item__steps_item, str):
-                                        if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$'].search(data__remap_item__steps_item):
+                                        if not REGEX_SCHOOL['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__remap_item__steps_item):
                                             raise Invalid
                         if data__remap_item_keys:
                             raise Invalid
@@ -1663,7 +1663,7 @@ def validate_https___meldroute_nl_schemas_school_schema_json___defs_contact(data
                 data__email_len = len(data__email)
                 if data__email_len > 200:
                     raise Invalid
-                if not REGEX_SCHOOL['^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$'].search(data__email):
+                if not REGEX_SCHOOL['^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$(?!\\n)'].search(data__email):
                     raise Invalid
                 if not custom_formats["email"](data__email):
                     raise Invalid
@@ -1692,8 +1692,8 @@ def validate_https___meldroute_nl_schemas_school_schema_json___defs_contact(data
 
 # --- scenarios.schema.json ---
 REGEX_SCENARIOS = {
-    '^[0-9]{4}-[0-9]{2}-[0-9]{2}$': re.compile('^[0-9]{4}-[0-9]{2}-[0-9]{2}\\Z'),
-    '^[a-z][a-z0-9_-]*$': re.compile('^[a-z][a-z0-9_-]*\\Z')
+    '^[0-9]{4}-[0-9]{2}-[0-9]{2}$(?!\\n)': re.compile('^[0-9]{4}-[0-9]{2}-[0-9]{2}\\Z(?!\\n)'),
+    '^[a-z][a-z0-9_-]*$(?!\\n)': re.compile('^[a-z][a-z0-9_-]*\\Z(?!\\n)')
 }
 
 NoneType = type(None)
@@ -1985,7 +1985,7 @@ def validate_https___meldroute_nl_schemas_scenarios_schema_json___defs_date(data
     if not isinstance(data, (str)):
         raise Invalid
     if isinstance(data, str):
-        if not REGEX_SCENARIOS['^[0-9]{4}-[0-9]{2}-[0-9]{2}$'].search(data):
+        if not REGEX_SCENARIOS['^[0-9]{4}-[0-9]{2}-[0-9]{2}$(?!\\n)'].search(data):
             raise Invalid
         if not custom_formats["date"](data):
             raise Invalid
@@ -1995,16 +1995,16 @@ def validate_https___meldroute_nl_schemas_scenarios_schema_json___defs_id(data, 
     if not isinstance(data, (str)):
         raise Invalid
     if isinstance(data, str):
-        if not REGEX_SCENARIOS['^[a-z][a-z0-9_-]*$'].search(data):
+        if not REGEX_SCENARIOS['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data):
             raise Invalid
     return data
 
 
 # --- board.schema.json ---
 REGEX_BOARD = {
-    '^[a-z][a-z0-9-]*$': re.compile('^[a-z][a-z0-9-]*\\Z'),
-    '^[a-z][a-z0-9_-]*$': re.compile('^[a-z][a-z0-9_-]*\\Z'),
-    '^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$': re.compile('^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+\\Z')
+    '^[a-z][a-z0-9-]*$(?!\\n)': re.compile('^[a-z][a-z0-9-]*\\Z(?!\\n)'),
+    '^[a-z][a-z0-9_-]*$(?!\\n)': re.compile('^[a-z][a-z0-9_-]*\\Z(?!\\n)'),
+    '^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$(?!\\n)': re.compile('^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+\\Z(?!\\n)')
 }
 
 NoneType = type(None)
@@ -2029,7 +2029,7 @@ def validate_https___meldroute_nl_schemas_board_schema_json(data, custom_formats
                     raise Invalid
                 if data__id_len > 40:
                     raise Invalid
-                if not REGEX_BOARD['^[a-z][a-z0-9-]*$'].search(data__id):
+                if not REGEX_BOARD['^[a-z][a-z0-9-]*$(?!\\n)'].search(data__id):
                     raise Invalid
         if "name" in data_keys:
             data_keys.remove("name")
@@ -2070,7 +2070,7 @@ def validate_https___meldroute_nl_schemas_board_schema_json(data, custom_formats
                     for data__contacts_key in data__contacts:
                         try:
                             if isinstance(data__contacts_key, str):
-                                if not REGEX_BOARD['^[a-z][a-z0-9_-]*$'].search(data__contacts_key):
+                                if not REGEX_BOARD['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__contacts_key):
                                     raise Invalid
                         except (JsonSchemaValueException, JsonSchemaValuesException):
                             data__contacts_property_names = False
@@ -2114,7 +2114,7 @@ def validate_https___meldroute_nl_schemas_board_schema_json(data, custom_formats
                     for data__roles_key in data__roles:
                         try:
                             if isinstance(data__roles_key, str):
-                                if not REGEX_BOARD['^[a-z][a-z0-9_-]*$'].search(data__roles_key):
+                                if not REGEX_BOARD['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__roles_key):
                                     raise Invalid
                         except (JsonSchemaValueException, JsonSchemaValuesException):
                             data__roles_property_names = False
@@ -2143,7 +2143,7 @@ def validate_https___meldroute_nl_schemas_board_schema_json(data, custom_formats
                             if not isinstance(data__remap_item__role, (str)):
                                 raise Invalid
                             if isinstance(data__remap_item__role, str):
-                                if not REGEX_BOARD['^[a-z][a-z0-9_-]*$'].search(data__remap_item__role):
+                                if not REGEX_BOARD['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__remap_item__role):
                                     raise Invalid
                         if "to" in data__remap_item_keys:
                             data__remap_item_keys.remove("to")
@@ -2151,7 +2151,7 @@ def validate_https___meldroute_nl_schemas_board_schema_json(data, custom_formats
                             if not isinstance(data__remap_item__to, (str)):
                                 raise Invalid
                             if isinstance(data__remap_item__to, str):
-                                if not REGEX_BOARD['^[a-z][a-z0-9_-]*$'].search(data__remap_item__to):
+                                if not REGEX_BOARD['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__remap_item__to):
                                     raise Invalid
                         if "steps" in data__remap_item_keys:
                             data__remap_item_keys.remove("steps")
@@ -2170,7 +2170,7 @@ def validate_https___meldroute_nl_schemas_board_schema_json(data, custom_formats
                                     if not isinstance(data__remap_item__steps_item, (str)):
                                         raise Invalid
                                     if isinstance(data__remap_item__steps_item, str):
-                                        if not REGEX_BOARD['^[a-z][a-z0-9_-]*$'].search(data__remap_item__steps_item):
+                                        if not REGEX_BOARD['^[a-z][a-z0-9_-]*$(?!\\n)'].search(data__remap_item__steps_item):
                                             raise Invalid
                         if data__remap_item_keys:
                             raise Invalid
@@ -2227,7 +2227,7 @@ def validate_https___meldroute_nl_schemas_board_schema_json___defs_contact(data,
                 data__email_len = len(data__email)
                 if data__email_len > 200:
                     raise Invalid
-                if not REGEX_BOARD['^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$'].search(data__email):
+                if not REGEX_BOARD['^(?![\\s\\S]*\\s)[^\\s@?&%<>"\'(),;:\\[\\]\\\\/]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$(?!\\n)'].search(data__email):
                     raise Invalid
                 if not custom_formats["email"](data__email):
                     raise Invalid
@@ -2256,8 +2256,8 @@ def validate_https___meldroute_nl_schemas_board_schema_json___defs_contact(data,
 
 # schema: (SHA-256 of the schema file's text, its function)
 VALIDATORS = {
-    'protocol': ('ad0d400db27eccaa361416f478e908033f19f567857d1d8d3b54ba372a62fe30', validate_https___meldroute_nl_schemas_protocol_schema_json),
-    'school': ('3a3ec26487b1c9848c03c710bc8d8253a8a3fe23f1b6033d851b5d23262c60a8', validate_https___meldroute_nl_schemas_school_schema_json),
-    'scenarios': ('a1d381cf164f7df9494194441019b2d743864a4f26400f9fa6fcecc9c82bbab1', validate_https___meldroute_nl_schemas_scenarios_schema_json),
-    'board': ('a9df18151a148345861a935550ed4299f84a94c9b5f015ff3abede54e81c41f5', validate_https___meldroute_nl_schemas_board_schema_json),
+    'protocol': ('fe6e751e7a645df0b1c44ffd464346cf1bfe5315d6d9fbdbbfe15e6416fc3b37', validate_https___meldroute_nl_schemas_protocol_schema_json),
+    'school': ('391353ed669de5628f8ba9b683f86b396f2dca7ae067870931e113eeaaf6123c', validate_https___meldroute_nl_schemas_school_schema_json),
+    'scenarios': ('46ab2ace7794c340f72bbe870cfd46eb87a6b6386a0b10cd4a3f320dcdc05d38', validate_https___meldroute_nl_schemas_scenarios_schema_json),
+    'board': ('eb2827b200d25996bf4b25b4344a5b042ab04e49920e7073acb50451ed5a6ceb', validate_https___meldroute_nl_schemas_board_schema_json),
 }

@@ -393,11 +393,15 @@ _TYPES_NL = {
 _FORMATS_NL = {"email": "e-mailadres", "date": "datum (JJJJ-MM-DD)"}
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A value as a message quotes it: JSON-like and cut short, or what it is (a mapping,
+    a list, a value with a YAML tag) rather than Python's or ruamel's name for it."""
     if isinstance(value, dict):
         return "een mapping"
     if isinstance(value, list):
         return "een lijst"
+    if type(value).__name__ == "ScalarBoolean":  # ruamel's int for an anchored true/false
+        value = bool(value)
     if not isinstance(value, str | int | float | None):  # !!binary, !!set, !eigen: ruamel's types
         return "een waarde met een YAML-tag"
     text = json.dumps(value, ensure_ascii=False)
@@ -411,32 +415,36 @@ def _allowed_keys(schema: Mapping[str, Any]) -> list[str]:
 def _type_message(inst: Any, vv: Any) -> str:
     names = [vv] if isinstance(vv, str) else list(vv)
     want = " of ".join(_TYPES_NL.get(n, n) for n in names)
-    return f"verwacht {want}, gevonden {_show(inst)}"
+    return f"verwacht {want}, gevonden {show_value(inst)}"
 
 
 def _pattern_message(inst: Any, vv: Any) -> str:
     if "@" in vv:  # an e-mail address (the pattern refuses ?, & and the like): as format
-        return f"waarde {_show(inst)} is geen geldig {_FORMATS_NL.get('email', 'e-mailadres')}"
+        return f"waarde {show_value(inst)} is geen geldig {_FORMATS_NL['email']}"
+    if isinstance(inst, str) and inst.endswith("\n") and re.search(vv, inst.rstrip("\n")):
+        # an id written as a YAML block (|) or with "\n": right but for the line break
+        return (f"waarde {show_value(inst)} heeft niet de juiste vorm: er staat een regeleinde "
+                "achter (schrijf de waarde op één regel, zonder |)")
     hint = ""
     if vv.startswith("^[a-z]"):
         hint = " (kleine letters, cijfers, '_' of '-', beginnend met een letter)"
     elif vv.startswith("^[0-9]{4}"):
         hint = " (JJJJ-MM-DD)"
-    return f"waarde {_show(inst)} heeft niet de juiste vorm{hint}"
+    return f"waarde {show_value(inst)} heeft niet de juiste vorm{hint}"
 
 
 def _min_length_message(inst: Any, vv: Any) -> str:
     if vv <= 1:
         return "waarde mag niet leeg zijn"
-    return f"waarde {_show(inst)} is te kort (minimaal {vv} tekens)"
+    return f"waarde {show_value(inst)} is te kort (minimaal {vv} tekens)"
 
 
 # validator keyword -> the one Dutch message for it, from (instance, validator value)
 _ONE_MESSAGE: dict[str, Callable[[Any, Any], str]] = {
     "type": _type_message,
-    "enum": lambda inst, vv: (f"waarde {_show(inst)} is niet toegestaan "
+    "enum": lambda inst, vv: (f"waarde {show_value(inst)} is niet toegestaan "
                               f"(toegestaan: {', '.join(str(x) for x in vv)})"),
-    "const": lambda inst, vv: f"waarde {_show(inst)} is niet toegestaan (verwacht: {vv})",
+    "const": lambda inst, vv: f"waarde {show_value(inst)} is niet toegestaan (verwacht: {vv})",
     "pattern": _pattern_message,
     "minLength": _min_length_message,
     "maxLength": lambda inst, vv: f"waarde is te lang: {len(inst)} tekens, maximaal {vv}",
@@ -444,7 +452,8 @@ _ONE_MESSAGE: dict[str, Callable[[Any, Any], str]] = {
     "uniqueItems": lambda inst, vv: "lijst bevat dubbele waarden",
     "minimum": lambda inst, vv: f"waarde {inst} is kleiner dan het minimum {vv}",
     "maximum": lambda inst, vv: f"waarde {inst} is groter dan het maximum {vv}",
-    "format": lambda inst, vv: f"waarde {_show(inst)} is geen geldig {_FORMATS_NL.get(vv, vv)}",
+    "format": lambda inst, vv: (f"waarde {show_value(inst)} is geen geldig "
+                                f"{_FORMATS_NL.get(vv, vv)}"),
     "minProperties": lambda inst, vv: f"verwacht minstens {vv} sleutel(s)",
 }
 
@@ -481,7 +490,7 @@ def _messages(error: ValidationError) -> Iterator[tuple[list[PathItem], str, boo
 
         yield from _messages(best_match(error.context))
     elif v == "propertyNames":
-        yield where, f"ongeldige sleutel {_show(inst)}", True
+        yield where, f"ongeldige sleutel {show_value(inst)}", True
     elif isinstance(v, str) and v in _ONE_MESSAGE:
         yield where, _ONE_MESSAGE[v](inst, vv), False
     else:

@@ -134,7 +134,7 @@ def _replacements(value: Any) -> list[Any]:
     """Other values for ``value``: of other types, empty, too long, of another form."""
     if isinstance(value, str):
         extra = _DATE if value[:4].isdigit() else _EMAIL if "@" in value else []
-        return [*_TEXT, value + "x", *extra]
+        return [*_TEXT, value + "x", value + "\n", *extra]
     if isinstance(value, bool):
         return [1, "true", None]
     if isinstance(value, int | float):
@@ -217,18 +217,22 @@ def test_broken_variants_get_the_same_verdict_from_both(kind):
     assert count > 100 and 0 < valid < count
 
 
-@pytest.mark.parametrize("where", ["id", "contact key"])
-def test_a_value_only_jsonschema_accepts_is_left_to_jsonschema(where):
-    """Where the two differ the generated code is the stricter one (a pattern's "$" is
-    "\\Z" there; jsonschema's also matches before a final line break): jsonschema then
-    decides, so the verdict stays jsonschema's."""
+@pytest.mark.parametrize("where", ["id", "contact key", "protocol in a list"])
+def test_a_value_ending_in_a_line_break_is_refused_by_both(where):
+    """Python's "$" also matches before a final line break, so "regenboog\\n" (an id
+    written as a YAML block with |) passed "^[a-z0-9-]+$" for jsonschema. The schemas'
+    patterns end in "$(?!\\n)": both validators refuse it, with a message that says so."""
     demo = copy.deepcopy(next(data for _, kind, data in DOCS if kind == "school"))
     if where == "id":
         demo["id"] += "\n"
-    else:
+    elif where == "contact key":
         demo["contacts"]["cjg\n"] = demo["contacts"].pop("cjg")
-    assert _verdicts("school", demo) == (False, True)
-    assert source.schema_problems(source.Document("school.yaml", demo, None), "school") == []
+    else:
+        demo["protocols"][0] += "\n"
+    assert _verdicts("school", demo) == (False, False)
+    (problem,) = source.schema_problems(source.Document("school.yaml", demo, None), "school")
+    assert problem.message.endswith('\\n" heeft niet de juiste vorm: er staat een regeleinde '
+                                    "achter (schrijf de waarde op één regel, zonder |)")
 
 
 def test_an_invalid_document_gets_jsonschemas_messages(monkeypatch):

@@ -103,7 +103,15 @@ def test_decide_with_a_wrong_fact_is_a_problem_in_the_facts_file(capsys, write):
     ("- ja\n- nee\n", ["answers.yaml:1:1: verwacht een mapping van vraag-id naar antwoord, "
                        "bijvoorbeeld {sterk_vermoeden: nee}"]),
     ("sterk_vermoeden: true\n", ["answers.yaml:1:18: antwoord op 'sterk_vermoeden' moet tekst "
-                                 "zijn, gevonden True"]),
+                                 "zijn, gevonden true"]),
+    # values the YAML reader gives as types of its own: what they are, not ruamel's names
+    ("sterk_vermoeden: !!binary aGFsbG8=\nactie_nodig: !eigen ja\nonveilig: &x true\n"
+     "hulp_mogelijk: [ja]\n",
+     [f"answers.yaml:{line}: antwoord op '{q}' moet tekst zijn, gevonden {shown}"
+      for line, q, shown in [("1:18", "sterk_vermoeden", "een waarde met een YAML-tag"),
+                             ("2:14", "actie_nodig", "een waarde met een YAML-tag"),
+                             ("3:11", "onveilig", "true"),
+                             ("4:16", "hulp_mogelijk", "een lijst")]]),
 ])
 def test_decide_bad_input_gives_one_line_per_problem(capsys, write, answers, expected,
                                                      monkeypatch):

@@ -174,14 +174,19 @@ def test_nesting_up_to_the_limit_is_read():
 
 
 def test_a_message_never_echoes_a_huge_value(capsys, tmp_path, monkeypatch):
-    """A value of 200,000 characters is shown cut short, ending in "…"."""
+    """A text of 200,000 characters is shown cut short, ending in "…"; a list is named."""
     huge = ", ".join(["ja"] * 50_000)
     (tmp_path / "antwoorden.yaml").write_text(f"sterk_vermoeden: [{huge}]\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert main(["decide", "--school", str(DEMO_FILE), "--answers", "antwoorden.yaml"]) == 1
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith("antwoorden.yaml:1:18: antwoord op 'sterk_vermoeden' moet tekst "
-                           "zijn, gevonden ['ja', 'ja'")
+    assert line == ("antwoorden.yaml:1:18: antwoord op 'sterk_vermoeden' moet tekst zijn, "
+                    "gevonden een lijst")
+    (tmp_path / "antwoorden.yaml").write_text(f"sterk_vermoeden: {'ja' * 100_000}\n",
+                                              encoding="utf-8")
+    assert main(["decide", "--school", str(DEMO_FILE), "--answers", "antwoorden.yaml"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("antwoorden.yaml:1:18: antwoord 'jajaja")
     assert line.endswith("…") and len(line) <= MAX_MESSAGE + 40
 
 
