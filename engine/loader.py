@@ -396,6 +396,7 @@ def build_protocol(doc: Document) -> Protocol:
         rules=tuple(_rule(r, on_facts=False) for r in d["rules"]),
         choice=d.get("choice"),
         subject=d.get("subject"),
+        outcome_label=d.get("outcome_label") or Protocol.outcome_label,
         digest=_digest(d),
         source=doc,
         **_lifecycle(d),

@@ -252,6 +252,8 @@ class Protocol:
     # opened. Such a dossier is seen only by its opener and the ``access: all`` roles,
     # never by the person it is about.
     subject: str | None = None
+    # how a dossier's page names the route's outcome (the weighing's, unless the route says)
+    outcome_label: str = "Uitkomst van de afweging"
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)

@@ -63,6 +63,10 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
             data_keys.remove("subject")
             data__subject = data["subject"]
             validate_https___meldroute_nl_schemas_protocol_schema_json___defs_text(data__subject, custom_formats, (name_prefix or "data") + ".subject")
+        if "outcome_label" in data_keys:
+            data_keys.remove("outcome_label")
+            data__outcomelabel = data["outcome_label"]
+            validate_https___meldroute_nl_schemas_protocol_schema_json___defs_text(data__outcomelabel, custom_formats, (name_prefix or "data") + ".outcome_label")
         if "roles" in data_keys:
             data_keys.remove("roles")
             data__roles = data["roles"]
@@ -2256,7 +2260,7 @@ def validate_https___meldroute_nl_schemas_board_schema_json___defs_contact(data,
 
 # schema: (SHA-256 of the schema file's text, its function)
 VALIDATORS = {
-    'protocol': ('fe6e751e7a645df0b1c44ffd464346cf1bfe5315d6d9fbdbbfe15e6416fc3b37', validate_https___meldroute_nl_schemas_protocol_schema_json),
+    'protocol': ('244312cc6567bb1e7c310594dc87dd1d678f692841a20787feb019023f97d56e', validate_https___meldroute_nl_schemas_protocol_schema_json),
     'school': ('391353ed669de5628f8ba9b683f86b396f2dca7ae067870931e113eeaaf6123c', validate_https___meldroute_nl_schemas_school_schema_json),
     'scenarios': ('46ab2ace7794c340f72bbe870cfd46eb87a6b6386a0b10cd4a3f320dcdc05d38', validate_https___meldroute_nl_schemas_scenarios_schema_json),
     'board': ('eb2827b200d25996bf4b25b4344a5b042ab04e49920e7073acb50451ed5a6ceb', validate_https___meldroute_nl_schemas_board_schema_json),

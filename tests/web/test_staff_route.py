@@ -200,6 +200,9 @@ def test_the_bevoegd_gezag_walks_the_staff_route_to_the_aangifte(app, clock):
         "redelijk_vermoeden": "ja"}).status_code == 302
     page = board.get(f"/dossiers/{dossier}").get_data(as_text=True)
     assert "Aangifte doen bij de politie." in page
+    # named as the route names it: there is no weighing (afweging) on this route
+    assert "Besluit over de aangifte: <strong>Aangifte doen" in page
+    assert "Uitkomst van de afweging" not in page
     assert "Vertel de medewerker en de ouders van de leerling eerst" in page
     assert "0900-8844" in page and "vrijdag 27 november 2026" in page
     assert stored(app, dossier).outcome == "aangifte_doen"
