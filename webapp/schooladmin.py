@@ -117,9 +117,9 @@ def _unstaffed_steps(school_id: str, data: dict[str, Any]) -> list[Problem]:
     holders = role_holders(db(), school_id)
     if not holders:  # a school without accounts yet
         return []
-    protocol = registry().protocols[data.get("protocol", DEFAULT_PROTOCOL)]
     merged = school_configs.merge(data, _board(school_id))[0]
-    return unstaffed_steps(protocol, school_id, merged, holders)
+    main = (data.get("protocols") or [data.get("protocol", DEFAULT_PROTOCOL)])[0]
+    return unstaffed_steps(registry().protocols, main, school_id, merged, holders)
 
 
 @bp.route("")

@@ -25,12 +25,14 @@ def role_holders(db: Session, school_id: str, leave_out: Set[int] = frozenset())
         Membership.school_id == school_id)) if m.user_id not in leave_out}
 
 
-def unstaffed_steps(protocol: Protocol, school_id: str, merged: Mapping[str, Any],
-                    holders: Set[str]) -> list[Problem]:
-    """A problem per remapping (of the merged configuration) to a role nobody holds."""
+def unstaffed_steps(protocols: Mapping[str, Protocol], main: str, school_id: str,
+                    merged: Mapping[str, Any], holders: Set[str]) -> list[Problem]:
+    """A problem per remapping (of the merged configuration) to a role nobody holds,
+    naming the steps of the route it remaps (``protocol:``, else the main one)."""
     problems = []
     for i, rule in enumerate(merged.get("remap", [])):
-        if rule["to"] not in holders:
+        protocol = protocols.get(rule.get("protocol") or main)
+        if rule["to"] not in holders and protocol is not None:
             steps = rule.get("steps") or [s.id for s in protocol.steps]
             titles = ", ".join(f"{protocol.step(s).number} ({protocol.step(s).title})"
                                for s in steps if s in protocol.steps_by_id)

@@ -5,6 +5,7 @@ linked dossiers, and walking it to the aangifte."""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -283,3 +284,16 @@ def test_the_roles_page_keeps_each_remap_on_its_route(app):
         "remap_0_role": "bevoegd_gezag", "remap_0_to": "ib"})
     assert response.status_code == 400 and "opent alle dossiers" in response.get_data(
         as_text=True)
+
+
+def test_a_remap_to_a_role_nobody_holds_names_the_steps_of_its_own_route(app):
+    admin = client_for(app, make_user(app, "beheer", "regenboog", "schooladmin"))
+    url = "/scholen/regenboog/instellingen/rollen"
+    token = TOKEN.search(admin.get(url).get_data(as_text=True)).group(1)
+    response = admin.post(url, data={
+        "csrf_token": token, "reason": "Proef.", "new_role": "concierge",
+        "new_role_name": "concierge", "remap_0_protocol": STAFF,
+        "remap_0_role": "medewerker", "remap_0_to": "concierge", "remap_0_steps": ["nazorg"]})
+    text = re.sub(r"<[^>]+>|\s+", " ", response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "Niemand op school heeft de rol 'concierge': stap 4 (Nazorg)" in html.unescape(text)
