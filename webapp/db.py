@@ -102,7 +102,8 @@ def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
 
 
 def _transaction_ended(conn: Any) -> None:
-    conn.info.pop(WROTE, None)
+    if not conn.invalidated:  # (an invalidated one has no info; its record starts anew)
+        conn.info.pop(WROTE, None)
 
 
 def note_writes(db_engine: Engine) -> None:
@@ -131,16 +132,17 @@ class IdlePing:
     event, on which the pool connects anew."""
 
     IDLE = 10.0  # seconds
+    clock = staticmethod(time.monotonic)
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
 
     def checkin(self, _dbapi_connection: Any, record: Any) -> None:
-        record.info[_IDLE_SINCE] = time.monotonic()
+        record.info[_IDLE_SINCE] = self.clock()
 
     def checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         since = record.info.pop(_IDLE_SINCE, None)  # None: a new connection
-        if since is None or time.monotonic() - since <= self.IDLE:
+        if since is None or self.clock() - since <= self.IDLE:
             return
         try:
             self.dialect.do_ping(dbapi_connection)

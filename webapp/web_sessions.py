@@ -150,7 +150,8 @@ def dossier_revisions(dossier_id: int) -> frozenset[tuple[int, int]]:
     return _revisions(db().connection().scalar(select(_REVISIONS), {"probe": dossier_id}))
 
 
-def _read_row(request_db: Session, params: dict[str, Any]) -> Row[Any] | None:
+def _read_row(request_db: Session, params: dict[str, Any]
+              ) -> Row[WebSession, int | None, str | None] | None:
     """The web session's row (``_SESSION_ROW``): the request's first statement. When its
     connection turns out to be lost (the database restarted while the worker was busy, so
     the pool did not ping it: ``db.IdlePing``), nothing of the request is lost with it:
