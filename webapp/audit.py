@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Update, bindparam, event, insert, select, update
+from sqlalchemy import Update, bindparam, event, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .crypto import AuditKey
@@ -164,11 +164,14 @@ _CTE_ROWS = 100  # more entries at once (never from a request): the two statemen
 @functools.lru_cache(maxsize=_CTE_ROWS)
 def _insert_and_move(n: int) -> Update:
     """``n`` entries inserted and the head moved in one statement (PostgreSQL): ``WITH
-    inserted AS (INSERT ... VALUES (...), ...) UPDATE audit_head ...``. Entry i's fields
-    are the parameters "<column>_<i>"; built once per number of entries."""
-    rows = [{column.name: bindparam(f"{column.name}_{i}", type_=column.type)
-             for column in AuditEvent.__table__.columns} for i in range(n)]
-    return _MOVE_HEAD.add_cte(insert(AuditEvent).values(rows).cte("inserted"))
+    inserted AS (INSERT ... SELECT ... [UNION ALL SELECT ...]) UPDATE audit_head ...``.
+    Entry i's fields are the parameters "<column>_<i>". Built once per number of entries,
+    and kept in SQLAlchemy's statement cache (an INSERT of several VALUES rows is not)."""
+    columns = list(AuditEvent.__table__.columns)
+    rows = [select(*(bindparam(f"{column.name}_{i}", type_=column.type) for column in columns))
+            for i in range(n)]
+    inserted = insert(AuditEvent).from_select(columns, union_all(*rows) if n > 1 else rows[0])
+    return _MOVE_HEAD.add_cte(inserted.cte("inserted"))
 
 
 @event.listens_for(Session, "after_commit")
