@@ -11,6 +11,11 @@ A repeated view of an unchanged dossier is served from the kept pages (webapp/pa
 --not-kept empties them before every GET, to measure a page rendered afresh (the first
 view after a change). --postgres uses the throwaway database MELDROUTE_TEST_POSTGRES names
 instead of SQLite (its public schema is dropped before and after).
+
+Then the database round trips per page, counted with SQLAlchemy's events over --rounds
+pages: the statements, the pings of pooled connections (the dialect's ping, as a pre-ping
+makes), and the transactions' ends (commit or rollback). On PostgreSQL psycopg also sends
+a BEGIN before a transaction's first statement (or its ping): one more per transaction.
 """
 
 from __future__ import annotations
@@ -22,12 +27,17 @@ import pstats
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_load import reset_postgres  # noqa: E402
 from bench_scale import BASE, TODAY, TOKEN, add_versions, sign_in, walked_dossier  # noqa: E402
+from flask import Flask  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from meldroute.engine.loader import shipped_dir  # noqa: E402
 from meldroute.webapp.app import create_app  # noqa: E402
@@ -104,10 +114,44 @@ def main() -> int:
         if args.out:
             profiler.dump_stats(args.out)
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+        print(round_trips(app, once, args.rounds))
         app.extensions["meldroute.db_engine"].dispose()
         if args.postgres:
             reset_postgres(url)
     return 0
+
+
+def round_trips(app: Flask, once: Callable[[], None], rounds: int) -> str:
+    """The database round trips per page, counted over ``rounds`` pages."""
+    engine = app.extensions["meldroute.db_engine"]
+    counted: Counter[str] = Counter()
+    real_ping = engine.dialect.do_ping
+
+    def ping(dbapi_connection: Any) -> bool:
+        counted["pings"] += 1
+        return bool(real_ping(dbapi_connection))
+
+    listeners: list[tuple[str, Callable[..., None]]] = [
+        ("before_cursor_execute", lambda *_: counted.update(["statements"])),
+        ("begin", lambda *_: counted.update(["transactions"])),
+        ("commit", lambda *_: counted.update(["ends"])),
+        ("rollback", lambda *_: counted.update(["ends"]))]
+    engine.dialect.do_ping = ping
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    try:
+        for _ in range(rounds):
+            once()
+    finally:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+        del engine.dialect.do_ping
+    per = {name: counted[name] / rounds for name in
+           ("statements", "pings", "transactions", "ends")}
+    begins = per["transactions"] if engine.dialect.name == "postgresql" else 0.0
+    total = per["statements"] + per["pings"] + per["ends"] + begins
+    return ("round trips per page: " + ", ".join(f"{v:.2f} {k}" for k, v in per.items())
+            + f"; {total:.2f} in all" + (" (with a BEGIN per transaction)" if begins else ""))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ page is sent. Under load this turns a commit per page into a commit per handful 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -31,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import Update, bindparam, event, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .crypto import AuditKey
@@ -109,9 +110,8 @@ def append(db: Session, *, action: str, actor: str, actor_id: int | None, addres
            now: dt.datetime, result: str = "ok", school_id: str | None = None,
            dossier_id: int | None = None, detail: str = "",
            on_behalf_of: str | None = None) -> Appended:
-    """Append an entry in the session's transaction: three Core statements on its
-    connection (take the head, insert the entry, move the head), no ORM bookkeeping and
-    no read-back."""
+    """Append an entry in the session's transaction: Core statements on its connection
+    (``append_many``), no ORM bookkeeping and no read-back."""
     return append_many(db, [entry(
         action=action, actor=actor, actor_id=actor_id, address=address, now=now,
         result=result, school_id=school_id, dossier_id=dossier_id, detail=detail,
@@ -129,9 +129,9 @@ def entry(*, action: str, actor: str, actor_id: int | None, address: str, now: d
 
 
 def append_many(db: Session, entries: list[dict[str, Any]]) -> Appended:
-    """Append ``entries`` (from ``entry``), in this order, in the session's transaction:
-    three Core statements whatever their number (take the head, insert them, move the
-    head). Returns the last one."""
+    """Append ``entries`` (from ``entry``), in this order, in the session's transaction,
+    whatever their number: take the head, insert them, move the head; on PostgreSQL the
+    insert and the move are one statement (``_insert_and_move``). Returns the last one."""
     key = trail_of(db).key
     connection = db.connection()
     seq, chain = connection.execute(_TAKE_HEAD, {"n": len(entries)}).one()
@@ -142,8 +142,12 @@ def append_many(db: Session, entries: list[dict[str, Any]]) -> Appended:
         values = {**fields, "seq": seq, "prev_hash": chain}
         chain = values["hash"] = key.mac(b"meldroute audit entry", _fields(values))
         rows.append(values)
-    connection.execute(_INSERT, rows)
-    connection.execute(_MOVE_HEAD, {"last": chain})
+    if connection.dialect.name == "postgresql" and len(rows) <= _CTE_ROWS:
+        connection.execute(_insert_and_move(len(rows)), {"last": chain, **{
+            f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}})
+    else:  # SQLite has no data-modifying CTE
+        connection.execute(_INSERT, rows)
+        connection.execute(_MOVE_HEAD, {"last": chain})
     db.info[PENDING] = (seq, chain)
     return Appended(seq, chain)
 
@@ -154,6 +158,20 @@ _TAKE_HEAD = (update(AuditHead).where(AuditHead.id == 1)
               .returning(AuditHead.seq, AuditHead.last_hash))
 _INSERT = insert(AuditEvent)
 _MOVE_HEAD = update(AuditHead).where(AuditHead.id == 1).values(last_hash=bindparam("last"))
+_CTE_ROWS = 100  # more entries at once (never from a request): the two statements
+
+
+@functools.lru_cache(maxsize=_CTE_ROWS)
+def _insert_and_move(n: int) -> Update:
+    """``n`` entries inserted and the head moved in one statement (PostgreSQL): ``WITH
+    inserted AS (INSERT ... SELECT ... [UNION ALL SELECT ...]) UPDATE audit_head ...``.
+    Entry i's fields are the parameters "<column>_<i>". Built once per number of entries,
+    and kept in SQLAlchemy's statement cache (an INSERT of several VALUES rows is not)."""
+    columns = list(AuditEvent.__table__.columns)
+    rows = [select(*(bindparam(f"{column.name}_{i}", type_=column.type) for column in columns))
+            for i in range(n)]
+    inserted = insert(AuditEvent).from_select(columns, union_all(*rows) if n > 1 else rows[0])
+    return _MOVE_HEAD.add_cte(inserted.cte("inserted"))
 
 
 @event.listens_for(Session, "after_commit")

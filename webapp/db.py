@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -101,7 +102,8 @@ def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
 
 
 def _transaction_ended(conn: Any) -> None:
-    conn.info.pop(WROTE, None)
+    if not conn.invalidated:  # (an invalidated one has no info; its record starts anew)
+        conn.info.pop(WROTE, None)
 
 
 def note_writes(db_engine: Engine) -> None:
@@ -117,6 +119,44 @@ def wrote(session: Session) -> bool:
     statement that was not a read."""
     return bool(session.new or session.dirty or session.deleted) or (
         session.in_transaction() and bool(session.connection().info.get(WROTE)))
+
+
+class IdlePing:
+    """A pooled connection is pinged (the dialect's ping, as ``pool_pre_ping`` does) only
+    when it comes out of the pool after more than ``IDLE`` seconds there (issue 13): a busy
+    worker pings nothing; after a quiet spell, a connection the server dropped meanwhile
+    (a restart) is replaced before the request uses it. A connection dropped while the
+    worker was busy fails at the request's first statement, which is then run once more
+    on a fresh connection (``web_sessions``). Following SQLAlchemy's "Disconnect Handling
+    - Pessimistic" recipe: a lost connection raises ``DisconnectionError`` in the checkout
+    event, on which the pool connects anew."""
+
+    IDLE = 10.0  # seconds
+    clock = staticmethod(time.monotonic)
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+
+    def checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = self.clock()
+
+    def checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)  # None: a new connection
+        if since is None or self.clock() - since <= self.IDLE:
+            return
+        try:
+            self.dialect.do_ping(dbapi_connection)
+        except self.dialect.loaded_dbapi.Error as exc:
+            if self.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError("the connection was lost while idle") from exc
+            raise
+
+    def install(self, db_engine: Engine) -> None:
+        event.listen(db_engine.pool, "checkin", self.checkin)
+        event.listen(db_engine.pool, "checkout", self.checkout)
+
+
+_IDLE_SINCE = "meldroute.idle_since"  # in a pooled connection's info: when it went back
 
 
 def make_db_engine(url: str) -> Engine:
@@ -140,7 +180,9 @@ def _make_db_engine(url: str) -> Engine:
 
         WriteTurns().install(db_engine)
         return db_engine
-    return create_engine(url, pool_pre_ping=True)
+    db_engine = create_engine(url)
+    IdlePing(db_engine.dialect).install(db_engine)
+    return db_engine
 
 
 def make_sessionmaker(db_engine: Engine) -> sessionmaker[Session]:

@@ -41,7 +41,8 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import CallbackDict
 
@@ -153,6 +154,22 @@ def dossier_revisions(dossier_id: int) -> frozenset[tuple[int, int]]:
     return _revisions(db().connection().scalar(select(_REVISIONS), {"probe": dossier_id}))
 
 
+def _read_row(request_db: Session, params: dict[str, Any]
+              ) -> Row[WebSession, int | None, str | None] | None:
+    """The web session's row (``_SESSION_ROW``): the request's first statement. When its
+    connection turns out to be lost (the database restarted while the worker was busy, so
+    the pool did not ping it: ``db.IdlePing``), nothing of the request is lost with it:
+    it is run once more, on a fresh connection."""
+    first = not request_db.in_transaction()
+    try:
+        return request_db.execute(_SESSION_ROW, params).unique().first()
+    except DBAPIError as exc:
+        if not (first and exc.connection_invalidated):
+            raise
+        request_db.rollback()
+    return request_db.execute(_SESSION_ROW, params).unique().first()
+
+
 class WebSessionInterface(SessionInterface):
     def cookie_name(self, app: Flask) -> str:
         return "__Host-meldroute" if app.config["SESSION_COOKIE_SECURE"] else "meldroute"
@@ -179,8 +196,7 @@ class WebSessionInterface(SessionInterface):
         # the session with its user and their roles in one statement: the user's own
         # look-up (auth.py) then finds them in the session's identity map
         probe = _probed(request)
-        found = request_db.execute(_SESSION_ROW, {"id": _hash(token), "probe": probe}
-                                   ).unique().first()
+        found = _read_row(request_db, {"id": _hash(token), "probe": probe})
         if found is None:
             return ServerSession()
         row, site_revision, revisions = found

@@ -76,10 +76,13 @@ def test_a_kept_page_is_the_web_session_and_its_read(app: Flask, browser: Browse
         with counting(app) as counted:
             browser.get(page)
         # one read: the web session with the user, their roles, the site's and the
-        # dossier's revisions; then the read's audit entry (take the head, insert, move)
+        # dossier's revisions; then the read's audit entry (take the head, insert, move;
+        # on PostgreSQL the insert and the move are one statement)
         reads = [s for s in counted.statements if s not in counted.writes]
         assert len(reads) == 1 and "web_sessions" in reads[0], counted.statements
-        assert len(counted.writes) == 3 and all("audit_" in s for s in counted.writes)
+        audit_statements = 2 if app.config["DATABASE_URL"].startswith("postgresql") else 3
+        assert len(counted.writes) == audit_statements
+        assert all("audit_" in s for s in counted.writes)
         assert counted.commits == 1
 
 
