@@ -49,13 +49,18 @@ def whole(pattern: str) -> str:
     return rf"^(?:{pattern})\Z"
 
 
+def valid_email(email: str) -> bool:
+    """Whether ``email`` is an account's e-mail address (the whole value, not too long)."""
+    return len(email) <= EMAIL_MAX and re.fullmatch(EMAIL, email) is not None
+
+
 def account_problems(username: str, email: str | None) -> list[str]:
     """What is wrong with a new account's username and e-mail address (Dutch)."""
     problems = []
     if len(username) > USERNAME_MAX or not re.fullmatch(USERNAME, username):
         problems.append("gebruikersnaam: alleen kleine letters, cijfers, punt, streepje "
                         f"(hoogstens {USERNAME_MAX} tekens)")
-    if email is not None and (len(email) > EMAIL_MAX or not re.fullmatch(EMAIL, email)):
+    if email is not None and not valid_email(email):
         problems.append("e-mailadres: geen geldig e-mailadres")
     return problems
 
