@@ -47,7 +47,8 @@ class UserForm(DutchForm):
         DataRequired(), Length(max=security.USERNAME_MAX),
         Regexp(security.whole(security.USERNAME),
                message="Kleine letters, cijfers, punt, streepje.")])
-    display_name = StringField("Naam", validators=[DataRequired(), Length(max=200)])
+    display_name = StringField("Naam", validators=[DataRequired(),
+                                                  Length(max=security.NAME_MAX)])
     email = StringField("E-mailadres", validators=[
         Optional(), Length(max=security.EMAIL_MAX),
         Regexp(security.whole(security.EMAIL), message="Geen geldig e-mailadres.")],

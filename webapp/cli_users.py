@@ -46,7 +46,7 @@ PARSERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"user": add_use
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    problems = security.account_problems(args.username, args.email)
+    problems = security.account_problems(args.username, args.email, args.name)
     if problems:
         return print_problems(problems)
     with web_app() as app:

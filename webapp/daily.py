@@ -25,7 +25,7 @@ from . import assignments, filters, numbering, tasks
 from .access import is_coordinator, may_assign
 from .assignments import AssignForm
 from .auth import login_required
-from .context import db, now, record, registry, today
+from .context import commit_pending, db, now, record, record_read, registry, today
 from .dossiers import _dossier, _school
 
 bp = Blueprint("daily", __name__)
@@ -109,9 +109,9 @@ def people(dossier_id: int) -> Any:
             return redirect(url_for("daily.people", dossier_id=dossier.id))
         record(action, result="rejected", dossier_id=dossier.id)
         status = 400
-    else:
-        record(action, dossier_id=dossier.id, detail="betrokken personen")
-    db().commit()
+    else:  # the page shows who is named on the dossier: audited like every read
+        record_read(dossier_id=dossier.id, detail="betrokken personen")
+    commit_pending()
     return render_template("people.html", dossier=dossier, form=form,
                            people=assignments.in_force(db(), dossier),
                            tasks_words=assignments.TASKS, may_assign=may_assign), status

@@ -52,6 +52,7 @@ from sqlalchemy import func, or_, select
 
 from meldroute.engine import shipped_dir
 
+from . import security
 from .context import db, record
 from .models import Membership, OidcLink, RoleGrant, User
 from .settings import SettingError
@@ -322,10 +323,13 @@ def _known(p: Provider, school_id: str, subject: str) -> User | None:
 def _new_account(p: Provider, claims: Mapping[str, Any]) -> User:
     name = claims.get("name")
     email = claims.get("email")
+    # an address only when it is one by the admin page's rules (``security``): never one
+    # with a line break (a mail header) or cut to another address
+    email = email.strip() if isinstance(email, str) else None
     user = User(username=f"{p.id}-{secrets.token_hex(5)}"[:64],
                 display_name=(name if isinstance(name, str) and name.strip() else
                               "Nieuw account")[:200],
-                email=email[:254] if isinstance(email, str) and "@" in email else None,
+                email=email if email and security.valid_email(email) else None,
                 password_hash=None)
     db().add(user)
     db().flush()

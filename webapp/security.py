@@ -42,6 +42,7 @@ USERNAME = r"[a-z0-9._-]+"
 USERNAME_MAX = 64
 EMAIL = r"[^@\s?&]+@[^@\s?&]+\.[^@\s?&]+"
 EMAIL_MAX = 254
+NAME_MAX = 200  # the name others see
 
 
 def whole(pattern: str) -> str:
@@ -49,13 +50,21 @@ def whole(pattern: str) -> str:
     return rf"^(?:{pattern})\Z"
 
 
-def account_problems(username: str, email: str | None) -> list[str]:
-    """What is wrong with a new account's username and e-mail address (Dutch)."""
+def valid_email(email: str) -> bool:
+    """Whether ``email`` is an account's e-mail address (the whole value, not too long)."""
+    return len(email) <= EMAIL_MAX and re.fullmatch(EMAIL, email) is not None
+
+
+def account_problems(username: str, email: str | None, name: str | None = None
+                     ) -> list[str]:
+    """What is wrong with a new account's username, e-mail address and name (Dutch)."""
     problems = []
+    if name is not None and (not name.strip() or len(name) > NAME_MAX):
+        problems.append(f"naam: verplicht, hoogstens {NAME_MAX} tekens")
     if len(username) > USERNAME_MAX or not re.fullmatch(USERNAME, username):
         problems.append("gebruikersnaam: alleen kleine letters, cijfers, punt, streepje "
                         f"(hoogstens {USERNAME_MAX} tekens)")
-    if email is not None and (len(email) > EMAIL_MAX or not re.fullmatch(EMAIL, email)):
+    if email is not None and not valid_email(email):
         problems.append("e-mailadres: geen geldig e-mailadres")
     return problems
 

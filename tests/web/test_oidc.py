@@ -339,6 +339,29 @@ def test_a_school_may_let_new_staff_in_without_any_role(provider, tmp_path, cloc
     assert "Nieuwe Collega" in page and f'name="roles__{new}"' in page
 
 
+@pytest.mark.parametrize(("claimed", "kept"), [
+    ("nieuw@example.org", "nieuw@example.org"),
+    ("nieuw@example.org\nBcc: ander@example.org", None),  # a line break: no address
+    ("n" * 250 + "@example.org", None),  # too long: dropped, never cut to another address
+])
+def test_a_new_accounts_address_from_the_provider_follows_the_admin_pages_rules(
+        provider, tmp_path, clock, now, monkeypatch, claimed, kept):
+    monkeypatch.setenv("MELDROUTE_OIDC_REGENBOOG_IDP_CLIENT_SECRET", SECRET)
+    monkeypatch.setenv("MELDROUTE_OIDC_STICHTING_IDP_CLIENT_SECRET", SECRET)
+    provider.clients = {"meldroute-regenboog": (SECRET, "http://localhost/")}
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "oidc.yaml").write_text(oidc_yaml(
+        provider.url, "    auto_create: true"))
+    app = make_app(tmp_path, clock, now)
+    provider.fault = None
+    provider.person = {"sub": "nieuw-2", "name": "Nieuwe Collega", "amr": ["mfa"],
+                       "email": claimed}
+    assert sign_in(app.test_client()).status_code == 302
+    with app.extensions["meldroute.db_sessions"]() as db:
+        assert db.scalar(select(User.email).where(User.display_name == "Nieuwe Collega")
+                         ) == kept
+
+
 def test_logout_ends_the_session_and_offers_the_providers_logout(oidc_app, provider):
     make_user(oidc_app, "juf-anna", "regenboog", "leerkracht")
     provider.person = {"sub": "juf-anna", "amr": ["mfa"]}

@@ -266,6 +266,7 @@ def test_the_site_revision_read_with_the_web_session_is_used_only_while_it_holds
     ("/stap/signaleren/versies", "signaleren versies"),
     ("/tijdlijn", "tijdlijn"),
     ("/route.svg", "routeplaat"),
+    ("/mensen", "betrokken personen"),
 ])
 def test_every_page_that_shows_a_dossier_commits_its_read_before_it_is_sent(
         app: Flask, browser: Browser, page: str, detail: str) -> None:
