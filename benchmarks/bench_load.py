@@ -29,9 +29,10 @@ connection per client, closed loop, --duration seconds after --warmup seconds no
 * step page: GET of --step of the client's own dossier, signed in; after the first view
   it is served from the kept pages (webapp/pagecache.py), as a repeated view of an
   unchanged dossier is;
-* rendered afresh: the same page at an address never asked before (``?n=1``, ``?n=2``,
-  ...: the page ignores the parameter, the kept pages file it apart), so every view is
-  rendered, as the first view after a change is;
+* rendered afresh: the same page under a host name never asked before (``Host:
+  n1.localhost``, ``n2.localhost``, ...: the page does not depend on it, the kept pages
+  file it apart; a query string no longer does, as the kept pages leave it out), so every
+  view is rendered, as the first view after a change is;
 * save: POST of that step (the form with its CSRF token and the current base_version, which
   the client counts up after each save), answered by a redirect that is not followed.
 
@@ -384,9 +385,10 @@ function request()
       ["Content-Type"] = "application/x-www-form-urlencoded"},
       client.body .. "&base_version=" .. base)
   end
-  if mode == "fresh" then  -- an address never asked before: never a kept page
+  if mode == "fresh" then  -- a host name never asked before: never a kept page
     sent = sent + 1
-    return wrk.format("GET", client.path .. "?n=" .. sent, {["Cookie"] = client.cookie})
+    return wrk.format("GET", client.path, {["Cookie"] = client.cookie,
+      ["Host"] = "n" .. sent .. ".localhost"})
   end
   return wrk.format("GET", client.path, {["Cookie"] = client.cookie})
 end
