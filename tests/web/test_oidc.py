@@ -309,8 +309,8 @@ def test_an_address_the_provider_calls_unverified_links_no_account(oidc_app, pro
     assert audit(oidc_app, "oidc.link") == []
 
 
-def test_a_school_may_let_new_staff_in_without_any_role(provider, tmp_path, clock, now,
-                                                        monkeypatch):
+def auto_create_app(provider, tmp_path, clock, now, monkeypatch):
+    """The app with the school's provider letting new staff in (``auto_create``)."""
     monkeypatch.setenv("MELDROUTE_OIDC_REGENBOOG_IDP_CLIENT_SECRET", SECRET)
     monkeypatch.setenv("MELDROUTE_OIDC_STICHTING_IDP_CLIENT_SECRET", SECRET)
     provider.clients = {"meldroute-regenboog": (SECRET, "http://localhost/")}
@@ -319,6 +319,12 @@ def test_a_school_may_let_new_staff_in_without_any_role(provider, tmp_path, cloc
         provider.url, "    auto_create: true"))
     app = make_app(tmp_path, clock, now)
     provider.fault = None
+    return app
+
+
+def test_a_school_may_let_new_staff_in_without_any_role(provider, tmp_path, clock, now,
+                                                        monkeypatch):
+    app = auto_create_app(provider, tmp_path, clock, now, monkeypatch)
     provider.person = {"sub": "nieuw-1", "name": "Nieuwe Collega", "amr": ["mfa"],
                        "roles": ["directeur"]}  # a claimed role is never taken
     client = app.test_client()
@@ -346,14 +352,7 @@ def test_a_school_may_let_new_staff_in_without_any_role(provider, tmp_path, cloc
 ])
 def test_a_new_accounts_address_from_the_provider_follows_the_admin_pages_rules(
         provider, tmp_path, clock, now, monkeypatch, claimed, kept):
-    monkeypatch.setenv("MELDROUTE_OIDC_REGENBOOG_IDP_CLIENT_SECRET", SECRET)
-    monkeypatch.setenv("MELDROUTE_OIDC_STICHTING_IDP_CLIENT_SECRET", SECRET)
-    provider.clients = {"meldroute-regenboog": (SECRET, "http://localhost/")}
-    (tmp_path / "instance").mkdir()
-    (tmp_path / "instance" / "oidc.yaml").write_text(oidc_yaml(
-        provider.url, "    auto_create: true"))
-    app = make_app(tmp_path, clock, now)
-    provider.fault = None
+    app = auto_create_app(provider, tmp_path, clock, now, monkeypatch)
     provider.person = {"sub": "nieuw-2", "name": "Nieuwe Collega", "amr": ["mfa"],
                        "email": claimed}
     assert sign_in(app.test_client()).status_code == 302
