@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .graph import Position, route_position, route_svg
     from .loader import (
         DEFAULT_PROTOCOL,
+        followed_protocols,
         is_dutch_phone,
         load_protocol,
         load_protocol_by_id,
@@ -94,6 +95,7 @@ _LAZY: dict[str, str] = {
     "ConfigError": "errors",
     "Consequence": "consequences",
     "DEFAULT_PROTOCOL": "loader",
+    "followed_protocols": "loader",
     "DateDef": "model",
     "Deadline": "evaluate",
     "Document": "source",
@@ -189,6 +191,7 @@ __all__ = [
     "StageDef",
     "BUILTIN_FACTS",
     "DEFAULT_PROTOCOL",
+    "followed_protocols",
     "KINDS",
     "READ",
     "AnswerError",

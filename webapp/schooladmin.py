@@ -18,11 +18,11 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import or_, select, update
 
 from meldroute.engine import (
-    DEFAULT_PROTOCOL,
     Problem,
     SchoolConfig,
     data_document,
     evaluate,
+    followed_protocols,
     resolve_contact,
     resolve_role,
 )
@@ -118,8 +118,8 @@ def _unstaffed_steps(school_id: str, data: dict[str, Any]) -> list[Problem]:
     if not holders:  # a school without accounts yet
         return []
     merged = school_configs.merge(data, _board(school_id))[0]
-    main = (data.get("protocols") or [data.get("protocol", DEFAULT_PROTOCOL)])[0]
-    return unstaffed_steps(registry().protocols, main, school_id, merged, holders)
+    return unstaffed_steps(registry().protocols, followed_protocols(data)[0], school_id,
+                           merged, holders)
 
 
 @bp.route("")
