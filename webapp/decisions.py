@@ -25,6 +25,10 @@ MAX_DECISIONS = 4096
 class DecisionKey:
     protocol: str  # the protocol's digest
     config: tuple[int, int | None]  # the school's and its board's configuration versions
+    # the configuration built from them, by identity (``SchoolConfig`` compares so): version
+    # ids are one database's, and a process can meet two (a restored database, the tests'
+    # one per app); the registry builds one object per pair, so a repeat still finds it
+    school: SchoolConfig
     day: dt.date
     inputs: Hashable  # every input by name (answers, facts), frozen
 
@@ -59,5 +63,5 @@ def decide(protocol: Protocol, school: SchoolConfig, config: tuple[int, int | No
     """
     if config is None:
         return evaluate(protocol, school, today=day, **inputs)
-    key = DecisionKey(protocol.digest, config, day, freeze(inputs))
+    key = DecisionKey(protocol.digest, config, school, day, freeze(inputs))
     return DECISIONS.get(key, lambda: evaluate(protocol, school, today=day, **inputs))

@@ -148,7 +148,9 @@ def test_a_decision_key_is_its_inputs_in_any_order() -> None:
         made.append(day)
         return object()
 
-    keys = [decisions.DecisionKey("p", (1, None), dt.date(2026, 1, i), ()) for i in (1, 2, 3)]
+    school: Any = object()  # (compared by identity, as a SchoolConfig is)
+    keys = [decisions.DecisionKey("p", (1, None), school, dt.date(2026, 1, i), ())
+            for i in (1, 2, 3)]
     for key in [*keys, keys[0]]:
         cache.get(key, lambda key=key: compute(key.day))  # type: ignore[misc]
     assert len(made) == 4  # the first key was pushed out by the third
@@ -287,3 +289,28 @@ def test_every_page_that_shows_a_dossier_commits_its_read_before_it_is_sent(
         last = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert last is not None and (last.action, last.detail, last.dossier_id) == (
         "dossier.read", detail, int(dossier))
+
+
+def test_two_databases_with_the_same_version_ids_never_share_a_decision() -> None:
+    """Configuration version ids are one database's: a process that meets two (a restored
+    database, the tests' one per app) must not take one's decision for the other's."""
+    import copy
+
+    import yaml
+
+    from meldroute.engine import data_document, load_protocol, school_config, shipped_dir
+
+    protocols = {p.id: p for p in (load_protocol(shipped_dir("rules") / f"{name}.yaml")
+                                   for name in ("meldcode-onderwijs", "meldplicht-medewerker"))}
+    protocol = protocols["meldcode-onderwijs"]
+    data = yaml.safe_load((shipped_dir("schools") / "demo.yaml").read_text(encoding="utf-8"))
+    other = copy.deepcopy(data)
+    other["contacts"]["veilig_thuis"]["phone"] = "0800-2000"
+    one = school_config(data_document(data, "een.yaml"), protocols)
+    two = school_config(data_document(other, "twee.yaml"), protocols)
+    answers = {"sterk_vermoeden": "ja", "bevoegd_gezag_ingelicht": "ja"}
+    day = dt.date(2026, 11, 27)
+    first = decisions.decide(protocol, one, (1, None), day, answers=answers, facts={})
+    second = decisions.decide(protocol, two, (1, None), day, answers=answers, facts={})
+    assert "0412-673700" in repr(first) and "0412-673700" not in repr(second)
+    assert "0800-2000" in repr(second)
