@@ -52,6 +52,7 @@ from .models import Dossier, SiteRevision, User, WebSession
 
 TOUCH_SECONDS = 60  # the last-seen time is at most this much behind
 MAX_COOKIE = 3000  # a longer cookie is not ours
+MAX_MESSAGES = 5  # messages (``flash``) waiting to be shown: the newest, each once
 
 
 def _hash(token: str) -> str:
@@ -85,6 +86,11 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         # for a request to a dossier's page (``pagecache.key_of``)
         self.probed: tuple[int, frozenset[tuple[int, int]]] | None = None
 
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == "_flashes" and isinstance(value, list):
+            value = _newest_messages(value)
+        super().__setitem__(key, value)
+
     def login(self, user_id: int, school_id: str | None, now: dt.datetime) -> None:
         """A fresh session id for the signed-in user (no fixation)."""
         self.clear()
@@ -103,6 +109,23 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.user_id = None
         self.destroyed = True
         self.modified = True
+
+
+def _newest_messages(messages: list[Any]) -> list[Any]:
+    """The messages to show at the next page: the newest ``MAX_MESSAGES``, a repeated one
+    once (where it came last). Requests that never ask for the next page (a client that
+    does not follow the redirect after a save) would otherwise grow the web session
+    without end, and with it every request's read and write of it."""
+    kept: list[Any] = []
+    seen: set[Any] = set()
+    for message in reversed(messages):  # (category, text); a list once stored as JSON
+        same = tuple(message) if isinstance(message, list | tuple) else message
+        if same not in seen:
+            seen.add(same)
+            kept.append(message)
+        if len(kept) == MAX_MESSAGES:
+            break
+    return kept[::-1]
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -314,3 +314,28 @@ def test_two_databases_with_the_same_version_ids_never_share_a_decision() -> Non
     second = decisions.decide(protocol, two, (1, None), day, answers=answers, facts={})
     assert "0412-673700" in repr(first) and "0412-673700" not in repr(second)
     assert "0800-2000" in repr(second)
+
+
+def test_saves_whose_redirect_is_never_followed_keep_the_web_session_small(
+        app: Flask, browser: Browser) -> None:
+    """A client that saves again and again without asking for the next page (a script, a
+    load test) gets each message once, the newest few, not a web session that grows with
+    every save and is read and written by each of its requests."""
+    from sqlalchemy import select
+
+    from meldroute.webapp.models import WebSession
+    from meldroute.webapp.web_sessions import MAX_MESSAGES
+
+    url = a_dossier_with_history(browser)
+    html = browser.get(url)
+    form = {"action": "save", "csrf_token": TOKEN.search(html).group(1),  # type: ignore
+            **SIGNALEREN}
+    base = int(BASE.search(html).group(1))  # type: ignore[union-attr]
+    for n in range(3 * MAX_MESSAGES):
+        response = browser.client.post(url, data={**form, "base_version": str(base + n)})
+        assert response.status_code == 302
+    with app.app_context(), app.extensions["meldroute.db_sessions"]() as db:
+        data = db.scalars(select(WebSession.data)).one()
+    assert data.count("opgeslagen") == 1, data
+    shown = browser.get(response.headers["Location"])
+    assert shown.count("Stap 1 (Signaleren) is opgeslagen.") == 1
