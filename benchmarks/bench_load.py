@@ -29,10 +29,9 @@ connection per client, closed loop, --duration seconds after --warmup seconds no
 * step page: GET of --step of the client's own dossier, signed in; after the first view
   it is served from the kept pages (webapp/pagecache.py), as a repeated view of an
   unchanged dossier is;
-* rendered afresh: the same page under a host name never asked before (``Host:
-  n1.localhost``, ``n2.localhost``, ...: the page does not depend on it, the kept pages
-  file it apart; a query string no longer does, as the kept pages leave it out), so every
-  view is rendered, as the first view after a change is;
+* rendered afresh: the same page from a second app server on the same database, started
+  with MELDROUTE_KEPT_PAGES=0 (it keeps no pages), so every view is rendered, as the first
+  view after a change is; it idles while the others are measured;
 * save: POST of that step (the form with its CSRF token and the current base_version, which
   the client counts up after each save), answered by a redirect that is not followed.
 
@@ -73,6 +72,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -375,7 +375,6 @@ function init(args)
   client = clients[id]
   base = client.base
   bad = 0
-  sent = 0
   sample = ""
 end
 
@@ -384,11 +383,6 @@ function request()
     return wrk.format("POST", client.path, {["Cookie"] = client.cookie,
       ["Content-Type"] = "application/x-www-form-urlencoded"},
       client.body .. "&base_version=" .. base)
-  end
-  if mode == "fresh" then  -- a host name never asked before: never a kept page
-    sent = sent + 1
-    return wrk.format("GET", client.path, {["Cookie"] = client.cookie,
-      ["Host"] = "n" .. sent .. ".localhost"})
   end
   return wrk.format("GET", client.path, {["Cookie"] = client.cookie})
 end
@@ -485,6 +479,8 @@ class Setup:
     bare_group: int
     seeded: list[Seeded]
     page_bytes: int
+    fresh_port: int  # the same app, keeping no pages (MELDROUTE_KEPT_PAGES=0)
+    fresh_group: int
 
 
 def current_versions(setup: Setup, step: str) -> list[int]:
@@ -513,7 +509,7 @@ def measure(setup: Setup, args: argparse.Namespace, today: dt.date,
     results: dict[str, Result] = {}
     plan = [("bare page (GET /)", setup.bare_port, setup.bare_group, bare_clients, "get"),
             (f"step page (GET {step})", setup.app_port, setup.app_group, get_clients, "get"),
-            ("  rendered afresh", setup.app_port, setup.app_group, get_clients, "fresh"),
+            ("  rendered afresh", setup.fresh_port, setup.fresh_group, get_clients, "get"),
             (f"save (POST {step})", setup.app_port, setup.app_group, None, "post")]
     runs = ([(args.warmup, " warm-up")] if args.warmup > 0 else []) + [(args.duration, "")]
     for label, port, group, clients, mode in plan:
@@ -535,20 +531,17 @@ def measure(setup: Setup, args: argparse.Namespace, today: dt.date,
 
 
 def start_set_up(name: str, args: argparse.Namespace, procs: Processes, env: dict[str, str],
-                 app_argv: list[str], bare_argv: list[str], today: dt.date,
+                 app_argv: Callable[[int], list[str]], bare_argv: list[str], today: dt.date,
                  accounts: list[tuple[str, str]], app_port: int, bare_port: int) -> Setup:
     print(f"{name}: starting the app, signing in {len(accounts)} clients, seeding "
           f"{len(accounts)} dossiers x {len(STEPS)} steps x {args.versions} versions",
           file=sys.stderr)
-    app_group = procs.start(f"{name}-app", app_argv, env, app_port)
-    # The first dossier alone: the app stores the protocol version with the first dossier,
-    # and two first dossiers at once in two gunicorn workers collide on its key (a 500, a
-    # race of the app's, not part of what is measured here).
-    seeded = [seed(app_port, *accounts[0], args.versions, today)]
+    app_group = procs.start(f"{name}-app", app_argv(app_port), env, app_port)
     pool = ThreadPoolExecutor(max_workers=4)
     try:
-        seeded += pool.map(lambda account: seed(app_port, *account, args.versions, today),
-                           accounts[1:])
+        seeded = list(pool.map(lambda account: seed(app_port, account[0], account[1],
+                                                    args.versions, today),
+                               accounts))
     finally:  # on Ctrl-C, do not wait for the other clients: the servers are stopped next
         pool.shutdown(wait=False, cancel_futures=True)
     page = seeded[0].page(app_port, args.step)
@@ -564,7 +557,14 @@ def start_set_up(name: str, args: argparse.Namespace, procs: Processes, env: dic
     bare.close()
     print(f"{name}: step page {size:,} bytes, bare page {len(bare_page.encode()):,} bytes",
           file=sys.stderr)
-    return Setup(name, app_port, bare_port, app_group, bare_group, seeded, size)
+    fresh_port = free_port()
+    fresh_group = procs.start(f"{name}-fresh", app_argv(fresh_port),
+                              {**env, "MELDROUTE_KEPT_PAGES": "0"}, fresh_port)
+    again = BASE.search(seeded[0].page(fresh_port, args.step))
+    if not again or again.group(1) != found.group(1):
+        raise BenchError("the app that keeps no pages shows another step page")
+    return Setup(name, app_port, bare_port, app_group, bare_group, seeded, size, fresh_port,
+                 fresh_group)
 
 
 def run_waitress(args: argparse.Namespace, base_env: dict[str, str], today: dt.date,
@@ -576,8 +576,11 @@ def run_waitress(args: argparse.Namespace, base_env: dict[str, str], today: dt.d
     env = {**base_env, "MELDROUTE_INSTANCE": str(instance), "MELDROUTE_DATABASE_URL": url}
     app_port, bare_port = free_port(), free_port()
     meldroute = BIN / "meldroute"
-    app_argv = [str(meldroute) if meldroute.exists() else "meldroute", "serve",
-                "--host", "127.0.0.1", "--port", str(app_port), "--threads", str(args.threads)]
+
+    def app_argv(port: int) -> list[str]:
+        return [str(meldroute) if meldroute.exists() else "meldroute", "serve",
+                "--host", "127.0.0.1", "--port", str(port), "--threads", str(args.threads)]
+
     bare_argv = [sys.executable, str(HERE / "bare_app.py"), "--port", str(bare_port),
                  "--threads", str(args.threads)]
     setup = start_set_up(f"waitress ({args.threads} threads) + SQLite", args, procs, env,
@@ -603,7 +606,7 @@ def run_gunicorn(args: argparse.Namespace, base_env: dict[str, str], today: dt.d
     workers = f"{args.workers} sync workers" if args.gunicorn_threads <= 1 else \
         f"{args.workers} workers x {args.gunicorn_threads} threads"
     setup = start_set_up(f"gunicorn ({workers}) + PostgreSQL", args, procs,
-                         env, gunicorn(app_port, "meldroute.webapp.wsgi:app"),
+                         env, lambda port: gunicorn(port, "meldroute.webapp.wsgi:app"),
                          gunicorn(bare_port, "bare_app:app"), today, accounts, app_port,
                          bare_port)
     return setup, measure(setup, args, today, work)

@@ -63,6 +63,7 @@ def defaults(instance: Path) -> dict[str, Any]:
         "CHECK_DB": True,
         "IDLE_TIMEOUT_MINUTES": settings.int_env("MELDROUTE_IDLE_TIMEOUT_MINUTES", 30),
         "ABSOLUTE_TIMEOUT_HOURS": settings.int_env("MELDROUTE_ABSOLUTE_TIMEOUT_HOURS", 10),
+        "KEPT_PAGES": settings.kept_pages(),  # dossier pages kept per process (pagecache)
         # __Host- cookie, Secure; only plain-HTTP development (serve --demo on localhost)
         # turns this off
         "SESSION_COOKIE_SECURE": True,

@@ -10,8 +10,9 @@ the school they work at), on which day, at which address. The key holds all of t
   dossier's afterwards when the address did not name it): what decides
   access and what the page shows is never older than the key it is kept under; every
   write renews them (``revisions``);
-* the user's id and school, the day, the address (host, mount point, path; the query is
-  left out: the pages kept do not read it).
+* the user's id and school, the day, the address (mount point and path; the host name
+  and the query are left out: the pages kept read neither, and leaving them out means
+  nobody can push other people's pages out by asking for one page under many names).
 
 So a kept page is served only to the same user, at the same school, for the same state of
 everything it shows, on the same day; what they may see is decided by those same inputs
@@ -20,7 +21,8 @@ everything it shows, on the same day; what they may see is decided by those same
 Not kept: a page with a message to show (a flash), any response but a plain page. The
 CSRF token is rendered as a placeholder and filled in at every serve. Each serve is
 audited as a read, with the detail the rendering gave. The pages live in the process's
-memory, per app, bounded (least recently used out), like the other memos (``memo``).
+memory, per app, bounded (least recently used out), like the other memos (``memo``):
+``KEPT_PAGES`` of them (``MELDROUTE_KEPT_PAGES``, default 256; 0 keeps none).
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ from .revisions import SITE
 from .web_sessions import current_web_session, dossier_revisions
 
 PAGES = "meldroute.pages"
-SIZE = 256  # pages of about 20 KB: about 5 MB per process
 
 # stands for the CSRF token in a kept page; random, so no content can contain it
 PLACEHOLDER = "csrf-placeholder-" + secrets.token_hex(16)
@@ -55,24 +56,26 @@ class Kept:
 def pages() -> BoundedCache[Hashable, Kept]:
     found: BoundedCache[Hashable, Kept] | None = current_app.extensions.get(PAGES)
     if found is None:
-        found = current_app.extensions.setdefault(PAGES, BoundedCache(SIZE))
+        found = current_app.extensions.setdefault(
+            PAGES, BoundedCache(current_app.config["KEPT_PAGES"]))
     return found
 
 
 def key_of(dossier_id: int) -> tuple[Any, ...] | None:
     """The key of this request's page of the dossier, or None when it cannot be kept (a
     message to show, or no such dossier)."""
-    if current_web_session().get("_flashes"):
+    if current_web_session().get("_flashes") or not current_app.config["KEPT_PAGES"]:
         return None
     site = current_web_session().site_revision
     revisions = dossier_revisions(dossier_id) | {(SITE, site)}
     if site is None or dossier_id not in {owner for owner, _ in revisions}:
         return None
     day: dt.date = today()
-    # the address: host, where the app is mounted, and path; not the query, which these
-    # pages do not read, so that query variants of one page (``?1``, ``?2``, ...) are one
-    # kept page and cannot push other people's pages out
-    address = (request.host, request.root_path, request.path)
+    # the address: where the app is mounted, and the path; not the query or the host name,
+    # which these pages do not read, so that variants of one page (``?1``, ``?2``, ...,
+    # ``Host: a.example``, ``b.example``, ...) are one kept page and cannot push other
+    # people's pages out
+    address = (request.root_path, request.path)
     return (address, g.user.id, g.school_id, day, revisions)
 
 

@@ -86,6 +86,23 @@ def int_env(name: str, default: int) -> int:
     return number
 
 
+KEPT_PAGES_MAX = 10_000  # pages of about 20 KB: about 200 MB per process
+
+
+def kept_pages() -> int:
+    """MELDROUTE_KEPT_PAGES: how many dossier pages a process keeps (``pagecache``);
+    0 keeps none (every view is rendered afresh)."""
+    name = "MELDROUTE_KEPT_PAGES"
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return 256
+    if not value.isascii() or not value.isdigit() or int(value) > KEPT_PAGES_MAX:
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        raise SettingError(f"{name} moet een geheel getal van 0 tot en met "
+                           f"{KEPT_PAGES_MAX} zijn, niet '{shown}'")
+    return int(value)
+
+
 def school_paths() -> list[Path] | None:
     """MELDROUTE_SCHOOLS: files or folders of school configurations, ':'-separated."""
     value = os.environ.get("MELDROUTE_SCHOOLS")

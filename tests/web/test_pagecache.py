@@ -130,9 +130,11 @@ def test_a_kept_page_is_served_to_no_one_else_and_every_serve_is_audited(
     assert "opgeslagen" not in browser.get(url)
 
 
-def test_query_variants_of_a_page_are_one_kept_page(app: Flask, browser: Browser) -> None:
-    """``?1``, ``?2``, ... do not make new kept pages: one signed-in person cannot push
-    everyone else's kept pages out by asking for one page under many addresses."""
+def test_query_and_host_variants_of_a_page_are_one_kept_page(app: Flask, browser: Browser
+                                                             ) -> None:
+    """``?1``, ``?2``, ..., ``Host: n1.example``, ... do not make new kept pages: one
+    signed-in person cannot push everyone else's kept pages out by asking for one page
+    under many addresses."""
     browser.login("ib")
     dossier = browser.new_dossier()
     url = f"/dossiers/{dossier}/stap/signaleren"
@@ -140,7 +142,34 @@ def test_query_variants_of_a_page_are_one_kept_page(app: Flask, browser: Browser
     browser.get(url)  # kept again
     pages = kept(app)
     size = len(pages)  # type: ignore[arg-type]
+    hits = pages.hits  # type: ignore[attr-defined]
+    cookie = browser.client.get_cookie("meldroute")
+    assert cookie is not None
+    script = app.test_client(use_cookies=False)
     for n in range(20):
         assert TOKENS.sub("", browser.get(f"{url}?{n}=x&pagina={n}")) == TOKENS.sub("", page)
+        # (a browser sends the cookie to its own host only; a script sends it anywhere)
+        response = script.get(url, headers={"Host": f"n{n}.example",
+                                            "Cookie": f"meldroute={cookie.value}"})
+        assert response.status_code == 200
+        assert TOKENS.sub("", response.get_data(as_text=True)) == TOKENS.sub("", page)
     assert len(pages) == size  # type: ignore[arg-type]
-    assert reads(app, int(dossier)) >= 20  # every serve is still audited
+    assert pages.hits == hits + 40  # type: ignore[attr-defined]
+    assert reads(app, int(dossier)) >= 40  # every serve is still audited
+
+
+def test_with_kept_pages_turned_off_every_view_is_rendered_and_audited(
+        app: Flask, browser: Browser) -> None:
+    """``MELDROUTE_KEPT_PAGES=0``: nothing is kept; the pages are the same."""
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    url = f"/dossiers/{dossier}/stap/signaleren"
+    browser.get(url)
+    page = browser.get(url)
+    app.config["KEPT_PAGES"] = 0
+    app.extensions.pop(PAGES)
+    before = reads(app, int(dossier))
+    for _ in range(3):
+        assert TOKENS.sub("", browser.get(url)) == TOKENS.sub("", page)
+    assert PAGES not in app.extensions or not len(kept(app))  # type: ignore[arg-type]
+    assert reads(app, int(dossier)) == before + 3

@@ -155,6 +155,8 @@ def test_web_exit_codes(instance, argv, setup, env, code):
 @pytest.mark.parametrize(("setup", "env", "expected"), [
     ("", {"MELDROUTE_IDLE_TIMEOUT_MINUTES": "abc"},
      "MELDROUTE_IDLE_TIMEOUT_MINUTES moet een geheel getal groter dan 0 zijn, niet 'abc'"),
+    ("", {"MELDROUTE_KEPT_PAGES": "-1"},
+     "MELDROUTE_KEPT_PAGES moet een geheel getal van 0 tot en met 10000 zijn, niet '-1'"),
     ("", DB_DOWN, "database niet bereikbaar (postgresql+psycopg://meldroute:***@127.0.0.1:"),
     ("lege sleutels", {}, "het sleutelbestand {instance}/keys is leeg: zet de sleutel(s) terug"),
     ("onzin-sleutels", {}, "het sleutelbestand {instance}/keys: sleutel 1 is geen geldige "
