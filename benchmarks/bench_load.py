@@ -30,8 +30,8 @@ connection per client, closed loop, --duration seconds after --warmup seconds no
   it is served from the kept pages (webapp/pagecache.py), as a repeated view of an
   unchanged dossier is;
 * rendered afresh: the same page from a second app server on the same database, started
-  with MELDROUTE_KEPT_PAGES=0 (it keeps no pages), so every view is rendered, as the first
-  view after a change is; it idles while the others are measured;
+  with MELDROUTE_KEPT_PAGES=0 (it keeps no pages) for this page only and stopped after it,
+  so every view is rendered, as the first view after a change is;
 * save: POST of that step (the form with its CSRF token and the current base_version, which
   the client counts up after each save), answered by a redirect that is not followed.
 
@@ -188,6 +188,20 @@ class Processes:
             time.sleep(0.1)
         raise BenchError(f"{name} does not listen on port {port} after 60 s:\n"
                          f"{self.tail(name)}")
+
+    def stop(self, group: int) -> None:
+        """Stop the server whose process group is ``group`` (TERM, then KILL after 10 s)."""
+        for name, proc in list(self.running):
+            if proc.pid == group:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                self.running.remove((name, proc))
 
     def tail(self, name: str) -> str:
         text = (self.logs / f"{name}.log").read_text(errors="replace")
@@ -479,8 +493,8 @@ class Setup:
     bare_group: int
     seeded: list[Seeded]
     page_bytes: int
-    fresh_port: int  # the same app, keeping no pages (MELDROUTE_KEPT_PAGES=0)
-    fresh_group: int
+    # starts the same app keeping no pages (MELDROUTE_KEPT_PAGES=0): its port and group
+    start_fresh: Callable[[], tuple[int, int]]
 
 
 def current_versions(setup: Setup, step: str) -> list[int]:
@@ -497,7 +511,7 @@ def current_versions(setup: Setup, step: str) -> list[int]:
 
 
 def measure(setup: Setup, args: argparse.Namespace, today: dt.date,
-            work: Path) -> dict[str, Result]:
+            work: Path, procs: Processes) -> dict[str, Result]:
     step = args.step
     get_clients = [{"path": f"/dossiers/{s.dossier}/stap/{step}", "cookie": s.cookie,
                     "base": 0, "body": "", "expect": ""} for s in setup.seeded]
@@ -509,10 +523,12 @@ def measure(setup: Setup, args: argparse.Namespace, today: dt.date,
     results: dict[str, Result] = {}
     plan = [("bare page (GET /)", setup.bare_port, setup.bare_group, bare_clients, "get"),
             (f"step page (GET {step})", setup.app_port, setup.app_group, get_clients, "get"),
-            ("  rendered afresh", setup.fresh_port, setup.fresh_group, get_clients, "get"),
+            ("  rendered afresh", 0, 0, get_clients, "get"),  # on its own server, below
             (f"save (POST {step})", setup.app_port, setup.app_group, None, "post")]
     runs = ([(args.warmup, " warm-up")] if args.warmup > 0 else []) + [(args.duration, "")]
     for label, port, group, clients, mode in plan:
+        if port == 0:  # started for this page only: it idles at no other page's cost
+            port, group = setup.start_fresh()
         for seconds, note in runs:
             if clients is None:  # saves: base_version as the server has it now
                 bases = current_versions(setup, step)
@@ -527,6 +543,8 @@ def measure(setup: Setup, args: argparse.Namespace, today: dt.date,
             result = wrk(port, run_clients, mode, seconds, work)
             result.cpu_s = group_cpu(group) - cpu
         results[label] = result
+        if group not in (setup.app_group, setup.bare_group):
+            procs.stop(group)
     return results
 
 
@@ -557,14 +575,17 @@ def start_set_up(name: str, args: argparse.Namespace, procs: Processes, env: dic
     bare.close()
     print(f"{name}: step page {size:,} bytes, bare page {len(bare_page.encode()):,} bytes",
           file=sys.stderr)
-    fresh_port = free_port()
-    fresh_group = procs.start(f"{name}-fresh", app_argv(fresh_port),
-                              {**env, "MELDROUTE_KEPT_PAGES": "0"}, fresh_port)
-    again = BASE.search(seeded[0].page(fresh_port, args.step))
-    if not again or again.group(1) != found.group(1):
-        raise BenchError("the app that keeps no pages shows another step page")
-    return Setup(name, app_port, bare_port, app_group, bare_group, seeded, size, fresh_port,
-                 fresh_group)
+
+    def start_fresh() -> tuple[int, int]:
+        port = free_port()
+        group = procs.start(f"{name}-fresh", app_argv(port),
+                            {**env, "MELDROUTE_KEPT_PAGES": "0"}, port)
+        again = BASE.search(seeded[0].page(port, args.step))
+        if not again or again.group(1) != found.group(1):  # type: ignore[union-attr]
+            raise BenchError("the app that keeps no pages shows another step page")
+        return port, group
+
+    return Setup(name, app_port, bare_port, app_group, bare_group, seeded, size, start_fresh)
 
 
 def run_waitress(args: argparse.Namespace, base_env: dict[str, str], today: dt.date,
@@ -585,7 +606,7 @@ def run_waitress(args: argparse.Namespace, base_env: dict[str, str], today: dt.d
                  "--threads", str(args.threads)]
     setup = start_set_up(f"waitress ({args.threads} threads) + SQLite", args, procs, env,
                          app_argv, bare_argv, today, accounts, app_port, bare_port)
-    return setup, measure(setup, args, today, work)
+    return setup, measure(setup, args, today, work, procs)
 
 
 def run_gunicorn(args: argparse.Namespace, base_env: dict[str, str], today: dt.date,
@@ -609,7 +630,7 @@ def run_gunicorn(args: argparse.Namespace, base_env: dict[str, str], today: dt.d
                          env, lambda port: gunicorn(port, "meldroute.webapp.wsgi:app"),
                          gunicorn(bare_port, "bare_app:app"), today, accounts, app_port,
                          bare_port)
-    return setup, measure(setup, args, today, work)
+    return setup, measure(setup, args, today, work, procs)
 
 
 def report(setup: Setup, results: dict[str, Result], args: argparse.Namespace) -> None:

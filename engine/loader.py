@@ -358,7 +358,8 @@ def build_protocol(doc: Document) -> Protocol:
         id=d["id"],
         version=str(d["version"]),
         title=d["title"],
-        roles=MappingProxyType({r["id"]: Role(r["id"], r["name"], r.get("access", "own"))
+        roles=MappingProxyType({r["id"]: Role(r["id"], r["name"], r.get("access", "own"),
+                                              bool(r.get("confirms_grants", False)))
                                 for r in d["roles"]}),
         contacts=MappingProxyType({
             c["key"]: ContactKey(c["key"], c["name"], bool(c.get("required", False)),

@@ -22,6 +22,8 @@ class Role:
     id: str
     name: str
     access: str = "own"  # "all": a coordinating role, sees every dossier of its school
+    # its holders confirm a role grant that waits for a second person (besides admins)
+    confirms_grants: bool = False
 
 
 @dataclass(frozen=True)

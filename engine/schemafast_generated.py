@@ -99,6 +99,11 @@ def validate_https___meldroute_nl_schemas_protocol_schema_json(data, custom_form
                             data__roles_item__access = data__roles_item["access"]
                             if not (isinstance(data__roles_item__access, str) and data__roles_item__access == 'all' or isinstance(data__roles_item__access, str) and data__roles_item__access == 'own' or isinstance(data__roles_item__access, str) and data__roles_item__access == 'opener'):
                                 raise Invalid
+                        if "confirms_grants" in data__roles_item_keys:
+                            data__roles_item_keys.remove("confirms_grants")
+                            data__roles_item__confirmsgrants = data__roles_item["confirms_grants"]
+                            if not isinstance(data__roles_item__confirmsgrants, (bool)):
+                                raise Invalid
                         if data__roles_item_keys:
                             raise Invalid
         if "contacts" in data_keys:
@@ -2260,7 +2265,7 @@ def validate_https___meldroute_nl_schemas_board_schema_json___defs_contact(data,
 
 # schema: (SHA-256 of the schema file's text, its function)
 VALIDATORS = {
-    'protocol': ('244312cc6567bb1e7c310594dc87dd1d678f692841a20787feb019023f97d56e', validate_https___meldroute_nl_schemas_protocol_schema_json),
+    'protocol': ('8dc8cd72652bd1b8bef45f9e26c585461f61898f721c67da6f0c0e7a58f54943', validate_https___meldroute_nl_schemas_protocol_schema_json),
     'school': ('391353ed669de5628f8ba9b683f86b396f2dca7ae067870931e113eeaaf6123c', validate_https___meldroute_nl_schemas_school_schema_json),
     'scenarios': ('46ab2ace7794c340f72bbe870cfd46eb87a6b6386a0b10cd4a3f320dcdc05d38', validate_https___meldroute_nl_schemas_scenarios_schema_json),
     'board': ('eb2827b200d25996bf4b25b4344a5b042ab04e49920e7073acb50451ed5a6ceb', validate_https___meldroute_nl_schemas_board_schema_json),

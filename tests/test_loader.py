@@ -62,3 +62,15 @@ def test_load_functions_raise_config_error_with_problems(write, protocol_text, d
     with pytest.raises(ConfigError):
         load_school(write("s.yaml", demo_text.replace(
             "protocols: [meldcode-onderwijs, meldplicht-medewerker]", "protocol: bestaat-niet")))
+
+
+def test_a_role_says_whether_its_holders_confirm_grants(messages, write, protocol_text):
+    """``confirms_grants`` is read from the route (the Meldcode: the directeur), and
+    anything but true or false is refused on its line."""
+    protocol = load_protocol(write("ok.yaml", protocol_text))
+    assert [r.id for r in protocol.roles.values() if r.confirms_grants] == ["directeur"]
+    text = protocol_text.replace("    confirms_grants: true\n", "    confirms_grants: ja\n", 1)
+    path = write("p.yaml", text)
+    found = messages(path)
+    assert len(found) == 1 and found[0].startswith(
+        f"{path}:{line_of(text, 'confirms_grants: ja')}:"), found

@@ -42,6 +42,18 @@ def opening_roles(protocols: Iterable[Protocol], school: SchoolConfig) -> frozen
     return frozenset().union(*(coordinating_roles(p, school) for p in protocols))
 
 
+def confirming_roles(protocols: Iterable[Protocol], school: SchoolConfig) -> frozenset[str]:
+    """The roles whose holders confirm, besides the school's admins, a grant that waits
+    for a second person (``confirms_grants: true`` in a route the school follows, and the
+    roles a school lets play one for a whole route, as with ``access: all``)."""
+    roles: set[str] = set()
+    for protocol in protocols:
+        own = {r.id for r in protocol.roles.values() if r.confirms_grants}
+        roles |= own | {m.to for m in school.remaps_of(protocol.id)
+                        if m.role in own and not m.steps}
+    return frozenset(roles)
+
+
 def is_coordinator(user: User, school_id: str, protocol: Protocol, school: SchoolConfig
                    ) -> bool:
     return bool(set(user.roles_at(school_id)) & coordinating_roles(protocol, school))

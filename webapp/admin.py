@@ -26,6 +26,7 @@ from .auth import admin_required
 from .context import db, record, registry
 from .models import Membership, RoleGrant, User
 from .registry import Registry
+from .schooladmin import confirmers_at
 from .staffing import request_grant
 from .web_sessions import end_web_sessions
 
@@ -56,7 +57,8 @@ class UserForm(DutchForm):
                     "is ingesteld).")
     membership = SelectField("School en rol", validators=[DataRequired()],
                              description="Gaat pas in als de school het bevestigt (een "
-                                         "schoolbeheerder of de directeur daar).")
+                                         "schoolbeheerder daar, of wie er rollen "
+                                         "bevestigt).")
 
 
 def membership_label(membership: Membership) -> str:
@@ -119,7 +121,8 @@ def users() -> Any:
     db().commit()
     if link is not None:
         return render_template("admin_reset.html", user=user, link=link, new=True,
-                               back=url_for("admin.users"))
+                               back=url_for("admin.users"),
+                               confirmers=confirmers_at(school_id, "een schoolbeheerder"))
     flash(f"Het account van {user.display_name} is aangemaakt; de link om een wachtwoord "
           "in te stellen is gemaild. De rol gaat in als de school die bevestigt.", "ok")
     return redirect(url_for("admin.users"))
@@ -184,7 +187,8 @@ def reset(user_id: int) -> Any:
                detail=f"grant {grant.id} user {user.id}")
         db().commit()
         flash(f"{user.display_name} opent alle dossiers van de school: het herstel gaat pas "
-              "door als een schoolbeheerder of de directeur daar het bevestigt.", "ok")
+              f"door als {confirmers_at(school_id, 'een schoolbeheerder')} daar het "
+              "bevestigt.", "ok")
         return redirect(url_for("admin.users"))
     link = reset_links.deliver(db(), user, g.user.id)
     end_web_sessions(db(), user.id)

@@ -93,7 +93,7 @@ def login_required(view: F) -> F:
                 return redirect(url_for("admin.users"))
             return render_template("error.html", title="Nog geen school", message=(
                 "Uw account heeft nog geen rol op een school. Een rol gaat in zodra iemand "
-                "van de school (een beheerder of de directeur) die bevestigt.")), 403
+                "van de school die bevestigt (een beheerder, of wie er rollen bevestigt).")), 403
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

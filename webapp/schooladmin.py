@@ -28,7 +28,7 @@ from meldroute.engine import (
 )
 
 from . import reset, schemaforms, school_configs
-from .access import coordinating_roles, opening_roles
+from .access import confirming_roles, coordinating_roles, opening_roles
 from .auth import signed_in_required
 from .changes import config_changes
 from .context import db, forget_schools, now, record, registry, today
@@ -55,6 +55,7 @@ from .staffing import (
     role_holders,
     unheld_remap_targets,
     unstaffed_steps,
+    who_confirms,
 )
 from .web_sessions import end_web_sessions
 
@@ -325,7 +326,7 @@ def people(school_id: str) -> Any:
     db().commit()
     flash("Wie welke rol heeft is opgeslagen." + (
         " Een rol waarmee iemand alle dossiers opent (of schoolbeheerder wordt), gaat pas "
-        "in als een andere beheerder of de directeur die bevestigt."
+        f"in als {confirmers_at(school_id, 'een andere beheerder')} die bevestigt."
         if any(waiting.values()) else ""), "ok")
     return redirect(url_for("settings.people", school_id=school_id))
 
@@ -337,7 +338,7 @@ def _people_problems(school_id: str, found: school_configs.Effective, members: l
         problems.append("U kunt uw eigen rol als schoolbeheerder niet weghalen.")
     if waiting.get(g.user.id):
         problems.append("U kunt uzelf geen rol geven waarmee u alle dossiers van de school "
-                        "opent. Vraag een andere beheerder of de directeur.")
+                        f"opent. Vraag {confirmers_at(school_id, 'een andere beheerder')}.")
     holders = {r for uid, held in wanted.items() for r in held - waiting[uid]} | role_holders(
         db(), school_id, leave_out={u.id for u in members})
     problems += unheld_remap_targets(found.data.get("remap", []), holders)
@@ -347,12 +348,13 @@ def _people_problems(school_id: str, found: school_configs.Effective, members: l
 def _people_page(school: SchoolConfig, form: Any, problems: list[str], status: int = 200
                  ) -> Any:
     grants = pending_grants(db(), school.id)
-    administers = can_admin(g.user, school.id)
+    administers, confirming = can_admin(g.user, school.id), confirming_at(school.id)
     return render_template("settings/people.html", school=school, form=form,
                            problems=problems, grants=grants,
                            confirmable={gr.id for gr in grants
-                                        if may_confirm(g.user, gr, administers)},
-                           role_name=_role_namer(school)), status
+                                        if may_confirm(g.user, gr, administers, confirming)},
+                           role_name=_role_namer(school),
+                           confirmers=confirmers_at(school.id, "een andere beheerder")), status
 
 
 def _role_namer(school: SchoolConfig) -> Any:
@@ -380,10 +382,27 @@ def _set_memberships(school_id: str, members: list[User], wanted: dict[int, set[
                detail=role_change_detail(user.id, before, wanted[user.id]))
 
 
+def confirming_at(school_id: str) -> frozenset[str]:
+    """The roles whose holders confirm grants at the school (``confirms_grants``)."""
+    school = registry().school(school_id)
+    return confirming_roles(registry().protocols_for(school), school) if school \
+        else frozenset()
+
+
+def confirmers_at(school_id: str, admin: str) -> str:
+    """Who confirms a grant at the school, in words (``staffing.who_confirms``)."""
+    school = registry().school(school_id)
+    if school is None:
+        return admin
+    name = _role_namer(school)
+    return who_confirms((name(role) for role in confirming_at(school_id)), admin)
+
+
 def may_confirm_at(user: User, school_id: str) -> bool:
-    """Who confirms a grant that waits for a second person: the school's admins and its
-    director."""
-    return can_admin(user, school_id) or "directeur" in user.roles_at(school_id)
+    """Who confirms a grant that waits for a second person: the school's admins and the
+    holders of its confirming roles (the directeur in the Meldcode)."""
+    return can_admin(user, school_id) or bool(confirming_at(school_id)
+                                              & set(user.roles_at(school_id)))
 
 
 @bp.route("/toekenningen", methods=["GET"])
@@ -396,11 +415,12 @@ def grants(school_id: str) -> Any:
         db().commit()
         abort(404)
     found = pending_grants(db(), school_id)
-    administers = can_admin(g.user, school_id)
+    administers, confirming = can_admin(g.user, school_id), confirming_at(school_id)
     return render_template("settings/grants.html", school=school, grants=found,
                            confirmable={gr.id for gr in found
-                                        if may_confirm(g.user, gr, administers)},
-                           role_name=_role_namer(school))
+                                        if may_confirm(g.user, gr, administers, confirming)},
+                           role_name=_role_namer(school),
+                           confirmers=confirmers_at(school_id, "een andere beheerder"))
 
 
 @bp.route("/toekenningen/<int:grant_id>", methods=["POST"])
@@ -413,7 +433,7 @@ def decide_grant(school_id: str, grant_id: int) -> Any:
         db().commit()
         abort(404)
     back = redirect(url_for("settings.grants", school_id=school_id))
-    if not may_confirm(g.user, grant, can_admin(g.user, school_id)):
+    if not may_confirm(g.user, grant, can_admin(g.user, school_id), confirming_at(school_id)):
         record("school.grant", result="refused", school_id=school_id,
                detail=f"grant {grant.id}: not by the asker or for oneself")
         db().commit()

@@ -3,7 +3,8 @@
 The staffing rule: a role remapping must not leave a step without anyone to do it (when
 the school has accounts at all). And the grants that wait for a second person: a
 dossier-opening role (or the reset of an account that holds one) takes effect only once
-another school admin or the director of that school confirms it.
+another school admin, or someone holding a role the school's routes mark
+``confirms_grants`` (the directeur in the Meldcode), confirms it.
 """
 
 from __future__ import annotations
@@ -83,12 +84,24 @@ def request_grant(db: Session, user_id: int, school_id: str, roles: Iterable[str
     return grant
 
 
-def may_confirm(user: User, grant: RoleGrant, administers: bool) -> bool:
-    """A school admin (``administers``: of the school or its board) or the director of
-    the grant's school who neither asked for it nor receives it."""
+def may_confirm(user: User, grant: RoleGrant, administers: bool, confirming: Set[str]
+                ) -> bool:
+    """A school admin (``administers``: of the school or its board) or a holder of one of
+    the ``confirming`` roles at the grant's school (``access.confirming_roles``), who
+    neither asked for it nor receives it."""
     if user.id in (grant.granted_by_id, grant.user_id) or grant.status != "pending":
         return False
-    return administers or "directeur" in user.roles_at(grant.school_id)
+    return administers or bool(confirming & set(user.roles_at(grant.school_id)))
+
+
+def who_confirms(role_names: Iterable[str], admin: str) -> str:
+    """Who confirms, in words: ``admin`` ("een andere beheerder") or the holders of the
+    confirming roles, by the school's names for them."""
+    names = sorted(set(role_names))
+    if not names:
+        return admin
+    roles = " of ".join(f"'{name}'" for name in names)
+    return f"{admin} of iemand met de rol {roles}"
 
 
 def apply_grant(db: Session, grant: RoleGrant) -> tuple[list[str], list[str]]:

@@ -136,6 +136,47 @@ def test_finding1_the_director_may_refuse_and_every_change_is_audited(app):
     assert audit(app, "school.grant")[-1].result == "refused"
 
 
+def test_who_confirms_a_grant_is_the_routes_word_not_a_role_written_in_the_code(app):
+    """The Meldcode marks its directeur ``confirms_grants: true``. A route that marks
+    another role instead moves the confirming to that role's holders (and the remaps
+    that let a role play it), and the pages name them by the school's names."""
+    import dataclasses
+    from types import MappingProxyType
+
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    director = make_user(app, "dir.d", "regenboog", "directeur")
+    coordinator = make_user(app, "ib.e", "regenboog", "ib")
+    teacher = make_user(app, "meester.c", "regenboog", "leerkracht")
+    assert post(client_of(app, admin), PEOPLE, {
+        f"roles__{admin.id}": ["schooladmin"], f"roles__{director.id}": ["directeur"],
+        f"roles__{coordinator.id}": ["ib"],
+        f"roles__{teacher.id}": ["leerkracht", "directeur"]}).status_code == 302
+    grant = pending_grant(app)  # a role that opens every dossier waits for a second person
+    assert grant is not None and roles_of(app, teacher) == ["leerkracht"]
+    page = client_of(app, admin).get(GRANTS).get_data(as_text=True)
+    assert "een andere beheerder of iemand met de rol &#39;directeur&#39;" in page
+    assert client_of(app, coordinator).get(GRANTS).status_code == 404
+
+    registry = app.extensions["meldroute.registry"]
+    meldcode = registry.protocols["meldcode-onderwijs"]
+    registry.protocols["meldcode-onderwijs"] = dataclasses.replace(meldcode, roles=MappingProxyType(
+        {rid: dataclasses.replace(role, confirms_grants=rid == "ib")
+         for rid, role in meldcode.roles.items()}))
+    try:
+        assert client_of(app, director).get(GRANTS).status_code == 404
+        assert decide(client_of(app, director), grant).status_code == 404
+        coordinating = client_of(app, coordinator)
+        assert "Rollen bevestigen" in coordinating.get("/dossiers").get_data(as_text=True)
+        page = coordinating.get(GRANTS).get_data(as_text=True)
+        # the school calls the ib role "intern begeleider"
+        assert "een andere beheerder of iemand met de rol &#39;intern begeleider&#39;" in page
+        assert "Bevestigen" in page
+        assert decide(coordinating, grant).status_code == 302
+        assert roles_of(app, teacher) == ["directeur", "leerkracht"]
+    finally:
+        registry.protocols["meldcode-onderwijs"] = meldcode
+
+
 def test_finding1_a_school_admin_cannot_make_a_second_admin_to_confirm_alone(app):
     admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
     accomplice = make_user(app, "meester.c", "regenboog", "leerkracht")
