@@ -191,35 +191,29 @@ class Processes:
 
     def stop(self, group: int) -> None:
         """Stop the server whose process group is ``group`` (TERM, then KILL after 10 s)."""
-        for name, proc in list(self.running):
-            if proc.pid == group:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-                self.running.remove((name, proc))
+        self._stop([(n, p) for n, p in self.running if p.pid == group])
 
     def tail(self, name: str) -> str:
         text = (self.logs / f"{name}.log").read_text(errors="replace")
         return "\n".join(text.splitlines()[-20:])
 
     def stop_all(self) -> None:
-        for _, proc in reversed(self.running):
+        self._stop(list(reversed(self.running)))
+
+    def _stop(self, servers: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+        for _, proc in servers:  # all of them TERM first: they stop side by side
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-        for _, proc in reversed(self.running):
+        for server in servers:
+            proc = server[1]
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        self.running.clear()
+            self.running.remove(server)
 
 
 # -- one browser -----------------------------------------------------------------------
