@@ -227,6 +227,32 @@ def test_a_confirming_role_that_opens_no_dossier_is_guarded_like_one_that_does(a
         _restore(app, meldcode)
 
 
+def test_a_step_limited_remap_of_the_director_or_a_staff_route_role_confirms_nothing(app):
+    """Who takes the director's part in one step only, and the bevoegd gezag (who opens
+    every dossier of the staff route, which marks no role ``confirms_grants``), do not
+    confirm grants; the director still does."""
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    director = make_user(app, "dir.d", "regenboog", "directeur")
+    stand_in = make_user(app, "zorg.e", "regenboog", "leerkracht", "zorgteam")
+    board = make_user(app, "bestuur.f", "regenboog", "bevoegd_gezag")
+    teacher = make_user(app, "meester.c", "regenboog", "leerkracht")
+    assert post(client_of(app, admin), "/scholen/regenboog/instellingen/rollen", {
+        "name__aandachtsfunctionaris": "aandachtsfunctionaris", "remap_0_role": "directeur",
+        "remap_0_to": "zorgteam", "remap_0_steps": ["beslissen"]}).status_code == 302
+    assert post(client_of(app, admin), PEOPLE, {
+        f"roles__{admin.id}": ["schooladmin"], f"roles__{director.id}": ["directeur"],
+        f"roles__{stand_in.id}": ["leerkracht", "zorgteam"],
+        f"roles__{board.id}": ["bevoegd_gezag"],
+        f"roles__{teacher.id}": ["leerkracht", "ib"]}).status_code == 302
+    grant = pending_grant(app)
+    for user in (stand_in, board):
+        assert client_of(app, user).get(GRANTS).status_code == 404
+        assert decide(client_of(app, user), grant).status_code == 404
+    assert roles_of(app, teacher) == ["leerkracht"]
+    assert decide(client_of(app, director), grant).status_code == 302
+    assert roles_of(app, teacher) == ["ib", "leerkracht"]
+
+
 def test_finding1_a_school_admin_cannot_make_a_second_admin_to_confirm_alone(app):
     admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
     accomplice = make_user(app, "meester.c", "regenboog", "leerkracht")
