@@ -398,7 +398,11 @@ def confirmers_at(school_id: str, admin: str) -> str:
     school = registry().school(school_id)
     if school is None:
         return admin
-    name = _role_namer(school)
+    routes = registry().protocols_for(school)
+
+    def name(role: str) -> str:  # its own name, not that of a role a remap lets play it
+        spec = next((p.roles[role] for p in routes if role in p.roles), None)
+        return school.roles.get(role) or (spec.name if spec else role)
     return who_confirms((name(role) for role in confirming_at(school_id)), admin)
 
 

@@ -253,6 +253,19 @@ def test_a_step_limited_remap_of_the_director_or_a_staff_route_role_confirms_not
     assert roles_of(app, teacher) == ["ib", "leerkracht"]
 
 
+def test_the_pages_name_every_role_that_confirms_by_its_own_name(app):
+    """Found in review: with a role that takes the director's part throughout (a board's
+    import), the director still confirms, so the pages name both, each by its own name
+    (not the name of the role that plays it)."""
+    from .test_permissions import _save_remap
+
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    _save_remap(app, [{"role": "directeur", "to": "aandachtsfunctionaris"}])
+    page = client_of(app, admin).get(PEOPLE).get_data(as_text=True)
+    assert "een andere beheerder of iemand met de rol &#39;aandachtsfunctionaris&#39; of " \
+           "&#39;directeur&#39; die bevestigt" in page
+
+
 def test_finding1_a_school_admin_cannot_make_a_second_admin_to_confirm_alone(app):
     admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
     accomplice = make_user(app, "meester.c", "regenboog", "leerkracht")
