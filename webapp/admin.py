@@ -21,7 +21,7 @@ from meldroute.forms.fields import DutchForm, SelectChoice, add_error
 
 from . import reset as reset_links
 from . import security
-from .access import opening_roles
+from .access import confirming_roles, opening_roles
 from .auth import admin_required
 from .context import db, record, registry
 from .models import Membership, RoleGrant, User
@@ -165,11 +165,13 @@ def end_user_sessions(user_id: int) -> Any:
 
 
 def opening_school(user: User) -> str | None:
-    """A school where ``user`` holds a role that opens every dossier (None: none)."""
+    """A school where ``user`` holds a role that opens every dossier, or confirms grants
+    (None: none)."""
     for school_id in user.schools:
         school = registry().school(school_id)
-        if school is not None and set(user.roles_at(school_id)) & opening_roles(
-                registry().protocols_for(school), school):
+        routes = registry().protocols_for(school) if school is not None else []
+        if school is not None and set(user.roles_at(school_id)) & (
+                opening_roles(routes, school) | confirming_roles(routes, school)):
             return school_id
     return None
 

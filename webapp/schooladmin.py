@@ -274,10 +274,12 @@ def _widens_access(protocol: Any, school: SchoolConfig, remap: list[dict[str, An
     not now (a remap of a coordinating role in every step)? Nobody widens that alone on
     this page; an unknown role is refused when the configuration is checked."""
     for route in registry().protocols_for(school):
-        opening = {r.id for r in route.roles.values() if r.access == "all"}
+        # (a role that confirms grants is guarded as one that opens every dossier)
+        opening = {r.id for r in route.roles.values() if r.access == "all" or r.confirms_grants}
         after = {r["to"] for r in remap if r.get("protocol", school.protocol) == route.id
                  and r.get("role") in opening and not r.get("steps") and r["to"] in known}
-        if after - coordinating_roles(route, school) - opening:
+        if after - coordinating_roles(route, school) - confirming_roles([route], school) \
+                - opening:
             return True
     return False
 
@@ -305,8 +307,10 @@ def people(school_id: str) -> Any:
     if not form.validate():
         problems.append("Kies alleen rollen uit de lijst.")
     wanted = {u.id: set(form[f"roles__{u.id}"].data or []) for u in members}
-    # dossier-opening roles, and the school admin role (who confirms them), wait
-    guarded = opening_roles(registry().protocols_for(school), school) | {"schooladmin"}
+    # dossier-opening roles, and the roles that confirm them (school admin, confirms_grants),
+    # wait
+    routes = registry().protocols_for(school)
+    guarded = opening_roles(routes, school) | confirming_roles(routes, school) | {"schooladmin"}
     waiting = {u.id: (wanted[u.id] - set(u.roles_at(school_id))) & guarded for u in members}
     problems += _people_problems(school_id, found, members, wanted, waiting)
     if problems:
@@ -394,7 +398,11 @@ def confirmers_at(school_id: str, admin: str) -> str:
     school = registry().school(school_id)
     if school is None:
         return admin
-    name = _role_namer(school)
+    routes = registry().protocols_for(school)
+
+    def name(role: str) -> str:  # its own name, not that of a role a remap lets play it
+        spec = next((p.roles[role] for p in routes if role in p.roles), None)
+        return school.roles.get(role) or (spec.name if spec else role)
     return who_confirms((name(role) for role in confirming_at(school_id)), admin)
 
 

@@ -96,11 +96,14 @@ def kept_pages() -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return 256
-    if not value.isascii() or not value.isdigit() or int(value) > KEPT_PAGES_MAX:
+    # (the length first: Python refuses to convert a string of over 4300 digits)
+    digits = value.lstrip("0") or "0"
+    if not value.isascii() or not value.isdigit() or \
+            len(digits) > len(str(KEPT_PAGES_MAX)) or int(digits) > KEPT_PAGES_MAX:
         shown = value if len(value) <= 40 else value[:39] + "…"
         raise SettingError(f"{name} moet een geheel getal van 0 tot en met "
                            f"{KEPT_PAGES_MAX} zijn, niet '{shown}'")
-    return int(value)
+    return int(digits)
 
 
 def school_paths() -> list[Path] | None:

@@ -67,6 +67,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
             self.modified = True
 
         super().__init__(data or {}, on_update)
+        # messages left by earlier requests (shown with this request's, the cap is theirs)
+        carried = self.get("_flashes")
+        self.carried_messages = len(carried) if isinstance(carried, list) else 0
         self.token = token
         self.user_id = user_id
         self.school_id = school_id
@@ -88,7 +91,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 
     def __setitem__(self, key: str, value: Any) -> None:
         if key == "_flashes" and isinstance(value, list):
-            value = _newest_messages(value)
+            value = _newest_messages(value, len(value) - self.carried_messages)
         super().__setitem__(key, value)
 
     def login(self, user_id: int, school_id: str | None, now: dt.datetime) -> None:
@@ -111,11 +114,13 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.modified = True
 
 
-def _newest_messages(messages: list[Any]) -> list[Any]:
-    """The messages to show at the next page: the newest ``MAX_MESSAGES``, a repeated one
-    once (where it came last). Requests that never ask for the next page (a client that
-    does not follow the redirect after a save) would otherwise grow the web session
-    without end, and with it every request's read and write of it."""
+def _newest_messages(messages: list[Any], fresh: int = 0) -> list[Any]:
+    """The messages to show at the next page: the newest ``MAX_MESSAGES`` (but every one
+    of the ``fresh`` ones, this request's), a repeated one once (where it came last).
+    Requests that never ask for the next page (a client that does not follow the redirect
+    after a save) would otherwise grow the web session without end, and with it every
+    request's read and write of it."""
+    limit = max(MAX_MESSAGES, fresh)
     kept: list[Any] = []
     seen: set[Any] = set()
     for message in reversed(messages):  # (category, text); a list once stored as JSON
@@ -123,7 +128,7 @@ def _newest_messages(messages: list[Any]) -> list[Any]:
         if same not in seen:
             seen.add(same)
             kept.append(message)
-        if len(kept) == MAX_MESSAGES:
+        if len(kept) == limit:
             break
     return kept[::-1]
 

@@ -339,3 +339,19 @@ def test_saves_whose_redirect_is_never_followed_keep_the_web_session_small(
     assert data.count("opgeslagen") == 1, data
     shown = browser.get(response.headers["Location"])
     assert shown.count("Stap 1 (Signaleren) is opgeslagen.") == 1
+
+
+def test_every_message_of_one_request_is_shown(app: Flask, browser: Browser) -> None:
+    """Found in review: the cap on waiting messages (for clients that never ask for the
+    next page) must not drop messages the very next page is meant to show: a new dossier
+    for a pupil with five open dossiers gets five warnings, each a link, and its own."""
+    from meldroute.webapp.web_sessions import MAX_MESSAGES
+
+    browser.login("ib")
+    for n in range(MAX_MESSAGES + 1):
+        page = browser.client.post("/dossiers/nieuw", data={
+            "csrf_token": browser.token(), "pupil_initials": "J.D.", "pupil_group": "5b",
+            "pupil_name": "Fictieve Leerling", "pupil_birthdate": "2016-04-01"},
+            follow_redirects=True).get_data(as_text=True)
+        assert page.count("Let op: er is al een open dossier") == n
+        assert "Dossier aangemaakt." in page

@@ -177,6 +177,95 @@ def test_who_confirms_a_grant_is_the_routes_word_not_a_role_written_in_the_code(
         registry.protocols["meldcode-onderwijs"] = meldcode
 
 
+def _confirming(app, role_id):
+    """The Meldcode as a route that lets ``role_id`` (not one that opens every dossier)
+    confirm grants; undone by the caller (``_restore``)."""
+    import dataclasses
+    from types import MappingProxyType
+
+    registry = app.extensions["meldroute.registry"]
+    meldcode = registry.protocols["meldcode-onderwijs"]
+    registry.protocols["meldcode-onderwijs"] = dataclasses.replace(meldcode, roles=MappingProxyType(
+        {rid: dataclasses.replace(role, confirms_grants=rid in ("directeur", role_id))
+         for rid, role in meldcode.roles.items()}))
+    return meldcode
+
+
+def _restore(app, meldcode):
+    app.extensions["meldroute.registry"].protocols["meldcode-onderwijs"] = meldcode
+
+
+def test_a_confirming_role_that_opens_no_dossier_is_guarded_like_one_that_does(app):
+    """Found in review: a route may mark a role ``confirms_grants`` that does not open every
+    dossier. A school admin giving it to an accomplice (or a remap onto every teacher), or
+    a platform admin resetting its holder's account, would make a second person alone."""
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    accomplice = make_user(app, "meester.c", "regenboog", "leerkracht")
+    platform = make_user(app, "platform", "zonnebloem", "leerkracht", admin=True)
+    holder = make_user(app, "zorg.e", "regenboog", "leerkracht", "zorgteam")
+    meldcode = _confirming(app, "zorgteam")
+    try:
+        assert post(client_of(app, admin), PEOPLE, {
+            f"roles__{admin.id}": ["schooladmin"],
+            f"roles__{accomplice.id}": ["leerkracht", "zorgteam"],
+            f"roles__{holder.id}": ["leerkracht", "zorgteam"]}).status_code == 302
+        assert roles_of(app, accomplice) == ["leerkracht"]  # waits for a second person
+        assert pending_grant(app) is not None
+        response = post(client_of(app, admin), "/scholen/regenboog/instellingen/rollen", {
+            "name__aandachtsfunctionaris": "aandachtsfunctionaris",
+            "remap_0_role": "zorgteam", "remap_0_to": "leerkracht"})  # every step
+        assert response.status_code == 400
+        school = app.extensions["meldroute.registry"].school("regenboog")
+        assert school.assigned_role("zorgteam", "afwegen") == "zorgteam"
+        response = post(client_of(app, platform, "zonnebloem"),
+                        f"/beheer/gebruikers/{holder.id}/herstel", {},
+                        page="/beheer/gebruikers")
+        assert response.status_code == 302 and not LINK.search(response.get_data(as_text=True))
+        with app.extensions["meldroute.db_sessions"]() as db:
+            assert db.scalar(select(ResetToken.id)) is None  # waits for the school
+    finally:
+        _restore(app, meldcode)
+
+
+def test_a_step_limited_remap_of_the_director_or_a_staff_route_role_confirms_nothing(app):
+    """Who takes the director's part in one step only, and the bevoegd gezag (who opens
+    every dossier of the staff route, which marks no role ``confirms_grants``), do not
+    confirm grants; the director still does."""
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    director = make_user(app, "dir.d", "regenboog", "directeur")
+    stand_in = make_user(app, "zorg.e", "regenboog", "leerkracht", "zorgteam")
+    board = make_user(app, "bestuur.f", "regenboog", "bevoegd_gezag")
+    teacher = make_user(app, "meester.c", "regenboog", "leerkracht")
+    assert post(client_of(app, admin), "/scholen/regenboog/instellingen/rollen", {
+        "name__aandachtsfunctionaris": "aandachtsfunctionaris", "remap_0_role": "directeur",
+        "remap_0_to": "zorgteam", "remap_0_steps": ["beslissen"]}).status_code == 302
+    assert post(client_of(app, admin), PEOPLE, {
+        f"roles__{admin.id}": ["schooladmin"], f"roles__{director.id}": ["directeur"],
+        f"roles__{stand_in.id}": ["leerkracht", "zorgteam"],
+        f"roles__{board.id}": ["bevoegd_gezag"],
+        f"roles__{teacher.id}": ["leerkracht", "ib"]}).status_code == 302
+    grant = pending_grant(app)
+    for user in (stand_in, board):
+        assert client_of(app, user).get(GRANTS).status_code == 404
+        assert decide(client_of(app, user), grant).status_code == 404
+    assert roles_of(app, teacher) == ["leerkracht"]
+    assert decide(client_of(app, director), grant).status_code == 302
+    assert roles_of(app, teacher) == ["ib", "leerkracht"]
+
+
+def test_the_pages_name_every_role_that_confirms_by_its_own_name(app):
+    """Found in review: with a role that takes the director's part throughout (a board's
+    import), the director still confirms, so the pages name both, each by its own name
+    (not the name of the role that plays it)."""
+    from .test_permissions import _save_remap
+
+    admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
+    _save_remap(app, [{"role": "directeur", "to": "aandachtsfunctionaris"}])
+    page = client_of(app, admin).get(PEOPLE).get_data(as_text=True)
+    assert "een andere beheerder of iemand met de rol &#39;aandachtsfunctionaris&#39; of " \
+           "&#39;directeur&#39; die bevestigt" in page
+
+
 def test_finding1_a_school_admin_cannot_make_a_second_admin_to_confirm_alone(app):
     admin = make_user(app, "beheer.a", "regenboog", "schooladmin")
     accomplice = make_user(app, "meester.c", "regenboog", "leerkracht")

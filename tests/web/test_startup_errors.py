@@ -157,6 +157,9 @@ def test_web_exit_codes(instance, argv, setup, env, code):
      "MELDROUTE_IDLE_TIMEOUT_MINUTES moet een geheel getal groter dan 0 zijn, niet 'abc'"),
     ("", {"MELDROUTE_KEPT_PAGES": "-1"},
      "MELDROUTE_KEPT_PAGES moet een geheel getal van 0 tot en met 10000 zijn, niet '-1'"),
+    ("", {"MELDROUTE_KEPT_PAGES": "9" * 5000},  # too long for Python's int(): no traceback
+     "MELDROUTE_KEPT_PAGES moet een geheel getal van 0 tot en met 10000 zijn, niet '"
+     + "9" * 39 + "…'"),
     ("", DB_DOWN, "database niet bereikbaar (postgresql+psycopg://meldroute:***@127.0.0.1:"),
     ("lege sleutels", {}, "het sleutelbestand {instance}/keys is leeg: zet de sleutel(s) terug"),
     ("onzin-sleutels", {}, "het sleutelbestand {instance}/keys: sleutel 1 is geen geldige "
