@@ -91,7 +91,11 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 
     def __setitem__(self, key: str, value: Any) -> None:
         if key == "_flashes" and isinstance(value, list):
-            value = _newest_messages(value, len(value) - self.carried_messages)
+            fresh = len(value) - self.carried_messages
+            value = _newest_messages(value, fresh)
+            # the carried ones left (the cap drops those first): flash() sets the same
+            # list again for each message, so the next count starts from here
+            self.carried_messages = max(0, len(value) - fresh)
         super().__setitem__(key, value)
 
     def login(self, user_id: int, school_id: str | None, now: dt.datetime) -> None:

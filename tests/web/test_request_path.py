@@ -355,3 +355,19 @@ def test_every_message_of_one_request_is_shown(app: Flask, browser: Browser) -> 
             follow_redirects=True).get_data(as_text=True)
         assert page.count("Let op: er is al een open dossier") == n
         assert "Dossier aangemaakt." in page
+
+
+def test_this_requests_messages_all_stay_after_five_left_waiting() -> None:
+    """Five messages left by requests that never showed them, then one request that
+    leaves six (flash() sets the same list again for each): the six are all kept, the
+    old ones make way."""
+    from meldroute.webapp.web_sessions import MAX_MESSAGES, ServerSession
+
+    waiting = [["ok", f"oud {n}"] for n in range(MAX_MESSAGES)]  # as read back from JSON
+    web_session = ServerSession({"_flashes": waiting})
+    for n in range(MAX_MESSAGES + 1):  # what flask.flash does
+        flashes = web_session.get("_flashes", [])
+        flashes.append(("warning", f"nieuw {n}"))
+        web_session["_flashes"] = flashes
+    assert [text for _, text in web_session["_flashes"]] == [
+        f"nieuw {n}" for n in range(MAX_MESSAGES + 1)]
