@@ -248,8 +248,9 @@ def roles(school_id: str) -> Any:
         db().commit()
         return render_template("settings/roles.html", school=school, form=form,
                                protocol=protocol, people=people, problems=[
-                                   "Een rol die in elke stap de rol van de IB-er of de "
-                                   "directeur overneemt, opent alle dossiers van de school. "
+                                   "Een rol die in elke stap de rol overneemt van wie alle "
+                                   "dossiers opent of rollen bevestigt, opent alle dossiers "
+                                   "van de school of bevestigt rollen. "
                                    "Dat kan niet via deze pagina: kies de stappen waarin de "
                                    "rol wordt overgenomen, of laat het bestuur de "
                                    "configuratie invoeren (meldroute school import), zodat "
