@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -14,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Update, bindparam, create_engine, event, update
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -183,6 +184,17 @@ def _make_db_engine(url: str) -> Engine:
     db_engine = create_engine(url)
     IdlePing(db_engine.dialect).install(db_engine)
     return db_engine
+
+
+@functools.lru_cache(maxsize=64)  # a handful of (table, columns): built once each
+def updating(model: Any, columns: frozenset[str], where: tuple[str, ...] = ("id",)) -> Update:
+    """An UPDATE of ``model``'s table setting ``columns`` (parameters named after them)
+    in the row whose ``where`` columns equal the parameters ``b_<column>``: for a write
+    that goes past the ORM's unit of work (issue 13; the caller renews the revisions a
+    page is kept under, ``revisions.py``, and keeps its objects as stored)."""
+    table = model.__table__
+    return update(table).where(*(table.c[name] == bindparam(f"b_{name}") for name in where)
+                               ).values({name: bindparam(name) for name in sorted(columns)})
 
 
 def make_sessionmaker(db_engine: Engine) -> sessionmaker[Session]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -18,7 +19,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -170,20 +171,29 @@ def _coordinator(protocol: Any = None) -> bool:
                           school)
 
 
-_DOSSIER_LOADS = [joinedload(Dossier.created_by),
+_DOSSIER_LOADS = (joinedload(Dossier.created_by),
                   joinedload(Dossier.decisions).joinedload(DossierDecision.author),
                   joinedload(Dossier.assignments).joinedload(DossierAssignment.user)
                   .joinedload(User.memberships),
                   joinedload(Dossier.linked_from).defer(Dossier.pupil_name),
-                  joinedload(Dossier.linked_to).defer(Dossier.pupil_name)]
+                  joinedload(Dossier.linked_to).defer(Dossier.pupil_name))
+
+
+@functools.lru_cache(maxsize=8)  # one per set of loads: building it costs more than running it
+def _dossier_query(loads: tuple[Any, ...]) -> Select[Dossier]:
+    return select(Dossier).options(*loads).where(Dossier.id == bindparam("id"))
+
+
+def _fetch_dossier(dossier_id: int, loads: tuple[Any, ...]) -> Dossier | None:
+    return db().execute(_dossier_query(loads), {"id": dossier_id}).unique().scalar_one_or_none()
 
 
 def _dossier(dossier_id: int, action: str = "dossier.read",
-             loads: list[Any] = _DOSSIER_LOADS) -> Dossier:
+             loads: tuple[Any, ...] = _DOSSIER_LOADS) -> Dossier:
     """The dossier if this user may see it; otherwise 404 (no hint), recorded as denied.
     ``loads``: what is read with it (a save needs none of it unless its page is shown
     again, which then reads what it shows)."""
-    dossier = db().get(Dossier, dossier_id, options=loads)
+    dossier = _fetch_dossier(dossier_id, loads)
     app_registry = registry()
     allowed = dossier is not None and can_see(
         g.user, g.school_id, dossier, app_registry.by_digest(db(), dossier.protocol_digest),
@@ -341,7 +351,7 @@ def step(dossier_id: int, step_id: str) -> Any:
     key, page = _kept_page(dossier_id) if request.method == "GET" else (None, None)
     if page is not None:
         return page
-    dossier = _dossier(dossier_id, *(("dossier.change", []) if request.method == "POST"
+    dossier = _dossier(dossier_id, *(("dossier.change", ()) if request.method == "POST"
                                      else ("dossier.read", _DOSSIER_LOADS)))
     app_registry = registry()
     state = dossier_state(db(), app_registry, dossier, _today())

@@ -13,18 +13,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import Select, and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, load_only
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from meldroute.engine import Evaluation, FactValue, Protocol, SchoolConfig, Step
 
 from . import lifecycle
+from .db import updating
 from .decisions import decide
 from .models import Dossier, DossierDecision, StepRecord, User, utcnow
 from .numbering import series_for
 from .registry import Registry
+from .revisions import new_revision
 
 
 class Conflict(Exception):
@@ -128,10 +131,12 @@ def dossier_state(db: Session, registry: Registry, dossier: Dossier, today: dt.d
 
 
 def state_of(registry: Registry, dossier: Dossier, protocol: Protocol, school: SchoolConfig,
-             latest: Mapping[str, StepRecord], today: dt.date) -> DossierState:
-    """The dossier's state from its newest records and flags (decided through the memo)."""
+             latest: Mapping[str, StepRecord], today: dt.date, on: dt.date | None = None
+             ) -> DossierState:
+    """The dossier's state from its newest records and flags (decided through the memo);
+    ``on``: the day its deadlines count from (default: the day of its last decision)."""
     evaluation = decide(protocol, school, registry.config_versions(school),
-                        dossier.decided_on or today, answers=answers_of(protocol, latest),
+                        on or dossier.decided_on or today, answers=answers_of(protocol, latest),
                         facts=dossier_facts(protocol, latest, dossier))
     current = current_step(protocol, evaluation)
     if evaluation.next_question is None:  # the route has an end: every step is open
@@ -141,16 +146,22 @@ def state_of(registry: Registry, dossier: Dossier, protocol: Protocol, school: S
     return DossierState(dossier, protocol, school, evaluation, latest, current, reachable)
 
 
-def _summarize(dossier: Dossier, state: DossierState) -> None:
+def _summary(state: DossierState) -> dict[str, Any]:
+    """Where the dossier stands, as the overview shows it (the dossier's columns)."""
     e = state.evaluation
-    dossier.current_step = state.current.id
-    dossier.next_question = e.next_question.id if e.next_question else None
-    dossier.outcome = e.outcome.id if e.outcome else None
-    dossier.responsible = ", ".join(r.name for r in e.responsible)[:300]
     first = min(e.deadlines, key=lambda d: d.due, default=None)
-    dossier.next_deadline = first.due if first else None
-    dossier.next_deadline_kind = first.kind if first else None
-    dossier.stage = e.stage
+    return {"current_step": state.current.id,
+            "next_question": e.next_question.id if e.next_question else None,
+            "outcome": e.outcome.id if e.outcome else None,
+            "responsible": ", ".join(r.name for r in e.responsible)[:300],
+            "next_deadline": first.due if first else None,
+            "next_deadline_kind": first.kind if first else None,
+            "stage": e.stage}
+
+
+def _summarize(dossier: Dossier, state: DossierState) -> None:
+    for name, value in _summary(state).items():
+        setattr(dossier, name, value)
 
 
 def flag_acute(db: Session, registry: Registry, dossier: Dossier, user: User,
@@ -263,6 +274,13 @@ def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
 
     ``before_commit`` runs in the same transaction (the audit entry). ``before`` is the
     dossier's state as the caller read it in this transaction (read here when None).
+
+    Two Core statements past the ORM's unit of work (issue 13: its flush was a fifth of
+    a save): the dossier's summary, a new revision (``revisions.py``: its kept pages go)
+    and the next ``row_version``, in the row only while it still has the version read
+    (else another save or change came first: Conflict); then the version, whose
+    (dossier, step, version) is unique (a clash: Conflict). One transaction with the
+    caller's audit entry; the ``dossier`` object then holds what was stored.
     """
     if before is None:
         before = dossier_state(db, registry, dossier, today)
@@ -271,27 +289,47 @@ def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
         raise Conflict()
     school_config_id, board_config_id = registry.config_versions(before.school) or \
         registry.config_ids(db, dossier.school_id)
+    # the version as the state after the save reads it (not added to the session: it is
+    # written below with one INSERT)
     record = StepRecord(dossier_id=dossier.id, step_id=step.id, version=newest + 1,
                         data=json.dumps({**before.data(step.id), **answers}, sort_keys=True),
                         author_id=user.id, created_at=utcnow(),
                         school_config_id=school_config_id, board_config_id=board_config_id)
-    record.author = user
+    set_committed_value(record, "author", user)
+    latest = {**before.latest, step.id: record}
+    after = state_of(registry, dossier, before.protocol, before.school, latest, today)
+    changes = _summary(after)
+    decided = (after.evaluation.outcome, after.evaluation.next_question)
+    if decided != (before.evaluation.outcome, before.evaluation.next_question):
+        # deadlines count from the day of the decision
+        after = state_of(registry, dossier, before.protocol, before.school, latest, today,
+                         on=today)
+        changes = {**_summary(after), "decided_on": today}
+    changes.update(updated_at=utcnow(), revision=new_revision(),
+                   row_version=dossier.row_version + 1)
+    connection = db.connection()
     try:
-        db.add(record)  # (written with the commit: a clash of versions raises there)
-        latest = {**before.latest, step.id: record}
-        after = state_of(registry, dossier, before.protocol, before.school, latest, today)
-        decided = (after.evaluation.outcome, after.evaluation.next_question)
-        if decided != (before.evaluation.outcome, before.evaluation.next_question):
-            dossier.decided_on = today  # deadlines count from the day of the decision
-            after = state_of(registry, dossier, before.protocol, before.school, latest, today)
-        _summarize(dossier, after)
-        dossier.updated_at = utcnow()
+        moved = connection.execute(updating(Dossier, frozenset(changes), ("id", "row_version")), {
+            **changes, "b_id": dossier.id, "b_row_version": dossier.row_version}).rowcount
+        if moved != 1:  # another save of this dossier committed since it was read
+            raise Conflict()
+        added = connection.execute(_ADD_VERSION, {
+            c: getattr(record, c) for c in _VERSION_COLUMNS}).inserted_primary_key
+        assert added is not None
+        record.id = added[0]
         before_commit()
         db.commit()
-    except (IntegrityError, StaleDataError):
+    except (IntegrityError, StaleDataError, Conflict):
         db.rollback()
         raise Conflict() from None
+    for name, value in changes.items():  # the dossier as it is now stored
+        set_committed_value(dossier, name, value)
     return record
+
+
+_VERSION_COLUMNS = ("dossier_id", "step_id", "version", "data", "author_id", "created_at",
+                    "school_config_id", "board_config_id")
+_ADD_VERSION = insert(StepRecord)
 
 
 def move_to_protocol(db: Session, registry: Registry, dossier: Dossier, digest: str,

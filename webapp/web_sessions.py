@@ -38,16 +38,18 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    inspect,
     or_,
     select,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import CallbackDict
 
 from .context import db, db_sessions_of, now_of
-from .db import wrote
+from .db import updating, wrote
 from .models import Dossier, SiteRevision, User, WebSession
 
 TOUCH_SECONDS = 60  # the last-seen time is at most this much behind
@@ -352,14 +354,25 @@ class WebSessionInterface(SessionInterface):
 
 
 def stage_web_session() -> None:
-    """Put the web session's changes (a flash message) into the request's transaction,
-    for a view that commits before it returns."""
+    """Write the web session's changes (a flash message) in the request's transaction, for
+    a view that commits before it returns: one UPDATE of its row, with whatever else of
+    the row was changed (the touch of ``open_session``), which the row then holds as
+    stored, so the commit has nothing of it left to flush."""
     web_session = current_web_session()
     row = web_session.row
-    if row is not None and web_session.modified and not (web_session.destroyed or
-                                                         web_session.regenerate):
-        row.data = json.dumps(dict(web_session))
-        row.last_seen_at = now_of(current_app)
+    if row is None or not web_session.modified or web_session.destroyed or \
+            web_session.regenerate:
+        return
+    state = inspect(row)
+    changes = {a.key: a.value for a in state.attrs
+               if a.key in _ROW_COLUMNS and a.history.has_changes()}
+    changes.update(data=json.dumps(dict(web_session)), last_seen_at=now_of(current_app))
+    db().connection().execute(updating(WebSession, frozenset(changes)), {**changes, "b_id": row.id})
+    for name, value in changes.items():
+        set_committed_value(row, name, value)
+
+
+_ROW_COLUMNS = frozenset(c.key for c in WebSession.__table__.columns)
 
 
 def site_revision_now(request_db: Session) -> int | None:
