@@ -1,0 +1,79 @@
+"""A save writes past the ORM's unit of work (issue 13): the dossier's row is updated only
+while it still has the version the save read, so a change someone committed in between
+is a conflict, not overwritten, and nothing of the save is stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from meldroute.webapp.models import Dossier, StepRecord, User
+from meldroute.webapp.services import Conflict, dossier_state, flag_acute, save_step
+
+from .conftest import SIGNALEREN, Browser
+
+CONSULTEREN = {"geconsulteerd": ["cjg"], "consultatie_datum": "2026-11-24",
+               "uitkomst_consultatie": "Advies: gesprek met ouders voeren."}
+
+
+def test_a_change_committed_after_the_save_read_the_dossier_makes_it_a_conflict(
+        app: Flask, browser: Browser) -> None:
+    browser.login("ib")
+    dossier_id = browser.new_dossier()
+    assert browser.post_step(dossier_id, "signaleren", SIGNALEREN).status_code == 302
+    registry = app.extensions["meldroute.registry"]
+    sessions = app.extensions["meldroute.db_sessions"]
+    today = app.config["CLOCK"]()
+    audited: list[str] = []
+    with app.app_context(), sessions() as saver, sessions() as other:
+        dossier = saver.get(Dossier, dossier_id)
+        author = saver.get(User, dossier.created_by_id)
+        state = dossier_state(saver, registry, dossier, today)
+        step = state.protocol.step("consulteren")
+        # meanwhile a colleague flags acute danger (a change of the dossier's own row)
+        flagged = other.get(Dossier, dossier_id)
+        assert flag_acute(other, registry, flagged, other.get(User, dossier.created_by_id),
+                          dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC), today)
+        other.commit()
+        with pytest.raises(Conflict):
+            save_step(saver, registry, dossier, step, CONSULTEREN, author,
+                      state.version(step.id), today, before=state,
+                      before_commit=lambda: audited.append("change"))
+    assert audited == []  # the save's audit entry is not written either
+    with sessions() as db:
+        stored = db.get(Dossier, dossier_id)
+        assert stored.acute_at is not None  # the colleague's change stays
+        assert db.scalar(select(func.count()).select_from(StepRecord).where(
+            StepRecord.dossier_id == dossier_id, StepRecord.step_id == "consulteren")) == 0
+
+
+def test_a_save_leaves_the_dossier_as_stored(app: Flask, browser: Browser) -> None:
+    """The dossier object a save was given holds what the database now holds (its
+    summary, version and revision), as a fresh read shows it."""
+    browser.login("ib")
+    dossier_id = browser.new_dossier()
+    assert browser.post_step(dossier_id, "signaleren", SIGNALEREN).status_code == 302
+    registry = app.extensions["meldroute.registry"]
+    sessions = app.extensions["meldroute.db_sessions"]
+    today = app.config["CLOCK"]()
+    columns = ("current_step", "stage", "next_question", "outcome", "responsible",
+               "next_deadline", "row_version", "revision", "decided_on")
+    with app.app_context(), sessions() as saver:
+        dossier = saver.get(Dossier, dossier_id)
+        before = {c: getattr(dossier, c) for c in columns}
+        state = dossier_state(saver, registry, dossier, today)
+        step = state.protocol.step("consulteren")
+        record = save_step(saver, registry, dossier, step, CONSULTEREN,
+                           saver.get(User, dossier.created_by_id), 0, today, before=state)
+        held = {c: getattr(dossier, c) for c in columns}
+        assert not saver.dirty
+    with sessions() as db:
+        stored = db.get(Dossier, dossier_id)
+        assert {c: getattr(stored, c) for c in columns} == held
+        assert db.get(StepRecord, record.id).version == 1
+    assert held["row_version"] == before["row_version"] + 1
+    assert held["revision"] != before["revision"]
+    assert held["current_step"] != before["current_step"]
