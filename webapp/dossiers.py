@@ -354,7 +354,8 @@ def step(dossier_id: int, step_id: str) -> Any:
     dossier = _dossier(dossier_id, *(("dossier.change", ()) if request.method == "POST"
                                      else ("dossier.read", _DOSSIER_LOADS)))
     app_registry = registry()
-    state = dossier_state(db(), app_registry, dossier, _today())
+    state = dossier_state(db(), app_registry, dossier, _today(),
+                          authors=request.method == "GET")
     step = _step_or_404(state, step_id)
     if step not in state.reachable:
         flash(f"Stap {step.number} ({step.title}) is nog niet aan de beurt.", "error")

@@ -57,21 +57,27 @@ class DossierState:
         return self.evaluation.next_question is None
 
 
-def _newest_versions() -> Select[StepRecord]:
+def _newest_versions(authors: bool) -> Select[StepRecord]:
     newest = (select(StepRecord.step_id, func.max(StepRecord.version).label("version"))
               .where(StepRecord.dossier_id == bindparam("dossier"))
               .group_by(StepRecord.step_id).subquery())
-    return (select(StepRecord).options(joinedload(StepRecord.author))
-            .join(newest, and_(StepRecord.step_id == newest.c.step_id,
-                               StepRecord.version == newest.c.version))
+    query = select(StepRecord).options(joinedload(StepRecord.author)) if authors else \
+        select(StepRecord)
+    return (query.join(newest, and_(StepRecord.step_id == newest.c.step_id,
+                                    StepRecord.version == newest.c.version))
             .where(StepRecord.dossier_id == bindparam("dossier")))
 
 
-_NEWEST_VERSIONS = _newest_versions()  # built once: only the dossier changes
+# built once: only the dossier changes; a save reads no authors (issue 13: a tenth of its
+# reads), a page that shows one reads it on its own
+_NEWEST_VERSIONS = {True: _newest_versions(True), False: _newest_versions(False)}
 
 
-def latest_records(db: Session, dossier: Dossier) -> dict[str, StepRecord]:
-    rows = db.scalars(_NEWEST_VERSIONS, {"dossier": dossier.id})
+def latest_records(db: Session, dossier: Dossier, authors: bool = True
+                   ) -> dict[str, StepRecord]:
+    """The newest version of each step of ``dossier``; ``authors``: with who saved them
+    (what a page shows)."""
+    rows = db.scalars(_NEWEST_VERSIONS[authors], {"dossier": dossier.id})
     return {r.step_id: r for r in rows}
 
 
@@ -121,13 +127,16 @@ def current_step(protocol: Protocol, evaluation: Evaluation) -> Step:
     return protocol.step(evaluation.step)
 
 
-def dossier_state(db: Session, registry: Registry, dossier: Dossier, today: dt.date
-                  ) -> DossierState:
+def dossier_state(db: Session, registry: Registry, dossier: Dossier, today: dt.date,
+                  authors: bool = True) -> DossierState:
+    """The dossier's state now; ``authors``: read who saved each step's newest version
+    with it (a page shows them; a save does not need them)."""
     protocol = registry.by_digest(db, dossier.protocol_digest)
     school = registry.school(dossier.school_id)
     if school is None:
         raise LookupError(f"school {dossier.school_id!r} is not configured")
-    return state_of(registry, dossier, protocol, school, latest_records(db, dossier), today)
+    return state_of(registry, dossier, protocol, school,
+                    latest_records(db, dossier, authors), today)
 
 
 def state_of(registry: Registry, dossier: Dossier, protocol: Protocol, school: SchoolConfig,

@@ -5,6 +5,7 @@ is a conflict, not overwritten, and nothing of the save is stored."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from flask import Flask
@@ -77,3 +78,21 @@ def test_a_save_leaves_the_dossier_as_stored(app: Flask, browser: Browser) -> No
     assert held["row_version"] == before["row_version"] + 1
     assert held["revision"] != before["revision"]
     assert held["current_step"] != before["current_step"]
+
+
+def test_a_refused_save_shows_who_saved_each_version(app: Flask, browser: Browser) -> None:
+    """A save reads no authors; the page it shows when it refuses the form reads them
+    as the step page does."""
+    browser.login("ib")
+    dossier_id = browser.new_dossier()
+    assert browser.post_step(dossier_id, "signaleren", SIGNALEREN).status_code == 302
+    shown = VERSIONS.search(browser.get(f"/dossiers/{dossier_id}/stap/signaleren"))
+    assert shown and "Versie" in shown.group(0)
+    refused = browser.post_step(dossier_id, "signaleren",
+                                {**SIGNALEREN, "observaties-0-datum": "geen datum"}, base=1)
+    assert refused.status_code == 400
+    again = VERSIONS.search(browser.last)
+    assert again and again.group(0) == shown.group(0)
+
+
+VERSIONS = re.compile(r'<p class="versions">.*?</p>')
