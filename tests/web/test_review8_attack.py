@@ -215,3 +215,76 @@ def test_a_save_and_taking_someone_off_the_dossier_at_once_both_go_through(
     other.join()
     assert (status, results) == (302, [302])
     assert _stored(app, dossier)[4:] == (1, ["ok"])
+
+
+def test_a_page_kept_by_one_process_shows_a_save_made_by_another(
+        app: Flask, browser: Browser, tmp_path: Any) -> None:
+    """Two app processes on one database: what one keeps, the other's save replaces (the
+    step page, the dossier page and the overview's stage)."""
+    from meldroute.webapp.app import create_app
+    from meldroute.webapp.pagecache import PAGES
+
+    other_app = create_app(dict(app.config))  # the same instance folder (its keys)
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    assert browser.post_step(dossier, "signaleren", SIGNALEREN).status_code == 302
+    step, show = f"/dossiers/{dossier}/stap/consulteren", f"/dossiers/{dossier}"
+    for url in (step, show, step, show):
+        browser.get(url)
+    pages = app.extensions[PAGES]
+    hits = pages.hits
+    row = f'href="/dossiers/{dossier}"'
+    listed = browser.get("/dossiers").split(row)[1][:600]
+    elsewhere = Browser(other_app, other_app.test_client())
+    elsewhere.client.set_cookie("meldroute", browser.client.get_cookie("meldroute").value,
+                                domain="localhost")
+    try:
+        assert elsewhere.post_step(dossier, "consulteren", CONSULTEREN).status_code == 302
+        assert "is opgeslagen" in browser.get(show)  # the message, written by the other
+        assert "gesprek met de ouders" in browser.get(step)
+        assert pages.hits == hits  # nothing served from what was kept before the save
+        assert browser.get("/dossiers").split(row)[1][:600] != listed  # the new summary
+    finally:
+        other_app.extensions["meldroute.db_engine"].dispose()
+
+
+def test_a_save_in_a_web_session_due_a_touch_keeps_the_touch_and_the_message(
+        app: Flask, browser: Browser, now: Any) -> None:
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    assert browser.post_step(dossier, "signaleren", SIGNALEREN).status_code == 302
+    form = _form(browser, dossier, "consulteren", CONSULTEREN)
+    now.advance(minutes=5)  # the save's request moves the last-seen time
+    response = browser.client.post(f"/dossiers/{dossier}/stap/consulteren", data=form,
+                                   environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert response.status_code == 302
+    with app.extensions["meldroute.db_sessions"]() as db:
+        row = db.execute(text("SELECT last_seen_at, address, data FROM web_sessions "
+                              "WHERE user_id IS NOT NULL ORDER BY last_seen_at DESC")).first()
+    assert row is not None and row.address == "192.0.2.7" and "opgeslagen" in row.data
+    assert str(row.last_seen_at).startswith("2026-11-27 09:0")
+    assert "is opgeslagen" in browser.get(f"/dossiers/{dossier}")
+    assert _stored(app, dossier)[4:] == (1, ["ok"])
+
+
+def test_a_web_session_ended_during_the_save(app: Flask, browser: Browser,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signed out elsewhere while the save runs: the save, authorised when it began, is
+    stored and audited once; the next page asks to sign in (no error)."""
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    assert browser.post_step(dossier, "signaleren", SIGNALEREN).status_code == 302
+    form = _form(browser, dossier, "consulteren", CONSULTEREN)
+
+    def sign_out_elsewhere() -> None:
+        with app.extensions["meldroute.db_sessions"]() as db:
+            db.execute(text("DELETE FROM web_sessions"))
+            db.commit()
+
+    _in_between(monkeypatch, sign_out_elsewhere)
+    response = browser.client.post(f"/dossiers/{dossier}/stap/consulteren", data=form)
+    assert response.status_code in (302, 409)
+    saved = _stored(app, dossier)[4:]
+    assert saved in ((1, ["ok"]), (0, ["conflict"]))
+    after = browser.client.get(f"/dossiers/{dossier}")
+    assert after.status_code == 302 and "/inloggen" in after.headers["Location"]
