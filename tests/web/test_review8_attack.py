@@ -64,7 +64,7 @@ def _in_between(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> Non
     monkeypatch.setattr(dossier_views, "save_step", save_step)
 
 
-@pytest.mark.parametrize("meanwhile", ["acuut", "andere stap"])
+@pytest.mark.parametrize("meanwhile", ["acuut", "andere stap", "andere versie"])
 def test_a_change_between_the_read_and_the_write_of_a_save_is_a_conflict_page(
         app: Flask, browser: Browser, monkeypatch: pytest.MonkeyPatch, meanwhile: str) -> None:
     browser.login("ib")
@@ -75,6 +75,12 @@ def test_a_change_between_the_read_and_the_write_of_a_save_is_a_conflict_page(
     if meanwhile == "acuut":
         def act() -> None:
             assert _post(colleague, f"/dossiers/{dossier}/acuut") == 302
+    elif meanwhile == "andere versie":  # ``meldroute dossiers migrate`` moves it
+        from .test_migrate import _old_version, _pin
+        older = _old_version(app)
+
+        def act() -> None:
+            _pin(app, older, dossier)
     else:
         again = _form(colleague, dossier, "signaleren",
                       {**SIGNALEREN, "interpretatie": "Zorgen, na een tweede gesprek."})
@@ -288,3 +294,24 @@ def test_a_web_session_ended_during_the_save(app: Flask, browser: Browser,
     assert saved in ((1, ["ok"]), (0, ["conflict"]))
     after = browser.client.get(f"/dossiers/{dossier}")
     assert after.status_code == 302 and "/inloggen" in after.headers["Location"]
+
+
+def test_a_note_written_while_a_step_is_saved_leaves_both(
+        app: Flask, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A note is no change of the route: it does not make a save a conflict."""
+    browser.login("ib")
+    dossier = browser.new_dossier()
+    assert browser.post_step(dossier, "signaleren", SIGNALEREN).status_code == 302
+    colleague = Browser(app, app.test_client())
+    colleague.login("ib")
+
+    def act() -> None:
+        assert _post(colleague, f"/dossiers/{dossier}/notities",
+                     {"text": "Moeder belde terug."}) == 302
+
+    form = _form(browser, dossier, "consulteren", CONSULTEREN)
+    _in_between(monkeypatch, act)
+    assert browser.client.post(f"/dossiers/{dossier}/stap/consulteren",
+                               data=form).status_code == 302
+    assert _stored(app, dossier)[4:] == (1, ["ok"])
+    assert "Moeder belde terug." in browser.get(f"/dossiers/{dossier}/tijdlijn")
