@@ -315,3 +315,34 @@ def test_a_note_written_while_a_step_is_saved_leaves_both(
                                data=form).status_code == 302
     assert _stored(app, dossier)[4:] == (1, ["ok"])
     assert "Moeder belde terug." in browser.get(f"/dossiers/{dossier}/tijdlijn")
+
+
+def test_the_kept_page_of_a_linked_dossier_follows_a_save_of_the_other(
+        app: Flask, browser: Browser) -> None:
+    """A page of dossier B names dossier A (linked): it is kept under A's revision too, so a
+    save of A, which renews A's revision in its UPDATE, lets B's kept page go."""
+    from meldroute.webapp.pagecache import PAGES
+
+    browser.login("ib")
+    home = browser.new_dossier()
+    token = browser.token()
+    response = browser.client.post("/dossiers/nieuw", data={
+        "csrf_token": token, "pupil_initials": "A.B.", "pupil_group": "5b",
+        "pupil_name": "Fictieve Leerling", "linked": str(home)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    linked = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    with app.extensions["meldroute.db_sessions"]() as db:
+        row = db.get(Dossier, linked)
+        assert row is not None and row.linked_dossier_id == home
+    url = f"/dossiers/{linked}"
+    browser.get(url)
+    browser.get(url)
+    pages = app.extensions[PAGES]
+    hits = pages.hits
+    assert f'href="/dossiers/{home}"' in browser.get(url)
+    assert pages.hits == hits + 1  # kept
+    assert browser.post_step(home, "signaleren", SIGNALEREN).status_code == 302
+    browser.get(f"/dossiers/{home}")  # (the message)
+    hits = pages.hits
+    browser.get(url)
+    assert pages.hits == hits  # rendered afresh: A's revision is in B's key
