@@ -95,6 +95,9 @@ def test_a_change_between_the_read_and_the_write_of_a_save_is_a_conflict_page(
     assert response.status_code == 409
     assert "Advies: een gesprek met de ouders voeren." in page  # what they typed is there
     assert "is opgeslagen" not in page
+    # not this step: the dossier changed otherwise, and the page says so
+    assert "Iemand anders heeft dit dossier intussen gewijzigd" in page
+    assert "deze stap intussen opgeslagen" not in page
     after = _stored(app, dossier)
     assert after[4:] == (0, ["conflict"])  # no version of the save, no "ok" entry
     assert "is opgeslagen" not in browser.get(f"/dossiers/{dossier}")
