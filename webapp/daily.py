@@ -131,6 +131,9 @@ def remove_person(dossier_id: int, assignment_id: int) -> Any:
         record("dossier.unassign", result="refused", dossier_id=dossier.id)
         db().commit()
         abort(404)
+    # the dossier's row first, then the audit trail's head, as every write of a dossier
+    # takes them (a save: services.save_step); the other order deadlocks on PostgreSQL
+    db().flush()
     record("dossier.unassign", dossier_id=dossier.id, detail=f"koppeling {found.id}")
     db().commit()
     flash("De persoon is van het dossier gehaald.", "ok")

@@ -432,7 +432,10 @@ def _save(state: DossierState, step: Step, form: Any, base_version: int) -> Any:
                                 g.user.id)
         db().expire_all()
         fresh = dossier_state(db(), registry(), _dossier(dossier_id), _today())
-        return _render_step(fresh, step, form=form, conflict=True), 409
+        # this step has a newer version, or the dossier changed otherwise (a flag, another
+        # step, another protocol version): the save's guard is the dossier's row version
+        conflict = "stap" if fresh.version(step.id) != base_version else "dossier"
+        return _render_step(fresh, step, form=form, conflict=conflict), 409
     current_app.logger.info("step saved dossier=%s step=%s user=%s", dossier.id, step.id,
                             g.user.id)
     return redirect(url_for("dossiers.show", dossier_id=dossier.id))
@@ -516,7 +519,7 @@ def recorded_fields(state: DossierState, step: Step, data: dict[str, Any],
 
 
 def _render_step(state: DossierState, step: Step, form: Any = None,
-                 problems: list[str] | None = None, conflict: bool = False,
+                 problems: list[str] | None = None, conflict: str = "",
                  **context: Any) -> str:
     form_class = build_form(state.protocol, step, state.school, state.evaluation)
     recorded = {s.id: recorded_fields(state, s, state.data(s.id),
