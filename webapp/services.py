@@ -331,6 +331,9 @@ def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
     except (IntegrityError, StaleDataError, Conflict):
         db.rollback()
         raise Conflict() from None
+    except BaseException:  # nothing of a save half done stays in the session
+        db.rollback()
+        raise
     for name, value in changes.items():  # the dossier as it is now stored
         set_committed_value(dossier, name, value)
     return record

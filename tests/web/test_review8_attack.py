@@ -16,7 +16,7 @@ from meldroute.webapp import audit
 from meldroute.webapp import dossiers as dossier_views
 from meldroute.webapp.models import AuditEvent, Dossier, StepRecord, User
 
-from .conftest import SIGNALEREN, TOKEN, Browser
+from .conftest import BASE, SIGNALEREN, TOKEN, Browser
 
 CONSULTEREN = {"geconsulteerd": ["cjg"], "consultatie_datum": "2026-11-24",
                "uitkomst_consultatie": "Advies: een gesprek met de ouders voeren."}
@@ -24,7 +24,7 @@ CONSULTEREN = {"geconsulteerd": ["cjg"], "consultatie_datum": "2026-11-24",
 
 def _form(browser: Browser, dossier: int, step: str, answers: dict[str, Any]) -> dict[str, Any]:
     html = browser.get(f"/dossiers/{dossier}/stap/{step}")
-    base = __import__("re").search(r'name="base_version" value="(\d+)"', html)
+    base = BASE.search(html)
     assert base
     return {"action": "save", "csrf_token": TOKEN.search(html).group(1),  # type: ignore[union-attr]
             "base_version": base.group(1), **answers}
