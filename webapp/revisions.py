@@ -13,6 +13,11 @@ the write's own transaction (a rollback takes the renewal back with it):
   (``db.execute(text("UPDATE ..."))``): the site's revision, since which dossier it
   touched is not known.
 
+A statement run on the session's connection itself (``db.connection().execute``) passes
+both hooks. The writes that do so are of quiet tables (the audit trail, the web session's
+message after a save) or a step's save (``services.save_step``, past the unit of work for
+speed), which sets its dossier's new revision in its own UPDATE.
+
 A write of only ``QUIET_COLUMNS`` (the last used 2FA step, written at every sign-in)
 renews nothing: otherwise every sign-in would let every kept page go.
 
