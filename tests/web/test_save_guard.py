@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -20,14 +21,19 @@ CONSULTEREN = {"geconsulteerd": ["cjg"], "consultatie_datum": "2026-11-24",
                "uitkomst_consultatie": "Advies: gesprek met ouders voeren."}
 
 
-def test_a_change_committed_after_the_save_read_the_dossier_makes_it_a_conflict(
-        app: Flask, browser: Browser) -> None:
+def _first_step_saved(app: Flask, browser: Browser) -> tuple[int, Any, Any, dt.date]:
+    """A dossier of the IB-er's with step 1 saved; the registry, the database sessions and
+    the day."""
     browser.login("ib")
     dossier_id = browser.new_dossier()
     assert browser.post_step(dossier_id, "signaleren", SIGNALEREN).status_code == 302
-    registry = app.extensions["meldroute.registry"]
-    sessions = app.extensions["meldroute.db_sessions"]
-    today = app.config["CLOCK"]()
+    return (dossier_id, app.extensions["meldroute.registry"],
+            app.extensions["meldroute.db_sessions"], app.config["CLOCK"]())
+
+
+def test_a_change_committed_after_the_save_read_the_dossier_makes_it_a_conflict(
+        app: Flask, browser: Browser) -> None:
+    dossier_id, registry, sessions, today = _first_step_saved(app, browser)
     audited: list[str] = []
     with app.app_context(), sessions() as saver, sessions() as other:
         dossier = saver.get(Dossier, dossier_id)
@@ -54,12 +60,7 @@ def test_a_change_committed_after_the_save_read_the_dossier_makes_it_a_conflict(
 def test_a_save_leaves_the_dossier_as_stored(app: Flask, browser: Browser) -> None:
     """The dossier object a save was given holds what the database now holds (its
     summary, version and revision), as a fresh read shows it."""
-    browser.login("ib")
-    dossier_id = browser.new_dossier()
-    assert browser.post_step(dossier_id, "signaleren", SIGNALEREN).status_code == 302
-    registry = app.extensions["meldroute.registry"]
-    sessions = app.extensions["meldroute.db_sessions"]
-    today = app.config["CLOCK"]()
+    dossier_id, registry, sessions, today = _first_step_saved(app, browser)
     columns = ("current_step", "stage", "next_question", "outcome", "responsible",
                "next_deadline", "row_version", "revision", "decided_on")
     with app.app_context(), sessions() as saver:
