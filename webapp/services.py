@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -32,6 +32,12 @@ from .revisions import new_revision
 
 class Conflict(Exception):
     """Someone else saved this step (or dossier) since the form was opened."""
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: two writes of one dossier at
+# the same moment, one of which PostgreSQL ends (a save then shows the conflict page with
+# the answers as typed, not "niet bereikbaar")
+CLASHES = frozenset({"40P01", "40001"})
 
 
 @dataclass(frozen=True)
@@ -331,6 +337,11 @@ def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
     except (IntegrityError, StaleDataError, Conflict):
         db.rollback()
         raise Conflict() from None
+    except OperationalError as exc:
+        db.rollback()
+        if getattr(exc.orig, "sqlstate", None) in CLASHES:  # a colleague's write, at once
+            raise Conflict() from None
+        raise  # (an outage: the 503 page)
     except BaseException:  # nothing of a save half done stays in the session
         db.rollback()
         raise

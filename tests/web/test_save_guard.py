@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import OperationalError
 
 from meldroute.webapp.models import Dossier, StepRecord, User
 from meldroute.webapp.services import Conflict, dossier_state, flag_acute, save_step
@@ -97,3 +98,35 @@ def test_a_refused_save_shows_who_saved_each_version(app: Flask, browser: Browse
 
 
 VERSIONS = re.compile(r'<p class="versions">.*?</p>')
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # as psycopg names PostgreSQL's deadlock_detected
+
+
+def test_a_save_that_postgresql_ends_in_a_deadlock_is_a_conflict_that_stores_nothing(
+        app: Flask, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two writes of one dossier at the same moment can deadlock on PostgreSQL, which then
+    ends one of them: that save shows the conflict page with the answers as typed, not
+    the page that says the database cannot be reached; nothing of it is stored."""
+    dossier_id, *_ = _first_step_saved(app, browser)
+    real_execute = Connection.execute
+
+    def execute(self: Connection, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(getattr(statement, "table", None), "name", None) == "step_records":
+            raise OperationalError("INSERT INTO step_records ...", {}, _Deadlock())
+        return real_execute(self, statement, *args, **kwargs)
+
+    browser.get(f"/dossiers/{dossier_id}/stap/consulteren")
+    monkeypatch.setattr(Connection, "execute", execute)
+    response = browser.post_step(dossier_id, "consulteren", {
+        "geconsulteerd": ["cjg"], "consultatie_datum": "2026-11-24",
+        "uitkomst_consultatie": "Advies: een gesprek met de ouders."})
+    monkeypatch.undo()
+    assert response.status_code == 409, browser.last[:300]
+    assert "Uw wijzigingen zijn niet opgeslagen" in browser.last
+    assert "Advies: een gesprek met de ouders." in browser.last  # as typed
+    assert "is opgeslagen" not in browser.get(f"/dossiers/{dossier_id}")  # no message
+    with app.extensions["meldroute.db_sessions"]() as db:
+        assert db.scalar(select(func.count()).select_from(StepRecord).where(
+            StepRecord.dossier_id == dossier_id, StepRecord.step_id == "consulteren")) == 0
