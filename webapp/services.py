@@ -322,6 +322,16 @@ def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
         changes = {**_summary(after), "decided_on": today}
     changes.update(updated_at=utcnow(), revision=new_revision(),
                    row_version=dossier.row_version + 1)
+    _write_save(db, dossier, record, changes, before_commit)
+    for name, value in changes.items():  # the dossier as it is now stored
+        set_committed_value(dossier, name, value)
+    return record
+
+
+def _write_save(db: Session, dossier: Dossier, record: StepRecord, changes: dict[str, Any],
+                before_commit: Callable[[], None]) -> None:
+    """The save's two statements, the caller's audit entry and the commit; all or nothing
+    (Conflict when another write of the dossier came first)."""
     connection = db.connection()
     try:
         moved = connection.execute(updating(Dossier, frozenset(changes), ("id", "row_version")), {
@@ -345,9 +355,6 @@ def save_step(db: Session, registry: Registry, dossier: Dossier, step: Step,
     except BaseException:  # nothing of a save half done stays in the session
         db.rollback()
         raise
-    for name, value in changes.items():  # the dossier as it is now stored
-        set_committed_value(dossier, name, value)
-    return record
 
 
 _VERSION_COLUMNS = ("dossier_id", "step_id", "version", "data", "author_id", "created_at",
