@@ -74,8 +74,8 @@ def main() -> int:
         ib = sign_in(app, "regenboog-ib")
         dossier = walked_dossier(ib)
         add_versions(app, dossier, args.versions)
-        url = f"/dossiers/{dossier}/stap/signaleren"
-        page = ib.get(url).get_data(as_text=True)
+        page_url = f"/dossiers/{dossier}/stap/signaleren"
+        page = ib.get(page_url).get_data(as_text=True)
         token = TOKEN.search(page).group(1)  # type: ignore[union-attr]
         base = int(BASE.search(page).group(1))  # type: ignore[union-attr]
 
@@ -84,9 +84,9 @@ def main() -> int:
             if not args.save:
                 if args.not_kept and PAGES in app.extensions:
                     app.extensions[PAGES].clear()
-                assert ib.get(url).status_code == 200
+                assert ib.get(page_url).status_code == 200
                 return
-            response = ib.post(url, data={
+            response = ib.post(page_url, data={
                 "action": "save", "csrf_token": token, "base_version": str(base),
                 "observaties-0-datum": "2026-11-20",
                 "observaties-0-waargenomen_door": ["leerkracht"],

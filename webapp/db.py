@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, Update, bindparam, create_engine, event, update
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -184,6 +184,18 @@ def _make_db_engine(url: str) -> Engine:
     db_engine = create_engine(url)
     IdlePing(db_engine.dialect).install(db_engine)
     return db_engine
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: two writes at the same moment,
+# one of which PostgreSQL ended. Nothing of that one was stored and trying again will do:
+# not an outage ("niet bereikbaar") but a clash with a colleague's write (a save shows the
+# conflict page with its answers as typed; any other write the clash page, errors.py)
+CLASHES = frozenset({"40P01", "40001"})
+
+
+def is_clash(error: BaseException) -> bool:
+    return isinstance(error, OperationalError) and \
+        getattr(error.orig, "sqlstate", None) in CLASHES
 
 
 @functools.lru_cache(maxsize=64)  # a handful of (table, columns): built once each

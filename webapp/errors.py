@@ -1,6 +1,8 @@
 """Error pages: Dutch, generic, never a traceback.
 
-A server error (500) and a database outage (503, "tijdelijk niet beschikbaar") render
+A server error (500), a database outage (503, "tijdelijk niet beschikbaar") and a clash
+with a colleague's write that PostgreSQL ended (409, "tegelijk gewijzigd": a deadlock or a
+serialization failure, ``db.is_clash``; a step's save shows its own conflict page) render
 ``error_server.html`` without the app's context processors, without flashed messages,
 the signed-in user or a CSRF token: nothing on that page touches the database, whose
 session may be the thing that failed. A failed POST shows what the user typed (read-only,
@@ -18,11 +20,17 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
+from .db import is_clash
+
 MESSAGES = {
     400: ("Ongeldig verzoek", "Het verzoek kon niet worden verwerkt."),
     403: ("Geen toegang", "U heeft geen toegang tot deze pagina."),
     404: ("Niet gevonden", "Deze pagina of dit dossier bestaat niet."),
     405: ("Niet toegestaan", "Deze handeling is hier niet toegestaan."),
+    409: ("Tegelijk gewijzigd",
+          "Iemand anders legde op hetzelfde moment iets vast dat hiermee botste. Er is "
+          "niets opgeslagen. Laad de pagina opnieuw, controleer wat er nu staat en probeer "
+          "het nog eens."),
     413: ("Te groot", "Het formulier is te groot om te verwerken."),
     500: ("Er ging iets mis", "Er ging iets mis aan onze kant. Er is niets opgeslagen."),
     503: ("Tijdelijk niet beschikbaar",
@@ -80,7 +88,7 @@ def _keep_web_session_untouched() -> None:
 
 
 def server_error_page(code: int) -> Any:
-    """The 500/503 page, rendered without touching the database."""
+    """The 500/503 (or 409) page, rendered without touching the database."""
     _keep_web_session_untouched()
     title, message = MESSAGES[code]
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if code == 503 else {}
@@ -110,6 +118,8 @@ def register(app: Flask) -> None:
         if code >= 500:
             # an error before the view (opening the web session) arrives here wrapped
             original = getattr(error, "original_exception", None)
+            if original is not None and is_clash(original):
+                return server_error_page(409)
             outage = code == 503 or (original is not None and is_outage(original))
             return server_error_page(503 if outage else 500)
         title, message = MESSAGES.get(code, (error.name, error.description or ""))
@@ -117,6 +127,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def server_error(error: Exception) -> Any:
+        if is_clash(error):  # before is_outage: it is an OperationalError too
+            app.logger.warning("write clash: %s", error.__class__.__name__)
+            return server_error_page(409)
         if is_outage(error):
             # one line, no traceback: an outage is not a bug; never the statement or values
             app.logger.warning("database unavailable: %s", error.__class__.__name__)

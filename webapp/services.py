@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from meldroute.engine import Evaluation, FactValue, Protocol, SchoolConfig, Step
 
 from . import lifecycle
-from .db import updating
+from .db import is_clash, updating
 from .decisions import decide
 from .models import Dossier, DossierDecision, StepRecord, User, utcnow
 from .numbering import series_for
@@ -32,12 +32,6 @@ from .revisions import new_revision
 
 class Conflict(Exception):
     """Someone else saved this step (or dossier) since the form was opened."""
-
-
-# PostgreSQL's deadlock_detected and serialization_failure: two writes of one dossier at
-# the same moment, one of which PostgreSQL ends (a save then shows the conflict page with
-# the answers as typed, not "niet bereikbaar")
-CLASHES = frozenset({"40P01", "40001"})
 
 
 @dataclass(frozen=True)
@@ -349,7 +343,7 @@ def _write_save(db: Session, dossier: Dossier, record: StepRecord, changes: dict
         raise Conflict() from None
     except OperationalError as exc:
         db.rollback()
-        if getattr(exc.orig, "sqlstate", None) in CLASHES:  # a colleague's write, at once
+        if is_clash(exc):  # a colleague's write, at once: the conflict page, answers kept
             raise Conflict() from None
         raise  # (an outage: the 503 page)
     except BaseException:  # nothing of a save half done stays in the session

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import TODAY, sign_in
+from .conftest import TODAY, save, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -193,3 +193,43 @@ def test_close_reopen_close(page, live_app, output_dir):
     log = page.locator("main").inner_text()
     assert log.count("afgesloten") >= 2 and "weer geopend" in log
     shoot(page, output_dir, "logboek-afsluiten")
+
+
+def _in_first_screen(page: Any, locator: Any) -> bool:
+    """The element is shown, and all of it within the first screen (no scrolling)."""
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and \
+        box["y"] + box["height"] <= page.viewport_size["height"]
+
+
+def test_a_refused_save_says_so_on_the_first_screen_of_a_phone(page, live_app, output_dir):
+    """A second tab saves a step the first tab had open: the first tab's save is refused,
+    and on a phone the person reads why (and that nothing was stored) without scrolling,
+    above the acute-danger box; what they typed stays in the form."""
+    sign_in(page, live_app, "Demo intern begeleider")
+    who = Person(page)
+    dossier = new_dossier_to_weighing(who).split("/stap/")[0]  # .../dossiers/<id>
+    step_2 = f"{dossier}/stap/consulteren"
+    page.set_viewport_size(PHONE)
+    page.goto(step_2)
+    other = page.context.new_page()
+    other.goto(step_2)
+    other.get_by_label("Uitkomst van de consultaties").fill("Tweede advies: huisbezoek.")
+    save(other, 2)
+    other.close()
+    page.get_by_label("Uitkomst van de consultaties").fill("Advies: eerst de jeugdarts.")
+    page.get_by_role("button", name="Stap 2 opslaan").click()
+    message = page.get_by_role("alert").filter(has_text="Iemand anders heeft deze stap")
+    message.wait_for()
+    assert "niet opgeslagen" in message.inner_text()
+    assert _in_first_screen(page, message)
+    assert page.get_by_label("Uitkomst van de consultaties").input_value() == \
+        "Advies: eerst de jeugdarts."
+    page.screenshot(path=str(output_dir / "dossier-conflict-telefoon.png"))
+    # a save refused for what it holds: the summary of what to fix, on the first screen
+    page.goto(f"{dossier}/stap/afwegen")
+    page.get_by_role("button", name="Stap 4 opslaan").click()
+    summary = page.locator(".error-summary")
+    summary.wait_for()
+    assert _in_first_screen(page, summary.get_by_role("heading"))
+    page.set_viewport_size(DESKTOP)
