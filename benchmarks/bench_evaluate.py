@@ -65,8 +65,9 @@ def plain_python(answers: dict[str, str], today: dt.date) -> Result:
         return "hulp_aanvaard", None, None
     if a("hulp_aanvaard") == "nee":
         return melden
-    if a("hulp_resultaat") is None:
-        return "hulp_resultaat", "hulp_inzetten", None
+    if a("hulp_resultaat") is None:  # weigh the help's result one working day after its
+        # agreed term (hulp_termijn; without it, from today)
+        return "hulp_resultaat", "hulp_inzetten", add_working_days(today, 1)
     return melden if a("hulp_resultaat") == "nee" else (None, "hulp_afsluiten", None)
 
 

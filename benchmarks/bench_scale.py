@@ -157,7 +157,9 @@ def main() -> int:
                           "SESSION_COOKIE_SECURE": False,
                           "SCHOOL_PATHS": [shipped_dir("schools") / "demo.yaml", other]})
         with app.app_context(), app.extensions["meldroute.db_sessions"]() as db:
-            ensure_demo_users(db, app.extensions["meldroute.registry"])
+            # the demo users of both schools (by default only the demo school's)
+            ensure_demo_users(db, app.extensions["meldroute.registry"],
+                              ["regenboog", "zonnebloem"])
         ib = sign_in(app, "regenboog-ib")
         one, many = walked_dossier(ib), walked_dossier(ib)
         add_versions(app, many, args.versions)

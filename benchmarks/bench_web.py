@@ -56,7 +56,7 @@ def main() -> int:
                           "SESSION_COOKIE_SECURE": False, "NOW": lambda: clock[0]})
         secret = security.new_totp_secret()
         password = "een lang wachtwoord voor de meting"
-        with app.extensions["meldroute.sessions"]() as db:
+        with app.extensions["meldroute.db_sessions"]() as db:
             user = User(username="ib", display_name="IB", totp_secret=secret,
                         password_hash=security.hash_password(password))
             user.memberships.append(Membership(school_id="regenboog", role="ib"))
