@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import TODAY, save, sign_in
+from .conftest import TODAY, check_page, save, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -226,6 +226,8 @@ def test_a_refused_save_says_so_on_the_first_screen_of_a_phone(page, live_app, o
     assert page.get_by_label("Uitkomst van de consultaties").input_value() == \
         "Advies: eerst de jeugdarts."
     page.screenshot(path=str(output_dir / "dossier-conflict-telefoon.png"))
+    assert check_page(page, "dossier-conflict", output_dir) == {}  # axe, both widths
+    page.set_viewport_size(PHONE)
     # a save refused for what it holds: the summary of what to fix, on the first screen
     page.goto(f"{dossier}/stap/afwegen")
     page.get_by_role("button", name="Stap 4 opslaan").click()
