@@ -29,7 +29,7 @@ MESSAGES = {
     405: ("Niet toegestaan", "Deze handeling is hier niet toegestaan."),
     409: ("Tegelijk gewijzigd",
           "Iemand anders legde op hetzelfde moment iets vast dat hiermee botste. Er is "
-          "niets opgeslagen. Laad de pagina opnieuw, controleer wat er nu staat en probeer "
+          "niets opgeslagen. Open de pagina opnieuw, controleer wat er nu staat en probeer "
           "het nog eens."),
     413: ("Te groot", "Het formulier is te groot om te verwerken."),
     500: ("Er ging iets mis", "Er ging iets mis aan onze kant. Er is niets opgeslagen."),
