@@ -41,8 +41,10 @@ p99 latency and errors per page, and the ratios step/bare, fresh/bare and save/b
 the bare page divided by pages/s of the page (10x: the page costs ten bare pages). Also
 the server's CPU time per page (user + system of its process group, from /proc): on a
 machine that other work keeps busy, pages/s and latency drop with the CPU share the
-server gets, while CPU time per page moves much less (PostgreSQL's own processes are not
-counted; SQLite works inside the server's process and is).
+server gets, while CPU time per page moves much less (SQLite works inside the server's
+process). With PostgreSQL on this machine its own processes' CPU time per page (the
+children of its server process: the app's backends, the WAL writer, ...) is a column of
+its own, and a ratio of server + PostgreSQL CPU per page against the bare page's.
 
 The load generator is wrk, driven by a Lua script this file writes: one wrk thread per
 client with one connection each, so each thread carries one client's cookie, token and
@@ -153,6 +155,43 @@ def group_cpu(group: int) -> float:
             if int(fields[2]) == group:  # pgrp; then utime and stime, in clock ticks
                 total += int(fields[11]) + int(fields[12])
     return total / ticks
+
+
+def _stat_fields(path: str) -> list[str] | None:
+    try:  # state, ppid, pgrp, ..., utime (11), stime (12): after the command's ")"
+        return Path(path, "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None  # gone meanwhile
+
+
+def postmaster_of(url: str) -> int | None:
+    """The PostgreSQL server process behind ``url`` when it runs on this machine (the
+    parent of this connection's backend), else None."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            fields = _stat_fields(f"/proc/{backend}")
+    finally:
+        engine.dispose()
+    return int(fields[1]) if fields else None
+
+
+def cluster_cpu(postmaster: int | None) -> float:
+    """CPU seconds used so far by the PostgreSQL server's own processes (the children of
+    ``postmaster``: the app's backends, the WAL writer, ...). A backend that ended
+    meanwhile takes its share with it; the app's pooled connections last the run."""
+    if postmaster is None:
+        return 0.0
+    total = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            fields = _stat_fields(entry.path)
+            if fields and int(fields[1]) == postmaster:
+                total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def load_avg() -> str:
@@ -441,6 +480,7 @@ class Result:
     p99_ms: float
     errors: int
     cpu_s: float = 0.0
+    db_cpu_s: float = 0.0  # PostgreSQL's processes (0 for SQLite, inside the server)
 
     @property
     def rate(self) -> float:
@@ -450,6 +490,11 @@ class Result:
     def cpu_ms(self) -> float:
         """Server CPU time per page."""
         return self.cpu_s * 1000 / self.requests if self.requests else 0.0
+
+    @property
+    def db_cpu_ms(self) -> float:
+        """PostgreSQL's CPU time per page."""
+        return self.db_cpu_s * 1000 / self.requests if self.requests else 0.0
 
 
 def wrk(port: int, clients: list[dict[str, Any]], mode: str, seconds: int,
@@ -489,6 +534,7 @@ class Setup:
     page_bytes: int
     # starts the same app keeping no pages (MELDROUTE_KEPT_PAGES=0): its port and group
     start_fresh: Callable[[], tuple[int, int]]
+    postmaster: int | None = None  # PostgreSQL's, when it runs on this machine
 
 
 def current_versions(setup: Setup, step: str) -> list[int]:
@@ -533,9 +579,10 @@ def measure(setup: Setup, args: argparse.Namespace, today: dt.date,
                 run_clients = clients
             print(f"  {setup.name}: {label}, {seconds} s{note} (load {load_avg()})",
                   file=sys.stderr)
-            cpu = group_cpu(group)
+            cpu, db_cpu = group_cpu(group), cluster_cpu(setup.postmaster)
             result = wrk(port, run_clients, mode, seconds, work)
             result.cpu_s = group_cpu(group) - cpu
+            result.db_cpu_s = cluster_cpu(setup.postmaster) - db_cpu
         results[label] = result
         if group not in (setup.app_group, setup.bare_group):
             procs.stop(group)
@@ -624,6 +671,7 @@ def run_gunicorn(args: argparse.Namespace, base_env: dict[str, str], today: dt.d
                          env, lambda port: gunicorn(port, "meldroute.webapp.wsgi:app"),
                          gunicorn(bare_port, "bare_app:app"), today, accounts, app_port,
                          bare_port)
+    setup.postmaster = postmaster_of(url)
     return setup, measure(setup, args, today, work, procs)
 
 
@@ -633,17 +681,21 @@ def report(setup: Setup, results: dict[str, Result], args: argparse.Namespace) -
           f"{args.duration} s per page after {args.warmup} s warm-up; "
           f"{len(setup.seeded)} dossiers x {len(STEPS)} steps x {args.versions} versions; "
           f"pages of {setup.page_bytes:,} bytes")
+    db = setup.postmaster is not None
     print(f"{'page':<26} {'pages/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} "
-          f"{'requests':>9} {'CPU ms/page':>12}")
+          f"{'requests':>9} {'CPU ms/page':>12}" + (f" {'+ PostgreSQL':>13}" if db else ""))
     for label, r in results.items():
         print(f"{label:<26} {r.rate:9.1f} {r.p50_ms:9.1f} {r.p99_ms:9.1f} {r.errors:7d} "
-              f"{r.requests:9d} {r.cpu_ms:12.2f}")
+              f"{r.requests:9d} {r.cpu_ms:12.2f}" + (f" {r.db_cpu_ms:13.2f}" if db else ""))
     bare, step, fresh, save = results.values()
     for name, r in (("step/bare", step), ("fresh/bare", fresh), ("save/bare", save)):
         ratio = bare.rate / r.rate if r.rate else float("inf")
         cpu = r.cpu_ms / bare.cpu_ms if bare.cpu_ms else float("inf")
+        both = (r.cpu_ms + r.db_cpu_ms) / (bare.cpu_ms + bare.db_cpu_ms) \
+            if bare.cpu_ms else float("inf")
         print(f"ratio {name}: {ratio:5.1f}x  (pages/s of the bare page / pages/s; "
-              f"p50 {r.p50_ms / bare.p50_ms:.1f}x; server CPU per page {cpu:.1f}x)")
+              f"p50 {r.p50_ms / bare.p50_ms:.1f}x; server CPU per page {cpu:.1f}x"
+              + (f"; with PostgreSQL's {both:.1f}x" if db else "") + ")")
 
 
 def main() -> int:
