@@ -6,21 +6,23 @@ serialization failure, ``db.is_clash``; a step's save shows its own conflict pag
 ``error_server.html`` without the app's context processors, without flashed messages,
 the signed-in user or a CSRF token: nothing on that page touches the database, whose
 session may be the thing that failed. A failed POST shows what the user typed (read-only,
-to copy), since nothing of it was saved. Should even that page fail, a fixed Dutch page
-is the answer, never the WSGI server's bare English one.
+to copy, under the labels of their page: ``typed.py``), since nothing of it was saved.
+Should even that page fail, a fixed Dutch page is the answer, never the WSGI server's bare
+English one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from .db import is_clash
+from .typed import typed_by_user
 
 MESSAGES = {
     400: ("Ongeldig verzoek", "Het verzoek kon niet worden verwerkt."),
@@ -41,14 +43,6 @@ MESSAGES = {
 OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
            sa_exc.TimeoutError)
 RETRY_AFTER_SECONDS = 30
-# form fields that are not the user's own words, or never to be shown again
-TECHNICAL_FIELDS = {"csrf_token", "base_version", "action", "user", "code", "username"}
-SECRET_PARTS = ("password", "wachtwoord", "totp", "secret")
-# pages whose forms hold the user's own words (not sign-in, account or user admin pages,
-# whose forms hold passwords and codes)
-TYPED_SHOWN_UNDER = ("/dossiers", "/scholen/", "/besturen/")
-MAX_TYPED_FIELDS = 100
-
 FALLBACK = """<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>{title} · Meldroute</title></head>
 <body><main><h1>{title}</h1><p>{message}</p>
@@ -59,20 +53,6 @@ FALLBACK = """<!doctype html>
 
 def is_outage(error: BaseException) -> bool:
     return isinstance(error, OUTAGES)
-
-
-def typed_by_user() -> list[tuple[str, str]]:
-    """(field name, text) of what a failed POST carried, technical fields left out."""
-    if request.method != "POST" or not request.path.startswith(TYPED_SHOWN_UNDER):
-        return []
-    try:
-        items = request.form.items(multi=True)
-        typed = [(name, value) for name, value in items
-                 if name not in TECHNICAL_FIELDS and value.strip()
-                 and not any(part in name.lower() for part in SECRET_PARTS)]
-    except Exception:  # a form that cannot be read (too large, broken): nothing to show
-        return []
-    return typed[:MAX_TYPED_FIELDS]
 
 
 def _keep_web_session_untouched() -> None:

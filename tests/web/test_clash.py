@@ -63,6 +63,7 @@ def test_a_note_ended_by_a_clash_says_so_keeps_the_text_and_stores_nothing(
     assert "Er is niets opgeslagen" in browser.last
     assert "niet bereikbaar" not in browser.last
     assert NOTE in browser.last  # as typed, to copy
+    assert '<label for="typed-1">Notitie</label>' in browser.last  # the page's own label
     assert NOTE not in caplog.text  # actions are logged, never content
     _nothing_stored(app, dossier)
     # the web session goes on: the dossier's page still opens, and a new try is stored

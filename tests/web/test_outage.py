@@ -9,6 +9,7 @@ PostgreSQL server.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -114,6 +115,12 @@ def test_a_failed_save_shows_what_was_typed(app: Flask, browser: Browser,
     assert "Mijn eigen zorgen &amp; &lt;vragen&gt;" in page  # escaped, to copy
     assert form["observaties-0-feit"] in page
     assert form["csrf_token"] not in page
+    # under the labels the step page showed, a group's row counted from 1; the choices
+    # (who observed, the checklist's ticks) are not typed words and not shown
+    labels = re.findall(r'<label for="typed-\d+">([^<]*)</label>', page)
+    assert labels == ["Observaties 1: Datum",
+                      "Observaties 1: Wat is gezien of gehoord (feitelijk)",
+                      "Observaties 1: Bron", "Interpretatie en zorgen"], labels
     outage.end()
     assert records(app) == before
     again = browser.client.post(f"/dossiers/{dossier}/stap/signaleren", data=form)
