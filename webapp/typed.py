@@ -107,7 +107,8 @@ def _form_labels(names: set[str]) -> dict[str, str]:
 
 
 def _forms(cls: type) -> Iterator[type]:
-    for sub in cls.__subclasses__():
+    subclasses: list[type] = cls.__subclasses__()
+    for sub in subclasses:
         yield sub
         yield from _forms(sub)
 
