@@ -92,7 +92,7 @@ def login_required(view: F) -> F:
             if g.user.is_admin:
                 return redirect(url_for("admin.users"))
             return render_template("error.html", title="Nog geen school", message=(
-                "Uw account heeft nog geen rol op een school. Een rol gaat in zodra iemand "
+                "Je account heeft nog geen rol op een school. Een rol gaat in zodra iemand "
                 "van de school die bevestigt (een beheerder, of wie er rollen bevestigt).")), 403
         return view(*args, **kwargs)
 
@@ -296,7 +296,7 @@ def enroll() -> Any:
             security.record_attempt(db(), user.username, address(), False, "totp", now())
             record("totp.enroll", result="failed", user=user)
             db().commit()
-            add_error(form.code, "Deze code klopt niet. Controleer de tijd op uw telefoon.")
+            add_error(form.code, "Deze code klopt niet. Controleer de tijd op je telefoon.")
             return render_template("enroll.html", **shown), 400
         user.totp_secret = secret
         record("totp.enroll", user=user)
@@ -407,6 +407,6 @@ def account() -> Any:
         record("password.change")
         db().commit()
         current_web_session().login(user.id, g.school_id, now())
-        flash("Uw wachtwoord is gewijzigd; andere sessies zijn beëindigd.", "ok")
+        flash("Je wachtwoord is gewijzigd; andere sessies zijn beëindigd.", "ok")
         return redirect(url_for("dossiers.overview"))
     return _account_page(form, 400 if request.method == "POST" else 200)

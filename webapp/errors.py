@@ -26,7 +26,7 @@ from .typed import typed_by_user
 
 MESSAGES = {
     400: ("Ongeldig verzoek", "Het verzoek kon niet worden verwerkt."),
-    403: ("Geen toegang", "U heeft geen toegang tot deze pagina."),
+    403: ("Geen toegang", "Je hebt geen toegang tot deze pagina."),
     404: ("Niet gevonden", "Deze pagina of dit dossier bestaat niet."),
     405: ("Niet toegestaan", "Deze handeling is hier niet toegestaan."),
     409: ("Tegelijk gewijzigd",

@@ -81,11 +81,11 @@ MESSAGES = {
              "de beheerder van Meldroute.",
     "provider": "De inlogdienst van {name} heeft het inloggen geweigerd of afgebroken. "
                 "Probeer het opnieuw.",
-    "claim": "De inlogdienst van {name} gaf niet door wie u bent. Vraag de schoolbeheerder "
+    "claim": "De inlogdienst van {name} gaf niet door wie je bent. Vraag de schoolbeheerder "
              "om dit na te kijken.",
-    "school": "Uw school is niet via {name} aangesloten op Meldroute. Vraag de "
+    "school": "Je school is niet via {name} aangesloten op Meldroute. Vraag de "
               "schoolbeheerder om een account.",
-    "unknown": "Uw account is niet bekend bij deze school: vraag de schoolbeheerder om een "
+    "unknown": "Je account is niet bekend bij deze school: vraag de schoolbeheerder om een "
                "account.",
     "disabled": "Dit account is uitgeschakeld. Vraag de schoolbeheerder of dat klopt.",
     "admin": "Het platformbeheer logt in met gebruikersnaam, wachtwoord en code, niet via "
@@ -255,7 +255,7 @@ def start() -> Any:
     """To the provider's sign-in page (``provider``: a button or the school picker)."""
     p = provider(request.form.get("provider"))
     if p is None:
-        flash("Kies uw school of bestuur uit de lijst.", "error")
+        flash("Kies je school of bestuur uit de lijst.", "error")
         from .auth import login_page
 
         return login_page(400)

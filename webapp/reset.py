@@ -81,9 +81,9 @@ def send_link(user: User, link: str) -> bool:
     message["Subject"] = "Meldroute: nieuw wachtwoord instellen"
     message["To"] = user.email
     message.set_content(
-        f"Beste {user.display_name},\n\nMet deze link stelt u een nieuw wachtwoord in en "
+        f"Beste {user.display_name},\n\nMet deze link stel je een nieuw wachtwoord in en "
         f"daarna opnieuw tweestapsverificatie. De link werkt één keer en {RESET_HOURS} uur "
-        f"lang:\n\n{link}\n\nHeeft u hier niet om gevraagd? Neem contact op met de "
+        f"lang:\n\n{link}\n\nHeb je hier niet om gevraagd? Neem contact op met de "
         "beheerder.\n")
     try:
         mail.send(config, [message])
@@ -138,6 +138,6 @@ def set_password(token: str) -> Any:
     end_web_sessions(db(), user.id)
     record("password.reset", user=user, school_id=user.first_school)
     db().commit()
-    flash("Uw nieuwe wachtwoord is ingesteld. Log in; daarna stelt u "
+    flash("Je nieuwe wachtwoord is ingesteld. Log in; daarna stel je "
           "tweestapsverificatie opnieuw in.", "ok")
     return redirect(url_for("auth.login"))

@@ -209,7 +209,7 @@ def remove_contact(school_id: str, key: str) -> Any:
                 f"{contact.get('name', key)} verdwijnt uit de contacten van {school.name}"
                 + (" (het contact van het bestuur blijft)." if inherited else "."),
                 "Dossiers die dit contact noemen, laten het voortaan niet meer zien.",
-                "De huidige instellingen blijven bewaard als versie: u kunt die versie "
+                "De huidige instellingen blijven bewaard als versie: je kunt die versie "
                 "later herstellen onder Versies."])
     contacts = {k: v for k, v in own["contacts"].items() if k != key}
     problems = _save(school_id, {**own, "contacts": contacts},
@@ -340,9 +340,9 @@ def _people_problems(school_id: str, found: school_configs.Effective, members: l
                      wanted: dict[int, set[str]], waiting: dict[int, set[str]]) -> list[str]:
     problems = []
     if "schooladmin" not in wanted.get(g.user.id, {"schooladmin"}):
-        problems.append("U kunt uw eigen rol als schoolbeheerder niet weghalen.")
+        problems.append("Je kunt je eigen rol als schoolbeheerder niet weghalen.")
     if waiting.get(g.user.id):
-        problems.append("U kunt uzelf geen rol geven waarmee u alle dossiers van de school "
+        problems.append("Je kunt jezelf geen rol geven waarmee je alle dossiers van de school "
                         f"opent. Vraag {confirmers_at(school_id, 'een andere beheerder')}.")
     holders = {r for uid, held in wanted.items() for r in held - waiting[uid]} | role_holders(
         db(), school_id, leave_out={u.id for u in members})
@@ -446,7 +446,7 @@ def decide_grant(school_id: str, grant_id: int) -> Any:
         record("school.grant", result="refused", school_id=school_id,
                detail=f"grant {grant.id}: not by the asker or for oneself")
         db().commit()
-        flash("Dit kunt u niet bevestigen: een tweede persoon (niet wie het vroeg en niet "
+        flash("Dit kun je niet bevestigen: een tweede persoon (niet wie het vroeg en niet "
               "wie de rol krijgt) beslist.", "error")
         return back, 403
     confirmed = request.form.get("besluit") == "bevestigen"

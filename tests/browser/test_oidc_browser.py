@@ -58,7 +58,7 @@ def test_a_teacher_signs_in_with_the_school_account(oidc_live_app, provider, pag
     assert page.get_by_text("Juf Anna").is_visible()
 
     page.get_by_role("button", name="Uitloggen").click()
-    page.get_by_role("heading", name="U bent uitgelogd bij Meldroute").wait_for()
+    page.get_by_role("heading", name="Je bent uitgelogd bij Meldroute").wait_for()
     problems |= {f"uitgelogd {k}": v for k, v in
                  check_page(page, "oidc-uitgelogd", output_dir).items()}
     page.get_by_role("link", name="Ook uitloggen bij De Regenboog").click()

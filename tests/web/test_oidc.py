@@ -447,6 +447,6 @@ def test_many_providers_are_a_school_picker(provider, tmp_path, clock, now, monk
     app = make_app(tmp_path, clock, now)
     response = app.test_client().get("/inloggen")
     page = text(response)
-    assert '<label for="provider">Uw school of bestuur</label>' in page
+    assert '<label for="provider">Je school of bestuur</label>' in page
     assert page.count("<option value=") == 6
     assert f"form-action 'self' {provider.url}" in response.headers["Content-Security-Policy"]

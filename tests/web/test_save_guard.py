@@ -124,7 +124,7 @@ def test_a_save_that_postgresql_ends_in_a_deadlock_is_a_conflict_that_stores_not
         "uitkomst_consultatie": "Advies: een gesprek met de ouders."})
     monkeypatch.undo()
     assert response.status_code == 409, browser.last[:300]
-    assert "Uw wijzigingen zijn niet opgeslagen" in browser.last
+    assert "Je wijzigingen zijn niet opgeslagen" in browser.last
     assert "Advies: een gesprek met de ouders." in browser.last  # as typed
     assert "is opgeslagen" not in browser.get(f"/dossiers/{dossier_id}")  # no message
     with app.extensions["meldroute.db_sessions"]() as db:
