@@ -144,17 +144,13 @@ def group_cpu(group: int) -> float:
     """CPU seconds (user + system) used so far by the processes of a process group (the
     server and, for gunicorn, its workers): the cost of the pages, which a busy machine
     disturbs much less than pages/s and latency."""
-    ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
-            try:
-                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue  # gone meanwhile
-            if int(fields[2]) == group:  # pgrp; then utime and stime, in clock ticks
+            fields = _stat_fields(entry.path)
+            if fields and int(fields[2]) == group:  # pgrp; utime and stime in clock ticks
                 total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _stat_fields(path: str) -> list[str] | None:
