@@ -12,6 +12,9 @@ A repeated view of an unchanged dossier is served from the kept pages (webapp/pa
 view after a change). --postgres uses the throwaway database MELDROUTE_TEST_POSTGRES names
 instead of SQLite (its public schema is dropped before and after).
 
+Then the profile's own time per package (the page's code, SQLAlchemy, WTForms, Flask,
+the database driver, ...), as shares of the whole: where a flat profile's time goes.
+
 Then the database round trips per page, counted with SQLAlchemy's events over --rounds
 pages: the statements, the pings of pooled connections (the dialect's ping, as a pre-ping
 makes), and the transactions' ends (commit or rollback). On PostgreSQL psycopg also sends
@@ -25,6 +28,7 @@ import cProfile
 import os
 import pstats
 import sys
+import sysconfig
 import tempfile
 import time
 from collections import Counter
@@ -113,12 +117,49 @@ def main() -> int:
         profiler.disable()
         if args.out:
             profiler.dump_stats(args.out)
-        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+        stats = pstats.Stats(profiler)
+        stats.sort_stats(args.sort).print_stats(args.top)
+        print(by_package(stats))
         print(round_trips(app, once, args.rounds))
         app.extensions["meldroute.db_engine"].dispose()
         if args.postgres:
             reset_postgres(url)
     return 0
+
+
+# where a function's code lives, by the first of these in its file's path (else "other");
+# built-ins by their name: the database drivers' C code ("sqlite3", "psycopg"), else
+# "{built-in}" (dict.get, isinstance, ...)
+ROOT = Path(__file__).resolve().parent.parent
+OWN = ("engine", "forms", "webapp")  # the package's code (pyproject.toml's packages)
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+PACKAGES = ("meldroute", "sqlalchemy", "psycopg", "wtforms", "flask_wtf", "flask", "werkzeug",
+            "jinja2", "markupsafe", "itsdangerous", "cryptography", "benchmarks")
+
+
+def package_of(filename: str, name: str) -> str:
+    """The package a profiled function belongs to (see PACKAGES)."""
+    if filename == "~":
+        return next((d for d in ("sqlite3", "psycopg") if d in name), "{built-in}")
+    path = Path(filename)
+    if any(path.is_relative_to(ROOT / folder) for folder in OWN):
+        return "meldroute"  # the package's folders, installed in place (editable)
+    if path.parts[-2:] in (("werkzeug", "test.py"), ("flask", "testing.py")):
+        return "test client"  # the benchmark's client, not the page's server
+    if path.is_relative_to(STDLIB) and "site-packages" not in path.parts:
+        return "stdlib"
+    return next((package for package in PACKAGES if package in path.parts), "other")
+
+
+def by_package(stats: pstats.Stats) -> str:
+    """The profile's own (self) time per package, largest first, as shares of the whole.
+    Built-ins count apart, the database driver's (its execute, its commit) by name."""
+    own: Counter[str] = Counter()
+    for (filename, _line, name), row in stats.stats.items():  # type: ignore[attr-defined]
+        own[package_of(filename, name)] += row[2]  # (calls, primitive calls, own time, ...)
+    total = sum(own.values()) or 1.0
+    return "own time per package: " + ", ".join(
+        f"{name} {seconds / total:.0%}" for name, seconds in own.most_common())
 
 
 def round_trips(app: Flask, once: Callable[[], None], rounds: int) -> str:

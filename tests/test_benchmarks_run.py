@@ -46,6 +46,11 @@ def test_the_save_is_profiled_too() -> None:
     done = _run("profile_step.py", ["--rounds", "2", "--top", "1", "--save"])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "save:" in done.stdout and "round trips per page" in done.stdout, done.stdout[-2000:]
+    # the page's own code is told apart from the libraries (and the venv inside the
+    # checkout is not taken for it)
+    shares = next(line for line in done.stdout.splitlines()
+                  if line.startswith("own time per package: "))
+    assert "meldroute " in shares and "sqlalchemy " in shares, shares
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="bench_load.py needs wrk")
