@@ -54,6 +54,13 @@ def confirming_roles(protocols: Iterable[Protocol], school: SchoolConfig) -> fro
     return frozenset(roles)
 
 
+def guarded_roles(protocols: Iterable[Protocol], school: SchoolConfig) -> frozenset[str]:
+    """The roles that open every dossier of a route the school follows, and the roles
+    that confirm grants of them: what a second person confirms before someone gets one
+    (and before such an account's password is reset)."""
+    return opening_roles(protocols, school) | confirming_roles(protocols, school)
+
+
 def is_coordinator(user: User, school_id: str, protocol: Protocol, school: SchoolConfig
                    ) -> bool:
     return bool(set(user.roles_at(school_id)) & coordinating_roles(protocol, school))

@@ -21,7 +21,7 @@ from meldroute.forms.fields import DutchForm, SelectChoice, add_error
 
 from . import reset as reset_links
 from . import security
-from .access import confirming_roles, opening_roles
+from .access import guarded_roles
 from .auth import admin_required
 from .context import db, record, registry
 from .models import Membership, RoleGrant, User
@@ -170,8 +170,7 @@ def opening_school(user: User) -> str | None:
     for school_id in user.schools:
         school = registry().school(school_id)
         routes = registry().protocols_for(school) if school is not None else []
-        if school is not None and set(user.roles_at(school_id)) & (
-                opening_roles(routes, school) | confirming_roles(routes, school)):
+        if school is not None and set(user.roles_at(school_id)) & guarded_roles(routes, school):
             return school_id
     return None
 

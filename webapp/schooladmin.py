@@ -28,7 +28,7 @@ from meldroute.engine import (
 )
 
 from . import reset, schemaforms, school_configs
-from .access import confirming_roles, coordinating_roles, opening_roles
+from .access import confirming_roles, coordinating_roles, guarded_roles
 from .auth import signed_in_required
 from .changes import config_changes
 from .context import db, forget_schools, now, record, registry, today
@@ -311,7 +311,7 @@ def people(school_id: str) -> Any:
     # dossier-opening roles, and the roles that confirm them (school admin, confirms_grants),
     # wait
     routes = registry().protocols_for(school)
-    guarded = opening_roles(routes, school) | confirming_roles(routes, school) | {"schooladmin"}
+    guarded = guarded_roles(routes, school) | {"schooladmin"}
     waiting = {u.id: (wanted[u.id] - set(u.roles_at(school_id))) & guarded for u in members}
     problems += _people_problems(school_id, found, members, wanted, waiting)
     if problems:
@@ -404,7 +404,7 @@ def confirmers_at(school_id: str, admin: str) -> str:
     def name(role: str) -> str:  # its own name, not that of a role a remap lets play it
         spec = next((p.roles[role] for p in routes if role in p.roles), None)
         return school.roles.get(role) or (spec.name if spec else role)
-    return who_confirms((name(role) for role in confirming_at(school_id)), admin)
+    return who_confirms((name(role) for role in confirming_roles(routes, school)), admin)
 
 
 def may_confirm_at(user: User, school_id: str) -> bool:
