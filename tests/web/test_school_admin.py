@@ -270,6 +270,23 @@ def test_a_board_import_with_a_bad_number_points_at_the_line(app, cli_env, capsy
         f"{board}:7:12: '0412-00020' is geen geldig Nederlands telefoonnummer")
 
 
+def test_the_demo_school_admin_is_told_why_the_demo_accounts_are_not_listed(app):
+    """The demo accounts (one per role) are not the school's to change: the page says so
+    instead of "no accounts" above a save button that saves nothing."""
+    with app.extensions["meldroute.db_sessions"]() as db:
+        from meldroute.webapp.models import User
+        demo_admin = db.scalar(select(User.id).where(User.username == "zonnebloem-schooladmin"))
+    client = app.test_client()
+    sign_in_as(app, client, demo_admin, "zonnebloem")
+    page = client.get("/scholen/zonnebloem/instellingen/mensen").get_data(as_text=True)
+    assert "Deze school heeft nog geen accounts. De demo-accounts (één per rol) staan hier " \
+        "niet: hun rollen liggen vast." in page
+    assert "Opslaan" not in page
+    make_user(app, "meester.z", "zonnebloem", "leerkracht")
+    page = client.get("/scholen/zonnebloem/instellingen/mensen").get_data(as_text=True)
+    assert "Meester.Z" in page and "Opslaan" in page and "nog geen accounts" not in page
+
+
 def test_the_school_admin_names_who_holds_which_role(app, admin):
     teacher = make_user(app, "juf.d", "regenboog", "leerkracht")
     url = "/scholen/regenboog/instellingen/mensen"
