@@ -264,6 +264,14 @@ class Protocol:
     def steps_by_id(self) -> Mapping[str, Step]:
         return {s.id: s for s in self.steps}
 
+    @property
+    def reports_to_veilig_thuis(self) -> bool:
+        """The route's steps feed the sections of Veilig Thuis's melding form (a step's
+        ``report_section``): the route knows a melding there, and a dossier on it has the
+        summary for that melding. (The staff route reports elsewhere: to the
+        vertrouwensinspecteur and, with an aangifte, the police.)"""
+        return any(s.report_section for s in self.steps)
+
     def asked_when(self, question: str) -> tuple[Condition, ...]:
         """The conditions (answers to other questions) under which the rules ask
         ``question``: any one of them; an empty condition is always."""

@@ -83,6 +83,10 @@ def melding(dossier_id: int) -> Any:
     """What the school knows, in the sections of Veilig Thuis's melding form."""
     dossier = _dossier(dossier_id, "dossier.export")
     state = dossier_state(db(), registry(), dossier, today())
+    if not state.protocol.reports_to_veilig_thuis:  # nothing exported: no audit entry
+        return render_template("error.html", title="Geen melding bij Veilig Thuis", message=(
+            f"Dit dossier volgt de route '{state.protocol.title}'; daarin hoort geen melding "
+            "bij Veilig Thuis. Gebruik 'Dossier als pdf' om het dossier over te dragen.")), 404
     sections: dict[str, list[dict[str, Any]]] = {key: [] for key in SECTIONS}
     for item in _steps(state):
         # the rubric is the rules' (``report_section`` of the step); without: overige

@@ -297,3 +297,32 @@ def test_a_remap_to_a_role_nobody_holds_names_the_steps_of_its_own_route(app):
     text = re.sub(r"<[^>]+>|\s+", " ", response.get_data(as_text=True))
     assert response.status_code == 400
     assert "Niemand op school heeft de rol 'concierge': stap 4 (Nazorg)" in html.unescape(text)
+
+
+def test_a_staff_dossier_offers_no_veilig_thuis_summary(app):
+    """The staff route reports to the vertrouwensinspecteur (and the police), not to
+    Veilig Thuis: its dossier page links no summary "for the melding bij Veilig Thuis",
+    and the address says so instead of arranging it in Veilig Thuis's form (nothing is
+    exported, nothing audited as an export). A Meldcode dossier keeps its summary."""
+    from meldroute.webapp.models import AuditEvent
+
+    opener = make_user(app, "juf", "regenboog", "leerkracht")
+    subject = make_user(app, "meester", "regenboog", "leerkracht")
+    client = client_for(app, opener)
+    staff = staff_dossier(app, opener, subject)
+    page = client.get(f"/dossiers/{staff}").get_data(as_text=True)
+    assert "Dossier als pdf" in page
+    assert "Veilig Thuis</a>" not in page and f"/dossiers/{staff}/melding" not in page
+    refused = client.get(f"/dossiers/{staff}/melding")
+    assert refused.status_code == 404
+    assert "daarin hoort geen melding bij Veilig Thuis" in html.unescape(
+        refused.get_data(as_text=True))
+    with app.extensions["meldroute.db_sessions"]() as db:
+        assert not db.scalars(select(AuditEvent).where(
+            AuditEvent.dossier_id == staff, AuditEvent.action == "dossier.export")).all()
+
+    home = new_id(post_new(client))
+    page = client.get(f"/dossiers/{home}").get_data(as_text=True)
+    assert f"/dossiers/{home}/melding" in page
+    summary = client.get(f"/dossiers/{home}/melding")
+    assert summary.status_code == 200 and "Melding Veilig Thuis" in summary.get_data(as_text=True)
