@@ -333,6 +333,9 @@ def test_the_user_sees_and_ends_their_other_sessions(app, now):
     page = laptop.get("/account").get_data(as_text=True)
     assert "Firefox op Windows" in page and "Chrome op Linux" in page and ATTACKER in page
     assert "(deze sessie)" in page
+    # one button per other session; this one's cell says how it ends (on a phone each
+    # row is a card whose "Actie:" would otherwise stand empty)
+    assert page.count('value="end:') == 1 and "Uitloggen beëindigt deze sessie." in page
     response = laptop.post("/account", data={"csrf_token": TOKEN.search(page).group(1),
                                              "action": "end-others"})
     assert response.status_code == 302
